@@ -1,0 +1,221 @@
+//! Colour spaces and the conversions between 8-bit sRGB and the space the
+//! clustering works in.
+//!
+//! Conversions follow the published definitions: sRGB transfer function per
+//! IEC 61966-2-1, Oklab per Björn Ottosson (2020, "A perceptual color space for
+//! image processing"), CIELAB per CIE 15:2004 with the D65 white point.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A point in the working colour space.
+pub type Point = [f32; 3];
+
+/// The space in which distances between colours are measured and centroids
+/// are averaged.
+///
+/// The default is [`ColorSpace::Srgb`], which is what the tutorials and
+/// scikit-learn do when they cluster raw pixel values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ColorSpace {
+    /// Gamma-encoded sRGB with channels in 0..=255 (the raw pixel values).
+    #[default]
+    Srgb,
+    /// Oklab, a perceptual space: L in 0..=1, a and b in about -0.4..=0.4.
+    Oklab,
+    /// CIELAB (D65): L* in 0..=100, a* and b* in about -128..=128.
+    Lab,
+}
+
+impl ColorSpace {
+    /// Every colour space, in the order the CLI lists them.
+    pub const ALL: [ColorSpace; 3] = [ColorSpace::Srgb, ColorSpace::Oklab, ColorSpace::Lab];
+
+    /// The lowercase name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ColorSpace::Srgb => "srgb",
+            ColorSpace::Oklab => "oklab",
+            ColorSpace::Lab => "lab",
+        }
+    }
+
+    /// Converts an 8-bit sRGB colour into this space.
+    pub fn from_srgb(self, rgb: [u8; 3]) -> Point {
+        match self {
+            ColorSpace::Srgb => [f32::from(rgb[0]), f32::from(rgb[1]), f32::from(rgb[2])],
+            ColorSpace::Oklab => to_f32(linear_to_oklab(srgb_to_linear(rgb))),
+            ColorSpace::Lab => to_f32(linear_to_lab(srgb_to_linear(rgb))),
+        }
+    }
+
+    /// Converts a point of this space back to the nearest 8-bit sRGB colour,
+    /// clamping colours that fall outside the sRGB gamut.
+    pub fn to_srgb(self, p: Point) -> [u8; 3] {
+        let linear = match self {
+            ColorSpace::Srgb => return p.map(|c| c.round().clamp(0.0, 255.0) as u8),
+            ColorSpace::Oklab => oklab_to_linear(p.map(f64::from)),
+            ColorSpace::Lab => lab_to_linear(p.map(f64::from)),
+        };
+        linear.map(linear_to_srgb8)
+    }
+}
+
+impl fmt::Display for ColorSpace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The error for a colour-space name that is not one of [`ColorSpace::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown colour space {0:?}: expected srgb, oklab or lab")]
+pub struct UnknownColorSpace(pub String);
+
+impl FromStr for ColorSpace {
+    type Err = UnknownColorSpace;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ColorSpace::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownColorSpace(s.to_owned()))
+    }
+}
+
+fn to_f32(p: [f64; 3]) -> Point {
+    p.map(|c| c as f32)
+}
+
+/// Decodes one sRGB channel to linear light in 0..=1.
+fn srgb_channel_to_linear(c: u8) -> f64 {
+    let c = f64::from(c) / 255.0;
+    if c <= 0.040_45 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// Encodes linear light back to an 8-bit sRGB channel, rounding and clamping.
+fn linear_to_srgb8(c: f64) -> u8 {
+    let c = c.clamp(0.0, 1.0);
+    let s = if c <= 0.003_130_8 {
+        c * 12.92
+    } else {
+        1.055 * c.powf(1.0 / 2.4) - 0.055
+    };
+    (s * 255.0).round().clamp(0.0, 255.0) as u8
+}
+
+fn srgb_to_linear(rgb: [u8; 3]) -> [f64; 3] {
+    rgb.map(srgb_channel_to_linear)
+}
+
+fn linear_to_oklab([r, g, b]: [f64; 3]) -> [f64; 3] {
+    let l = 0.412_221_470_8 * r + 0.536_332_536_3 * g + 0.051_445_992_9 * b;
+    let m = 0.211_903_498_2 * r + 0.680_699_545_1 * g + 0.107_396_956_6 * b;
+    let s = 0.088_302_461_9 * r + 0.281_718_837_6 * g + 0.629_978_700_5 * b;
+    let (l, m, s) = (l.cbrt(), m.cbrt(), s.cbrt());
+    [
+        0.210_454_255_3 * l + 0.793_617_785_0 * m - 0.004_072_046_8 * s,
+        1.977_998_495_1 * l - 2.428_592_205_0 * m + 0.450_593_709_9 * s,
+        0.025_904_037_1 * l + 0.782_771_766_2 * m - 0.808_675_766_0 * s,
+    ]
+}
+
+fn oklab_to_linear([l, a, b]: [f64; 3]) -> [f64; 3] {
+    let l_ = l + 0.396_337_777_4 * a + 0.215_803_757_3 * b;
+    let m_ = l - 0.105_561_345_8 * a - 0.063_854_172_8 * b;
+    let s_ = l - 0.089_484_177_5 * a - 1.291_485_548_0 * b;
+    let (l, m, s) = (l_.powi(3), m_.powi(3), s_.powi(3));
+    [
+        4.076_741_662_1 * l - 3.307_711_591_3 * m + 0.230_969_929_2 * s,
+        -1.268_438_004_6 * l + 2.609_757_401_1 * m - 0.341_319_396_5 * s,
+        -0.004_196_086_3 * l - 0.703_418_614_7 * m + 1.707_614_701_0 * s,
+    ]
+}
+
+/// D65 reference white in XYZ, scaled so that Y = 1.
+const D65: [f64; 3] = [0.950_47, 1.0, 1.088_83];
+
+fn linear_to_lab([r, g, b]: [f64; 3]) -> [f64; 3] {
+    let x = 0.412_456_4 * r + 0.357_576_1 * g + 0.180_437_5 * b;
+    let y = 0.212_672_9 * r + 0.715_152_2 * g + 0.072_175_0 * b;
+    let z = 0.019_333_9 * r + 0.119_192_0 * g + 0.950_304_1 * b;
+    let f = |t: f64| {
+        if t > 216.0 / 24389.0 {
+            t.cbrt()
+        } else {
+            (24389.0 / 27.0 * t + 16.0) / 116.0
+        }
+    };
+    let (fx, fy, fz) = (f(x / D65[0]), f(y / D65[1]), f(z / D65[2]));
+    [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
+}
+
+fn lab_to_linear([l, a, b]: [f64; 3]) -> [f64; 3] {
+    let fy = (l + 16.0) / 116.0;
+    let fx = fy + a / 500.0;
+    let fz = fy - b / 200.0;
+    let inv = |f: f64| {
+        let t = f * f * f;
+        if t > 216.0 / 24389.0 {
+            t
+        } else {
+            (116.0 * f - 16.0) * 27.0 / 24389.0
+        }
+    };
+    let (x, y, z) = (inv(fx) * D65[0], inv(fy) * D65[1], inv(fz) * D65[2]);
+    [
+        3.240_454_2 * x - 1.537_138_5 * y - 0.498_531_4 * z,
+        -0.969_266_0 * x + 1.876_010_8 * y + 0.041_556_0 * z,
+        0.055_643_4 * x - 0.204_025_9 * y + 1.057_225_2 * z,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_srgb_colour_survives_a_round_trip_through_each_space() {
+        for space in ColorSpace::ALL {
+            for r in (0..=255u8).step_by(5) {
+                for g in (0..=255u8).step_by(5) {
+                    for b in (0..=255u8).step_by(5) {
+                        assert_eq!(
+                            space.to_srgb(space.from_srgb([r, g, b])),
+                            [r, g, b],
+                            "{space}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn white_and_black_have_the_published_coordinates() {
+        let white = ColorSpace::Oklab.from_srgb([255, 255, 255]);
+        approx::assert_abs_diff_eq!(white[0], 1.0, epsilon = 1e-4);
+        approx::assert_abs_diff_eq!(white[1], 0.0, epsilon = 1e-4);
+        let lab_white = ColorSpace::Lab.from_srgb([255, 255, 255]);
+        approx::assert_abs_diff_eq!(lab_white[0], 100.0, epsilon = 1e-2);
+        approx::assert_abs_diff_eq!(lab_white[2], 0.0, epsilon = 1e-2);
+        assert_eq!(ColorSpace::Lab.from_srgb([0, 0, 0]), [0.0, 0.0, 0.0]);
+        // sRGB red in CIELAB (D65), as published by Bruce Lindbloom's calculator.
+        let red = ColorSpace::Lab.from_srgb([255, 0, 0]);
+        approx::assert_abs_diff_eq!(red[0], 53.24, epsilon = 0.05);
+        approx::assert_abs_diff_eq!(red[1], 80.09, epsilon = 0.05);
+        approx::assert_abs_diff_eq!(red[2], 67.20, epsilon = 0.05);
+    }
+
+    #[test]
+    fn names_parse_back() {
+        for space in ColorSpace::ALL {
+            assert_eq!(space.name().parse::<ColorSpace>(), Ok(space));
+        }
+        assert!("hsv".parse::<ColorSpace>().is_err());
+    }
+}

@@ -1,0 +1,371 @@
+//! Images in memory: the 8-bit RGB or RGBA pixels that go in, and the
+//! [`IndexedImage`] that comes out.
+
+use crate::palette::Palette;
+
+/// How the bytes of an image are laid out, one pixel after another, rows top
+/// to bottom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PixelFormat {
+    /// Three bytes a pixel: red, green, blue.
+    Rgb8,
+    /// Four bytes a pixel: red, green, blue, alpha (not premultiplied).
+    Rgba8,
+}
+
+impl PixelFormat {
+    /// Bytes per pixel.
+    pub fn channels(self) -> usize {
+        match self {
+            PixelFormat::Rgb8 => 3,
+            PixelFormat::Rgba8 => 4,
+        }
+    }
+}
+
+/// What is wrong with a pixel buffer handed to [`ImageRef::new`] or
+/// [`IndexedImage::new`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImageError {
+    /// The image has no pixels.
+    #[error("the image is empty ({width} x {height} pixels)")]
+    Empty {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// The buffer length does not match the dimensions.
+    #[error("a {width} x {height} image needs {expected} bytes, but the buffer holds {actual}")]
+    BufferSize {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// Bytes the dimensions call for.
+        expected: usize,
+        /// Bytes given.
+        actual: usize,
+    },
+    /// An index points past the end of the palette.
+    #[error("index {index} at pixel {position} is past the palette's {palette_len} entries")]
+    IndexOutOfRange {
+        /// The offending index.
+        index: u8,
+        /// Its position in the pixel buffer.
+        position: usize,
+        /// The palette length.
+        palette_len: usize,
+    },
+}
+
+fn check_len(width: u32, height: u32, per_pixel: usize, actual: usize) -> Result<(), ImageError> {
+    if width == 0 || height == 0 {
+        return Err(ImageError::Empty { width, height });
+    }
+    let expected = (width as usize)
+        .checked_mul(height as usize)
+        .and_then(|n| n.checked_mul(per_pixel))
+        .unwrap_or(usize::MAX);
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(ImageError::BufferSize {
+            width,
+            height,
+            expected,
+            actual,
+        })
+    }
+}
+
+/// A borrowed, validated view of an 8-bit RGB or RGBA image.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageRef<'a> {
+    width: u32,
+    height: u32,
+    format: PixelFormat,
+    data: &'a [u8],
+}
+
+impl<'a> ImageRef<'a> {
+    /// Wraps `data`, checking that it holds exactly `width * height` pixels of
+    /// `format` and that the image is not empty.
+    pub fn new(
+        width: u32,
+        height: u32,
+        format: PixelFormat,
+        data: &'a [u8],
+    ) -> Result<Self, ImageError> {
+        check_len(width, height, format.channels(), data.len())?;
+        Ok(ImageRef {
+            width,
+            height,
+            format,
+            data,
+        })
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Number of pixels.
+    pub fn pixel_count(&self) -> usize {
+        self.width as usize * self.height as usize
+    }
+
+    /// The pixel layout.
+    pub fn format(&self) -> PixelFormat {
+        self.format
+    }
+
+    /// The raw bytes.
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// A copy shrunk by the smallest whole factor that leaves at most
+    /// `max_pixels` pixels, each output pixel the mean of its block (box
+    /// filter), as the tutorials' `resize` does before fitting. Fully
+    /// transparent pixels do not count toward a block's mean; a block of
+    /// nothing else stays transparent. Returns `None` when the image is
+    /// already small enough.
+    pub fn downscaled(&self, max_pixels: usize) -> Option<Image> {
+        let max_pixels = max_pixels.max(1);
+        if self.pixel_count() <= max_pixels {
+            return None;
+        }
+        let (w, h) = (self.width as usize, self.height as usize);
+        let mut f = ((self.pixel_count() as f64 / max_pixels as f64)
+            .sqrt()
+            .ceil() as usize)
+            .max(2);
+        while w.div_ceil(f) * h.div_ceil(f) > max_pixels {
+            f += 1;
+        }
+        let (ow, oh) = (w.div_ceil(f), h.div_ceil(f));
+        let ch = self.format.channels();
+        let mut out = Vec::with_capacity(ow * oh * ch);
+        for by in 0..oh {
+            for bx in 0..ow {
+                let (mut sum, mut n) = ([0u64; 3], 0u64);
+                for y in by * f..((by + 1) * f).min(h) {
+                    for x in bx * f..((bx + 1) * f).min(w) {
+                        let p = &self.data[(y * w + x) * ch..][..ch];
+                        if ch == 4 && p[3] == 0 {
+                            continue;
+                        }
+                        for c in 0..3 {
+                            sum[c] += u64::from(p[c]);
+                        }
+                        n += 1;
+                    }
+                }
+                let mean = if n == 0 {
+                    [0; 3]
+                } else {
+                    sum.map(|s| ((s + n / 2) / n) as u8)
+                };
+                out.extend_from_slice(&mean);
+                if ch == 4 {
+                    out.push(if n == 0 { 0 } else { 255 });
+                }
+            }
+        }
+        Some(Image {
+            width: ow as u32,
+            height: oh as u32,
+            format: self.format,
+            data: out,
+        })
+    }
+}
+
+/// An owned 8-bit RGB or RGBA image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    width: u32,
+    height: u32,
+    format: PixelFormat,
+    data: Vec<u8>,
+}
+
+impl Image {
+    /// Takes ownership of `data` after the same checks as [`ImageRef::new`].
+    pub fn new(
+        width: u32,
+        height: u32,
+        format: PixelFormat,
+        data: Vec<u8>,
+    ) -> Result<Self, ImageError> {
+        check_len(width, height, format.channels(), data.len())?;
+        Ok(Image {
+            width,
+            height,
+            format,
+            data,
+        })
+    }
+
+    /// A borrowed view.
+    pub fn view(&self) -> ImageRef<'_> {
+        ImageRef {
+            width: self.width,
+            height: self.height,
+            format: self.format,
+            data: &self.data,
+        }
+    }
+
+    /// The raw bytes.
+    pub fn into_data(self) -> Vec<u8> {
+        self.data
+    }
+}
+
+/// An image as palette indices: every pixel is exactly one palette colour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedImage {
+    width: u32,
+    height: u32,
+    palette: Palette,
+    indices: Vec<u8>,
+}
+
+impl IndexedImage {
+    /// Checks that there is one index per pixel and every index is inside the
+    /// palette.
+    pub fn new(
+        width: u32,
+        height: u32,
+        palette: Palette,
+        indices: Vec<u8>,
+    ) -> Result<Self, ImageError> {
+        check_len(width, height, 1, indices.len())?;
+        if let Some(position) = indices
+            .iter()
+            .position(|&i| usize::from(i) >= palette.len())
+        {
+            let index = indices[position];
+            return Err(ImageError::IndexOutOfRange {
+                index,
+                position,
+                palette_len: palette.len(),
+            });
+        }
+        Ok(IndexedImage {
+            width,
+            height,
+            palette,
+            indices,
+        })
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// The palette.
+    pub fn palette(&self) -> &Palette {
+        &self.palette
+    }
+
+    /// One palette index per pixel, rows top to bottom.
+    pub fn indices(&self) -> &[u8] {
+        &self.indices
+    }
+
+    /// Every pixel as its palette colour, RGB.
+    pub fn to_rgb(&self) -> Vec<u8> {
+        let pal = self.palette.colors();
+        self.indices
+            .iter()
+            .flat_map(|&i| {
+                let [r, g, b, _] = pal[usize::from(i)];
+                [r, g, b]
+            })
+            .collect()
+    }
+
+    /// Every pixel as its palette colour, RGBA.
+    pub fn to_rgba(&self) -> Vec<u8> {
+        let pal = self.palette.colors();
+        self.indices
+            .iter()
+            .flat_map(|&i| pal[usize::from(i)])
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_empty_and_mis_sized_buffers() {
+        assert_eq!(
+            ImageRef::new(0, 5, PixelFormat::Rgb8, &[]).err(),
+            Some(ImageError::Empty {
+                width: 0,
+                height: 5
+            })
+        );
+        assert!(matches!(
+            ImageRef::new(2, 2, PixelFormat::Rgba8, &[0; 12]),
+            Err(ImageError::BufferSize { expected: 16, .. })
+        ));
+        assert!(ImageRef::new(2, 2, PixelFormat::Rgb8, &[0; 12]).is_ok());
+    }
+
+    #[test]
+    fn indexed_image_rejects_indices_past_the_palette() {
+        let pal = Palette::new(&[[0, 0, 0], [9, 9, 9]], false).unwrap();
+        assert!(IndexedImage::new(2, 1, pal.clone(), vec![0, 1]).is_ok());
+        assert!(matches!(
+            IndexedImage::new(2, 1, pal, vec![0, 2]),
+            Err(ImageError::IndexOutOfRange { position: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn downscale_averages_blocks_and_skips_transparent_pixels() {
+        // 4 x 2 RGBA: left block red and a transparent pixel, right block all transparent.
+        let mut px = Vec::new();
+        for (x, _y) in [
+            (0, 0),
+            (1, 0),
+            (2, 0),
+            (3, 0),
+            (0, 1),
+            (1, 1),
+            (2, 1),
+            (3, 1),
+        ] {
+            px.extend_from_slice(if x == 0 {
+                &[200, 0, 0, 255]
+            } else if x == 1 {
+                &[100, 0, 0, 255]
+            } else {
+                &[0, 0, 0, 0]
+            });
+        }
+        let img = ImageRef::new(4, 2, PixelFormat::Rgba8, &px).unwrap();
+        let small = img.downscaled(2).unwrap();
+        assert_eq!(small.view().data(), &[150, 0, 0, 255, 0, 0, 0, 0]);
+        assert!(img.downscaled(8).is_none());
+    }
+}

@@ -1,0 +1,143 @@
+//! Palettes and their size.
+
+use std::fmt;
+
+/// How many colours a palette may hold: 1 to 256, the range an indexed PNG or
+/// GIF can store. A value outside that range cannot be constructed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PaletteSize(u16);
+
+impl PaletteSize {
+    /// The largest palette an 8-bit indexed image can hold.
+    pub const MAX: PaletteSize = PaletteSize(256);
+
+    /// Returns the size, or an error naming `n` when it is 0 or above 256.
+    pub fn new(n: usize) -> Result<Self, PaletteSizeError> {
+        match u16::try_from(n) {
+            Ok(v @ 1..=256) => Ok(PaletteSize(v)),
+            _ => Err(PaletteSizeError(n)),
+        }
+    }
+
+    /// The number of colours.
+    pub fn get(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+impl TryFrom<usize> for PaletteSize {
+    type Error = PaletteSizeError;
+
+    fn try_from(n: usize) -> Result<Self, Self::Error> {
+        PaletteSize::new(n)
+    }
+}
+
+impl fmt::Display for PaletteSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The error for a palette size outside 1..=256.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("palette size {0} is out of range: an indexed image holds 1 to 256 colours")]
+pub struct PaletteSizeError(pub usize);
+
+/// The colours of an indexed image, as RGBA. Opaque colours have alpha 255;
+/// at most one entry, the last, is fully transparent (alpha 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Palette {
+    colors: Vec<[u8; 4]>,
+}
+
+impl Palette {
+    /// A palette of opaque colours, optionally followed by one fully
+    /// transparent entry. Fails when that makes more than 256 entries, or none.
+    pub fn new(opaque: &[[u8; 3]], with_transparent: bool) -> Result<Self, PaletteSizeError> {
+        let len = opaque.len() + usize::from(with_transparent);
+        PaletteSize::new(len)?;
+        let mut colors: Vec<[u8; 4]> = opaque.iter().map(|&[r, g, b]| [r, g, b, 255]).collect();
+        if with_transparent {
+            colors.push([0, 0, 0, 0]);
+        }
+        Ok(Palette { colors })
+    }
+
+    /// The number of entries, transparent one included.
+    pub fn len(&self) -> usize {
+        self.colors.len()
+    }
+
+    /// Always false: a palette has at least one entry. (Present for the
+    /// `len`/`is_empty` convention.)
+    pub fn is_empty(&self) -> bool {
+        self.colors.is_empty()
+    }
+
+    /// Every entry as RGBA.
+    pub fn colors(&self) -> &[[u8; 4]] {
+        &self.colors
+    }
+
+    /// The entries as RGB (alpha dropped).
+    pub fn rgb(&self) -> Vec<[u8; 3]> {
+        self.colors.iter().map(|&[r, g, b, _]| [r, g, b]).collect()
+    }
+
+    /// The index of the fully transparent entry, if the palette has one.
+    pub fn transparent_index(&self) -> Option<usize> {
+        self.colors.iter().position(|c| c[3] == 0)
+    }
+
+    /// Whether any entry is not fully opaque.
+    pub fn has_alpha(&self) -> bool {
+        self.transparent_index().is_some()
+    }
+
+    /// The fewest bits an index into this palette needs: ⌈log2 len⌉, and 0 for
+    /// a one-colour palette.
+    pub fn index_bits(&self) -> u32 {
+        let n = self.colors.len();
+        if n <= 1 {
+            0
+        } else {
+            usize::BITS - (n - 1).leading_zeros()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn palette_size_accepts_exactly_one_to_256() {
+        assert!(PaletteSize::new(0).is_err());
+        assert_eq!(PaletteSize::new(1).map(PaletteSize::get), Ok(1));
+        assert_eq!(PaletteSize::new(256).map(PaletteSize::get), Ok(256));
+        assert_eq!(PaletteSize::new(257), Err(PaletteSizeError(257)));
+    }
+
+    #[test]
+    fn index_bits_is_the_ceiling_of_log2() {
+        let bits = |n: usize| Palette::new(&vec![[0, 0, 0]; n], false).map(|p| p.index_bits());
+        assert_eq!(bits(1), Ok(0));
+        assert_eq!(bits(2), Ok(1));
+        assert_eq!(bits(3), Ok(2));
+        assert_eq!(bits(16), Ok(4));
+        assert_eq!(bits(17), Ok(5));
+        assert_eq!(bits(256), Ok(8));
+    }
+
+    #[test]
+    fn a_transparent_entry_counts_toward_the_limit() {
+        assert!(Palette::new(&vec![[0, 0, 0]; 255], true).is_ok());
+        assert_eq!(
+            Palette::new(&vec![[0, 0, 0]; 256], true),
+            Err(PaletteSizeError(257))
+        );
+        let p = Palette::new(&[[1, 2, 3]], true).map(|p| p.transparent_index());
+        assert_eq!(p, Ok(Some(1)));
+    }
+}
