@@ -1,0 +1,218 @@
+//! [`ColorHistogram`]: every distinct colour of an image once, with the
+//! number of pixels that have it.
+//!
+//! Clustering these weighted colours instead of the raw pixels gives exactly
+//! the same k-means objective, iterates and labels (each pixel of a colour is
+//! the same point), at a tenth to a hundredth of the cost on a photo.
+
+use crate::image::{ImageRef, PixelFormat};
+
+/// Below this many pixels the colours are counted by sorting their keys;
+/// above it, in a dense table of all 2^24 colours, whose fixed cost (16 M
+/// entries to scan) is then small next to the pixel pass.
+const DENSE_MIN_PIXELS: usize = 1 << 20;
+
+/// The distinct opaque colours of an image with their pixel counts, sorted
+/// by colour (`0xRRGGBB` order), plus the number of fully transparent pixels.
+///
+/// Pixels with alpha 0 are counted apart and take no part in clustering. Any
+/// other pixel counts as its RGB colour (partial alpha is not clustered).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColorHistogram {
+    colors: Vec<[u8; 3]>,
+    counts: Vec<u64>,
+    transparent: u64,
+}
+
+fn key([r, g, b]: [u8; 3]) -> u32 {
+    (u32::from(r) << 16) | (u32::from(g) << 8) | u32::from(b)
+}
+
+fn unkey(k: u32) -> [u8; 3] {
+    [(k >> 16) as u8, (k >> 8) as u8, k as u8]
+}
+
+/// The colour key of every pixel that is not fully transparent.
+pub(crate) fn opaque_keys<'a>(image: &ImageRef<'a>) -> Box<dyn Iterator<Item = u32> + 'a> {
+    let data = image.data();
+    match image.format() {
+        PixelFormat::Rgb8 => Box::new(data.chunks_exact(3).map(|p| key([p[0], p[1], p[2]]))),
+        PixelFormat::Rgba8 => Box::new(
+            data.chunks_exact(4)
+                .filter(|p| p[3] != 0)
+                .map(|p| key([p[0], p[1], p[2]])),
+        ),
+    }
+}
+
+impl ColorHistogram {
+    /// Counts the colours of `image`.
+    pub fn from_image(image: &ImageRef<'_>) -> Self {
+        let total = image.pixel_count();
+        let mut hist = if total >= DENSE_MIN_PIXELS {
+            Self::count_dense(opaque_keys(image))
+        } else {
+            Self::count_sorted(opaque_keys(image).collect())
+        };
+        hist.transparent = total as u64 - hist.total_opaque();
+        hist
+    }
+
+    /// Builds a histogram from colours and counts given in any order;
+    /// repeated colours are added together and zero counts dropped.
+    pub fn from_counts(pairs: impl IntoIterator<Item = ([u8; 3], u64)>, transparent: u64) -> Self {
+        let mut pairs: Vec<(u32, u64)> = pairs
+            .into_iter()
+            .filter(|p| p.1 > 0)
+            .map(|(c, n)| (key(c), n))
+            .collect();
+        pairs.sort_unstable_by_key(|p| p.0);
+        let mut hist = ColorHistogram {
+            transparent,
+            ..Self::default()
+        };
+        for (k, n) in pairs {
+            if hist.colors.last().is_some_and(|&c| key(c) == k) {
+                if let Some(last) = hist.counts.last_mut() {
+                    *last += n;
+                }
+            } else {
+                hist.colors.push(unkey(k));
+                hist.counts.push(n);
+            }
+        }
+        hist
+    }
+
+    // A single-threaded pass: a photo's neighbouring pixels share cache lines
+    // of this table, and on sunset.jpg (12 MP) this takes about 40 ms, a
+    // fraction of decoding it; per-thread tables would cost 64 MiB each.
+    fn count_dense(keys: impl Iterator<Item = u32>) -> Self {
+        let mut table = vec![0u32; 1 << 24];
+        let mut overflow: Vec<(u32, u64)> = Vec::new();
+        for k in keys {
+            let slot = &mut table[k as usize];
+            if *slot == u32::MAX {
+                overflow.push((k, u64::from(u32::MAX)));
+                *slot = 0;
+            }
+            *slot += 1;
+        }
+        let pairs = table
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, &n)| (unkey(k as u32), u64::from(n)))
+            .chain(overflow.into_iter().map(|(k, n)| (unkey(k), n)));
+        Self::from_counts(pairs, 0)
+    }
+
+    fn count_sorted(mut keys: Vec<u32>) -> Self {
+        keys.sort_unstable();
+        let mut hist = ColorHistogram::default();
+        for chunk in keys.chunk_by(|a, b| a == b) {
+            hist.colors.push(unkey(chunk[0]));
+            hist.counts.push(chunk.len() as u64);
+        }
+        hist
+    }
+
+    /// Adds another histogram's counts to this one (tiles of one image, or
+    /// several images that are to share a palette).
+    pub fn merge(&mut self, other: &ColorHistogram) {
+        let pairs = self.iter().chain(other.iter()).collect::<Vec<_>>();
+        *self = Self::from_counts(pairs, self.transparent + other.transparent);
+    }
+
+    /// The number of distinct opaque colours.
+    pub fn len(&self) -> usize {
+        self.colors.len()
+    }
+
+    /// Whether the image had no opaque pixel.
+    pub fn is_empty(&self) -> bool {
+        self.colors.is_empty()
+    }
+
+    /// The distinct colours, sorted.
+    pub fn colors(&self) -> &[[u8; 3]] {
+        &self.colors
+    }
+
+    /// The pixel count of each colour, in the order of [`colors`](Self::colors).
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// Each colour with its count.
+    pub fn iter(&self) -> impl Iterator<Item = ([u8; 3], u64)> + '_ {
+        self.colors.iter().copied().zip(self.counts.iter().copied())
+    }
+
+    /// The number of fully transparent pixels.
+    pub fn transparent(&self) -> u64 {
+        self.transparent
+    }
+
+    /// The number of pixels that are not fully transparent.
+    pub fn total_opaque(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rgb(px: &[[u8; 3]], w: u32) -> Vec<u8> {
+        assert_eq!(px.len() % w as usize, 0);
+        px.concat()
+    }
+
+    #[test]
+    fn counts_each_colour_once_in_sorted_order() {
+        let px = rgb(&[[9, 9, 9], [1, 2, 3], [9, 9, 9], [0, 0, 255]], 2);
+        let img = ImageRef::new(2, 2, PixelFormat::Rgb8, &px).unwrap();
+        let h = ColorHistogram::from_image(&img);
+        assert_eq!(h.colors(), &[[0, 0, 255], [1, 2, 3], [9, 9, 9]]);
+        assert_eq!(h.counts(), &[1, 1, 2]);
+        assert_eq!(h.transparent(), 0);
+    }
+
+    #[test]
+    fn fully_transparent_pixels_are_counted_apart() {
+        let px = [[5, 5, 5, 255], [5, 5, 5, 0], [7, 7, 7, 0], [5, 5, 5, 128]].concat();
+        let img = ImageRef::new(4, 1, PixelFormat::Rgba8, &px).unwrap();
+        let h = ColorHistogram::from_image(&img);
+        assert_eq!(h.colors(), &[[5, 5, 5]]);
+        assert_eq!(h.counts(), &[2]);
+        assert_eq!(h.transparent(), 2);
+    }
+
+    #[test]
+    fn dense_and_sorted_counting_agree() {
+        // Large enough to take the dense path; a deterministic colour pattern.
+        let (w, h) = (1024u32, 1024u32);
+        let px: Vec<u8> = (0..w * h)
+            .flat_map(|i| {
+                let v = i.wrapping_mul(2_654_435_761) >> 13;
+                [(v % 7) as u8 * 30, (v % 11) as u8 * 20, (i % 3) as u8]
+            })
+            .collect();
+        let img = ImageRef::new(w, h, PixelFormat::Rgb8, &px).unwrap();
+        let dense = ColorHistogram::from_image(&img);
+        let sorted = ColorHistogram::count_sorted(opaque_keys(&img).collect());
+        assert_eq!(dense, sorted);
+        assert_eq!(dense.total_opaque(), u64::from(w * h));
+    }
+
+    #[test]
+    fn merging_adds_counts() {
+        let mut a = ColorHistogram::from_counts([([1, 1, 1], 2), ([3, 3, 3], 1)], 1);
+        let b = ColorHistogram::from_counts([([3, 3, 3], 4), ([2, 2, 2], 1)], 0);
+        a.merge(&b);
+        assert_eq!(a.colors(), &[[1, 1, 1], [2, 2, 2], [3, 3, 3]]);
+        assert_eq!(a.counts(), &[2, 1, 5]);
+        assert_eq!(a.transparent(), 1);
+    }
+}

@@ -1,0 +1,199 @@
+//! Seeding: greedy k-means++ and weighted random distinct colours.
+//!
+//! Every reduction here runs over fixed chunks merged in order, so the seeds
+//! are the same whatever the number of threads.
+
+use rand_core::{Rng as _, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+
+use super::lloyd::{CHUNK, dist2};
+use crate::color::Point;
+
+/// The portable, seeded random stream behind every random choice.
+#[derive(Debug, Clone)]
+pub(crate) struct Rng(Xoshiro256PlusPlus);
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Self {
+        Rng(Xoshiro256PlusPlus::seed_from_u64(seed))
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    /// Uniform in [0, 1), with 53 random bits.
+    pub(crate) fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+}
+
+/// Per-chunk sums of `value(i)`, in chunk order.
+fn chunk_sums(n: usize, value: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
+    (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| (c * CHUNK..((c + 1) * CHUNK).min(n)).map(&value).sum())
+        .collect()
+}
+
+/// Draws an index with probability proportional to `value(i)`, given the
+/// per-chunk sums of those values. Indices of value 0 are never drawn.
+fn draw(sums: &[f64], n: usize, value: impl Fn(usize) -> f64, rng: &mut Rng) -> usize {
+    let total: f64 = sums.iter().sum();
+    let mut target = rng.uniform() * total;
+    let mut last_positive = 0;
+    for (c, &s) in sums.iter().enumerate() {
+        if target >= s {
+            target -= s;
+            continue;
+        }
+        for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+            let v = value(i);
+            if v > 0.0 {
+                if target < v {
+                    return i;
+                }
+                target -= v;
+                last_positive = i;
+            }
+        }
+    }
+    // Rounding left the target past the end: take the last candidate seen.
+    if last_positive == 0 {
+        (0..n).rev().find(|&i| value(i) > 0.0).unwrap_or(0)
+    } else {
+        last_positive
+    }
+}
+
+/// Greedy k-means++: each new centroid is the best, by resulting potential,
+/// of 2 + ⌊ln k⌋ candidates drawn with probability proportional to weight
+/// times squared distance to the nearest centroid so far. Needs more than k
+/// distinct points.
+pub(crate) fn kmeans_plusplus(
+    points: &[Point],
+    weights: &[f64],
+    k: usize,
+    rng: &mut Rng,
+) -> Vec<Point> {
+    let n = points.len();
+    let trials = 2 + (k as f64).ln().floor() as usize;
+    let sums = chunk_sums(n, |i| weights[i]);
+    let first = draw(&sums, n, |i| weights[i], rng);
+    let mut centers = vec![points[first]];
+    let mut closest: Vec<f32> = points
+        .par_iter()
+        .map(|p| dist2(p, &points[first]))
+        .collect();
+    while centers.len() < k {
+        let pot = |i: usize| weights[i] * f64::from(closest[i]);
+        let sums = chunk_sums(n, pot);
+        let candidates: Vec<usize> = (0..trials).map(|_| draw(&sums, n, pot, rng)).collect();
+        let potential = |c: usize| -> f64 {
+            let cand = points[c];
+            chunk_sums(n, |i| {
+                weights[i] * f64::from(closest[i].min(dist2(&points[i], &cand)))
+            })
+            .iter()
+            .sum()
+        };
+        let mut best = (candidates[0], f64::INFINITY);
+        for &c in &candidates {
+            let p = potential(c);
+            if p < best.1 {
+                best = (c, p);
+            }
+        }
+        let cand = points[best.0];
+        closest
+            .par_iter_mut()
+            .zip(points)
+            .for_each(|(d, p)| *d = d.min(dist2(p, &cand)));
+        centers.push(cand);
+    }
+    centers
+}
+
+/// k distinct points drawn without replacement, each with probability
+/// proportional to its weight (Efraimidis and Spirakis, 2006: the k largest
+/// of ln(u) / w).
+pub(crate) fn random_distinct(
+    points: &[Point],
+    weights: &[f64],
+    k: usize,
+    rng: &mut Rng,
+) -> Vec<Point> {
+    let mut keys: Vec<(f64, usize)> = weights
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| ((1.0 - rng.uniform()).ln() / w, i))
+        .collect();
+    keys.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    keys.iter().take(k).map(|&(_, i)| points[i]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(n: usize) -> Vec<Point> {
+        (0..n)
+            .map(|i| [(i % 17) as f32, (i / 17) as f32, (i % 5) as f32])
+            .collect()
+    }
+
+    #[test]
+    fn kmeans_plusplus_picks_k_distinct_points() {
+        let pts = grid(500);
+        let w = vec![1.0; pts.len()];
+        let c = kmeans_plusplus(&pts, &w, 40, &mut Rng::new(3));
+        assert_eq!(c.len(), 40);
+        for (i, a) in c.iter().enumerate() {
+            assert!(pts.contains(a));
+            assert!(c[..i].iter().all(|b| b != a), "centroid {i} repeats");
+        }
+    }
+
+    #[test]
+    fn seeding_depends_only_on_the_seed() {
+        let pts = grid(9000);
+        let w: Vec<f64> = (0..pts.len()).map(|i| 1.0 + (i % 3) as f64).collect();
+        let a = kmeans_plusplus(&pts, &w, 16, &mut Rng::new(1));
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let b = one_thread.install(|| kmeans_plusplus(&pts, &w, 16, &mut Rng::new(1)));
+        assert_eq!(a, b);
+        assert_ne!(a, kmeans_plusplus(&pts, &w, 16, &mut Rng::new(2)));
+    }
+
+    #[test]
+    fn random_distinct_never_repeats_and_favours_heavy_points() {
+        let pts = grid(100);
+        let mut w = vec![1.0; 100];
+        w[42] = 1e9;
+        let mut hits = 0;
+        for seed in 0..50 {
+            let c = random_distinct(&pts, &w, 10, &mut Rng::new(seed));
+            assert_eq!(c.len(), 10);
+            for (i, a) in c.iter().enumerate() {
+                assert!(c[..i].iter().all(|b| b != a));
+            }
+            hits += usize::from(c.contains(&pts[42]));
+        }
+        assert_eq!(hits, 50);
+    }
+
+    #[test]
+    fn draw_never_returns_a_zero_weight_index() {
+        let n = 3 * CHUNK + 5;
+        let value = |i: usize| if i % 1000 == 999 { 1.0 } else { 0.0 };
+        let sums = chunk_sums(n, value);
+        let mut rng = Rng::new(9);
+        for _ in 0..1000 {
+            assert_eq!(draw(&sums, n, value, &mut rng) % 1000, 999);
+        }
+    }
+}

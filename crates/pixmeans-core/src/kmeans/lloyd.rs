@@ -1,0 +1,239 @@
+//! Weighted Lloyd iterations (Lloyd, 1982), step for step as scikit-learn's
+//! `lloyd` algorithm runs them, on weighted points.
+//!
+//! Reductions run over fixed chunks of [`CHUNK`] points whose partial sums
+//! are merged in chunk order, so results do not depend on the thread count.
+
+use rayon::prelude::*;
+
+use super::fit::{Fit, Iteration};
+use crate::color::Point;
+
+/// Points per parallel work item; fixed so that sums are merged in one order.
+pub(crate) const CHUNK: usize = 2048;
+
+/// Squared Euclidean distance.
+#[inline]
+pub(crate) fn dist2(a: &Point, b: &Point) -> f32 {
+    let (d0, d1, d2) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    d0 * d0 + d1 * d1 + d2 * d2
+}
+
+/// The nearest centroid and the squared distance to it; the lowest index
+/// wins a tie.
+#[inline]
+pub(crate) fn nearest(p: &Point, centers: &[Point]) -> (u32, f32) {
+    let mut best = (0u32, f32::INFINITY);
+    for (j, c) in centers.iter().enumerate() {
+        let d = dist2(p, c);
+        if d < best.1 {
+            best = (j as u32, d);
+        }
+    }
+    best
+}
+
+/// The weighted mean over channels of the per-channel variance: what
+/// scikit-learn scales `tol` by.
+pub(crate) fn mean_variance(points: &[Point], weights: &[f64]) -> f64 {
+    let total: f64 = weights.iter().sum();
+    let mut mean = [0.0f64; 3];
+    for (p, &w) in points.iter().zip(weights) {
+        for c in 0..3 {
+            mean[c] += w * f64::from(p[c]);
+        }
+    }
+    let mean = mean.map(|m| m / total);
+    let mut var = 0.0;
+    for (p, &w) in points.iter().zip(weights) {
+        for c in 0..3 {
+            let d = f64::from(p[c]) - mean[c];
+            var += w * d * d;
+        }
+    }
+    var / total / 3.0
+}
+
+/// What one assignment pass learns: per-cluster weighted sums and weights,
+/// the inertia of the assignment and how many labels changed.
+struct Pass {
+    sums: Vec<[f64; 3]>,
+    weights: Vec<f64>,
+    inertia: f64,
+    changed: usize,
+}
+
+impl Pass {
+    fn new(k: usize) -> Self {
+        Pass {
+            sums: vec![[0.0; 3]; k],
+            weights: vec![0.0; k],
+            inertia: 0.0,
+            changed: 0,
+        }
+    }
+
+    fn absorb(mut self, other: &Pass) -> Self {
+        for (s, o) in self.sums.iter_mut().zip(&other.sums) {
+            for c in 0..3 {
+                s[c] += o[c];
+            }
+        }
+        for (w, o) in self.weights.iter_mut().zip(&other.weights) {
+            *w += o;
+        }
+        self.inertia += other.inertia;
+        self.changed += other.changed;
+        self
+    }
+}
+
+/// Labels every point with its nearest centre and sums up the clusters.
+fn assign(points: &[Point], weights: &[f64], centers: &[Point], labels: &mut [u32]) -> Pass {
+    let k = centers.len();
+    let parts: Vec<Pass> = points
+        .par_chunks(CHUNK)
+        .zip(weights.par_chunks(CHUNK))
+        .zip(labels.par_chunks_mut(CHUNK))
+        .map(|((pts, ws), ls)| {
+            let mut pass = Pass::new(k);
+            for ((p, &w), l) in pts.iter().zip(ws).zip(ls) {
+                let (j, d) = nearest(p, centers);
+                if *l != j {
+                    *l = j;
+                    pass.changed += 1;
+                }
+                let j = j as usize;
+                for c in 0..3 {
+                    pass.sums[j][c] += w * f64::from(p[c]);
+                }
+                pass.weights[j] += w;
+                pass.inertia += w * f64::from(d);
+            }
+            pass
+        })
+        .collect();
+    parts.iter().fold(Pass::new(k), Pass::absorb)
+}
+
+/// Moves each empty cluster onto one of the points farthest from their
+/// centres, taking that point's weight out of the cluster it was in (as
+/// scikit-learn's `_relocate_empty_clusters` does).
+fn relocate_empty(
+    points: &[Point],
+    weights: &[f64],
+    centers: &[Point],
+    labels: &[u32],
+    pass: &mut Pass,
+) {
+    let empty: Vec<usize> = (0..centers.len())
+        .filter(|&j| pass.weights[j] == 0.0)
+        .collect();
+    if empty.is_empty() {
+        return;
+    }
+    let mut far: Vec<(f32, usize)> = points
+        .par_iter()
+        .zip(labels)
+        .enumerate()
+        .map(|(i, (p, &l))| (dist2(p, &centers[l as usize]), i))
+        .collect();
+    far.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (&j, &(_, i)) in empty.iter().zip(&far) {
+        let (p, w, from) = (points[i], weights[i], labels[i] as usize);
+        for c in 0..3 {
+            pass.sums[from][c] -= w * f64::from(p[c]);
+            pass.sums[j][c] = w * f64::from(p[c]);
+        }
+        pass.weights[from] -= w;
+        pass.weights[j] = w;
+    }
+}
+
+/// One k-means run from `centers` until convergence or `max_iter`.
+///
+/// Each iteration assigns every point, then moves every centre to the
+/// weighted mean of its points. The run stops when no label changed, or
+/// when the centres' summed squared shift is at most `tol_abs`. The returned
+/// labels and inertia always belong to the returned centres.
+pub(crate) fn run(
+    points: &[Point],
+    weights: &[f64],
+    mut centers: Vec<Point>,
+    max_iter: usize,
+    tol_abs: f64,
+) -> Fit {
+    let mut labels = vec![u32::MAX; points.len()];
+    let mut history = Vec::new();
+    let mut converged = false;
+    for i in 0..max_iter {
+        let mut pass = assign(points, weights, &centers, &mut labels);
+        relocate_empty(points, weights, &centers, &labels, &mut pass);
+        let mut shift = 0.0;
+        for (j, c) in centers.iter_mut().enumerate() {
+            if pass.weights[j] > 0.0 {
+                let new = pass.sums[j].map(|s| (s / pass.weights[j]) as f32);
+                shift += f64::from(dist2(c, &new));
+                *c = new;
+            }
+        }
+        history.push(Iteration {
+            inertia: pass.inertia,
+            center_shift: shift,
+        });
+        if i > 0 && pass.changed == 0 {
+            converged = true;
+            break;
+        }
+        if shift <= tol_abs {
+            converged = true;
+            break;
+        }
+    }
+    // The last update moved the centres after labelling: label once more so
+    // that labels, inertia and centres agree.
+    let final_pass = assign(points, weights, &centers, &mut labels);
+    Fit::new(
+        centers,
+        labels,
+        final_pass.weights,
+        final_pass.inertia,
+        history,
+        converged,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_breaks_ties_toward_the_lowest_index() {
+        let centers = [[0.0, 0.0, 0.0], [2.0, 0.0, 0.0], [2.0, 0.0, 0.0]];
+        assert_eq!(nearest(&[1.0, 0.0, 0.0], &centers), (0, 1.0));
+        assert_eq!(nearest(&[2.0, 0.0, 0.0], &centers), (1, 0.0));
+    }
+
+    #[test]
+    fn mean_variance_weights_each_point() {
+        // Values 0 (weight 3) and 4 (weight 1) on every channel: mean 1, variance 3.
+        let v = mean_variance(&[[0.0; 3], [4.0; 3]], &[3.0, 1.0]);
+        assert!((v - 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_emptied_cluster_is_reseeded_not_dropped() {
+        // The third centre is far from every point, so it starts empty.
+        let points: Vec<Point> = (0..20).map(|i| [i as f32, 0.0, 0.0]).collect();
+        let weights = vec![1.0; 20];
+        let centers = vec![[2.0, 0.0, 0.0], [3.0, 0.0, 0.0], [1000.0, 0.0, 0.0]];
+        let fit = run(&points, &weights, centers, 100, 0.0);
+        assert_eq!(fit.centroids().len(), 3);
+        assert!(
+            fit.cluster_weights().iter().all(|&w| w > 0.0),
+            "{:?}",
+            fit.cluster_weights()
+        );
+        assert!(fit.centroids().iter().all(|c| c[0] < 20.0));
+    }
+}

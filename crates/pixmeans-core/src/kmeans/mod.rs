@@ -1,0 +1,13 @@
+//! Weighted k-means: [`KMeansParams`] in, [`Fit`] out.
+//!
+//! The points are the distinct colours of an image and the weights their
+//! pixel counts, so every step costs in distinct colours, not pixels, while
+//! the objective, iterates and labels are those of k-means on every pixel.
+
+mod fit;
+mod init;
+mod lloyd;
+mod params;
+
+pub use fit::{Fit, Iteration};
+pub use params::{Init, KMeansError, KMeansParams};

@@ -1,0 +1,338 @@
+//! [`KMeansParams`]: what to fit, validated once by [`KMeansParams::fit`].
+
+use crate::color::Point;
+
+use super::fit::Fit;
+use super::{init, lloyd};
+
+/// How the first centroids are chosen.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Init {
+    /// Greedy k-means++ (Arthur and Vassilvitskii, 2007), with 2 + ⌊ln k⌋
+    /// candidates tried for each centroid as scikit-learn does. The default.
+    #[default]
+    KMeansPlusPlus,
+    /// k distinct colours drawn at random, each as likely as the number of
+    /// pixels that have it: what the tutorials do when they pick k random
+    /// pixels, without picking the same colour twice.
+    Random,
+    /// These centroids, in this order (for example a palette to refine).
+    Centroids(Vec<Point>),
+}
+
+impl Init {
+    /// The name used on the command line and in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Init::KMeansPlusPlus => "kmeans++",
+            Init::Random => "random",
+            Init::Centroids(_) => "centroids",
+        }
+    }
+}
+
+/// A parameter that [`KMeansParams::fit`] cannot work with, or input it
+/// cannot cluster.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KMeansError {
+    /// k is 0.
+    #[error("k must be at least 1")]
+    ZeroK,
+    /// `n_init` is 0.
+    #[error("n_init must be at least 1")]
+    ZeroNInit,
+    /// `max_iter` is 0.
+    #[error("max_iter must be at least 1")]
+    ZeroMaxIter,
+    /// `tol` is negative or not a number.
+    #[error("tol must be a finite number >= 0, got {0}")]
+    InvalidTol(f64),
+    /// `Init::Centroids` holds a number of centroids other than k.
+    #[error("{actual} initial centroids were given for k = {expected}")]
+    CentroidCount {
+        /// k.
+        expected: usize,
+        /// Centroids given.
+        actual: usize,
+    },
+    /// There is nothing to cluster.
+    #[error("there are no points to cluster")]
+    NoPoints,
+    /// Points and weights differ in number.
+    #[error("{points} points but {weights} weights")]
+    LengthMismatch {
+        /// Number of points.
+        points: usize,
+        /// Number of weights.
+        weights: usize,
+    },
+    /// A weight or a coordinate is not a finite number, or a weight is not
+    /// positive.
+    #[error("point {index} has weight {weight} or a coordinate that is not finite")]
+    InvalidPoint {
+        /// Position of the point.
+        index: usize,
+        /// Its weight.
+        weight: f64,
+    },
+}
+
+/// The settings of a weighted k-means fit. Every option has the default that
+/// scikit-learn's `KMeans` has, except the seed, which is fixed so that runs
+/// repeat.
+///
+/// ```
+/// use pixmeans_core::KMeansParams;
+/// // Two well-separated groups on a line, the second twice as heavy.
+/// let points = [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [10.0, 0.0, 0.0], [11.0, 0.0, 0.0]];
+/// let weights = [1.0, 1.0, 2.0, 2.0];
+/// let fit = KMeansParams::new(2).with_seed(7).fit(&points, &weights)?;
+/// let mut centroids: Vec<f32> = fit.centroids().iter().map(|c| c[0]).collect();
+/// centroids.sort_by(f32::total_cmp);
+/// assert_eq!(centroids, [0.5, 10.5]);
+/// assert_eq!(fit.inertia(), 0.25 * 2.0 + 0.25 * 4.0);
+/// # Ok::<(), pixmeans_core::KMeansError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub struct KMeansParams {
+    k: usize,
+    init: Init,
+    n_init: Option<usize>,
+    max_iter: usize,
+    tol: f64,
+    seed: u64,
+}
+
+impl KMeansParams {
+    /// k clusters, every other option at its default.
+    pub fn new(k: usize) -> Self {
+        KMeansParams {
+            k,
+            init: Init::default(),
+            n_init: None,
+            max_iter: 300,
+            tol: 1e-4,
+            seed: 0,
+        }
+    }
+
+    /// How to seed the centroids. Default: [`Init::KMeansPlusPlus`].
+    pub fn with_init(mut self, init: Init) -> Self {
+        self.init = init;
+        self
+    }
+
+    /// How many seedings to run, keeping the fit with the lowest inertia.
+    /// Default `None`: 1 for k-means++ and given centroids, 10 for random, as
+    /// scikit-learn's `n_init="auto"`.
+    pub fn with_n_init(mut self, n_init: Option<usize>) -> Self {
+        self.n_init = n_init;
+        self
+    }
+
+    /// The most Lloyd iterations a run may take. Default 300.
+    pub fn with_max_iter(mut self, max_iter: usize) -> Self {
+        self.max_iter = max_iter;
+        self
+    }
+
+    /// Convergence tolerance, relative to the data: a run stops when the sum
+    /// of squared centroid shifts in one iteration is at most `tol` times the
+    /// mean per-channel variance of the data (scikit-learn's rule), or when no
+    /// label changes. Default 1e-4.
+    pub fn with_tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// The seed of every random choice. Default 0.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// k.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// The seeding method.
+    pub fn init(&self) -> &Init {
+        &self.init
+    }
+
+    /// The number of seedings this fit runs, `n_init="auto"` resolved.
+    pub fn n_init(&self) -> usize {
+        self.n_init.unwrap_or(match self.init {
+            Init::Random => 10,
+            Init::KMeansPlusPlus | Init::Centroids(_) => 1,
+        })
+    }
+
+    /// The iteration limit.
+    pub fn max_iter(&self) -> usize {
+        self.max_iter
+    }
+
+    /// The relative tolerance.
+    pub fn tol(&self) -> f64 {
+        self.tol
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Checks the parameters alone (not the data).
+    pub fn validate(&self) -> Result<(), KMeansError> {
+        if self.k == 0 {
+            return Err(KMeansError::ZeroK);
+        }
+        if self.n_init == Some(0) {
+            return Err(KMeansError::ZeroNInit);
+        }
+        if self.max_iter == 0 {
+            return Err(KMeansError::ZeroMaxIter);
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return Err(KMeansError::InvalidTol(self.tol));
+        }
+        if let Init::Centroids(c) = &self.init
+            && c.len() != self.k
+        {
+            return Err(KMeansError::CentroidCount {
+                expected: self.k,
+                actual: c.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs weighted k-means on `points`, each counting `weights[i]` times.
+    ///
+    /// When there are at most k distinct points, they are the centroids and
+    /// the inertia is 0. Otherwise exactly k centroids come back: a cluster
+    /// that empties is re-seeded at the point farthest from its centroid.
+    pub fn fit(&self, points: &[Point], weights: &[f64]) -> Result<Fit, KMeansError> {
+        self.validate()?;
+        if points.len() != weights.len() {
+            return Err(KMeansError::LengthMismatch {
+                points: points.len(),
+                weights: weights.len(),
+            });
+        }
+        if points.is_empty() {
+            return Err(KMeansError::NoPoints);
+        }
+        let bad = |(i, (p, &w)): (usize, (&Point, &f64))| {
+            (!(w.is_finite() && w > 0.0) || p.iter().any(|c| !c.is_finite())).then_some(
+                KMeansError::InvalidPoint {
+                    index: i,
+                    weight: w,
+                },
+            )
+        };
+        if let Some(e) = points.iter().zip(weights).enumerate().find_map(bad) {
+            return Err(e);
+        }
+        if points.len() <= self.k {
+            return Ok(Fit::every_point_its_own(points, weights));
+        }
+        let tol_abs = self.tol * lloyd::mean_variance(points, weights);
+        let mut seeds = init::Rng::new(self.seed);
+        let mut best: Option<Fit> = None;
+        for _ in 0..self.n_init() {
+            let mut rng = init::Rng::new(seeds.next_u64());
+            let centers = match &self.init {
+                Init::KMeansPlusPlus => init::kmeans_plusplus(points, weights, self.k, &mut rng),
+                Init::Random => init::random_distinct(points, weights, self.k, &mut rng),
+                Init::Centroids(c) => c.clone(),
+            };
+            let fit = lloyd::run(points, weights, centers, self.max_iter, tol_abs);
+            if best.as_ref().is_none_or(|b| fit.inertia() < b.inertia()) {
+                best = Some(fit);
+            }
+        }
+        best.ok_or(KMeansError::ZeroNInit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: [Point; 3] = [[0.0; 3], [1.0; 3], [2.0; 3]];
+    const W: [f64; 3] = [1.0; 3];
+
+    #[test]
+    fn each_invalid_parameter_is_named() {
+        assert_eq!(
+            KMeansParams::new(0).fit(&P, &W).err(),
+            Some(KMeansError::ZeroK)
+        );
+        assert_eq!(
+            KMeansParams::new(2).with_n_init(Some(0)).fit(&P, &W).err(),
+            Some(KMeansError::ZeroNInit)
+        );
+        assert_eq!(
+            KMeansParams::new(2).with_max_iter(0).fit(&P, &W).err(),
+            Some(KMeansError::ZeroMaxIter)
+        );
+        assert!(matches!(
+            KMeansParams::new(2).with_tol(-1.0).fit(&P, &W),
+            Err(KMeansError::InvalidTol(_))
+        ));
+        assert!(matches!(
+            KMeansParams::new(2).with_tol(f64::NAN).fit(&P, &W),
+            Err(KMeansError::InvalidTol(_))
+        ));
+        let init = Init::Centroids(vec![[0.0; 3]]);
+        assert_eq!(
+            KMeansParams::new(2).with_init(init).fit(&P, &W).err(),
+            Some(KMeansError::CentroidCount {
+                expected: 2,
+                actual: 1
+            })
+        );
+    }
+
+    #[test]
+    fn invalid_data_is_named() {
+        assert_eq!(
+            KMeansParams::new(2).fit(&[], &[]).err(),
+            Some(KMeansError::NoPoints)
+        );
+        assert_eq!(
+            KMeansParams::new(2).fit(&P, &W[..2]).err(),
+            Some(KMeansError::LengthMismatch {
+                points: 3,
+                weights: 2
+            })
+        );
+        assert!(matches!(
+            KMeansParams::new(2).fit(&P, &[1.0, 0.0, 1.0]),
+            Err(KMeansError::InvalidPoint { index: 1, .. })
+        ));
+        let nan = [[0.0; 3], [f32::NAN, 0.0, 0.0], [2.0; 3]];
+        assert!(matches!(
+            KMeansParams::new(2).fit(&nan, &W),
+            Err(KMeansError::InvalidPoint { index: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn auto_n_init_follows_scikit_learn() {
+        assert_eq!(KMeansParams::new(3).n_init(), 1);
+        assert_eq!(KMeansParams::new(3).with_init(Init::Random).n_init(), 10);
+        assert_eq!(
+            KMeansParams::new(3)
+                .with_init(Init::Random)
+                .with_n_init(Some(2))
+                .n_init(),
+            2
+        );
+    }
+}

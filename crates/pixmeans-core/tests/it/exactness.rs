@@ -1,0 +1,163 @@
+//! Weighted k-means on the colour histogram must be k-means on every pixel:
+//! same centroids, labels, inertia and iterations from the same start.
+
+use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, Init, KMeansParams, PixelFormat, Point};
+
+use crate::{banded, coffee};
+
+struct Naive {
+    centers: Vec<Point>,
+    labels: Vec<u32>,
+    inertia: f64,
+    iterations: usize,
+}
+
+fn d2(a: &Point, b: &Point) -> f32 {
+    (0..3).map(|c| (a[c] - b[c]) * (a[c] - b[c])).sum()
+}
+
+fn nearest(p: &Point, centers: &[Point]) -> (u32, f32) {
+    let mut best = (0, f32::INFINITY);
+    for (j, c) in centers.iter().enumerate() {
+        if d2(p, c) < best.1 {
+            best = (j as u32, d2(p, c));
+        }
+    }
+    best
+}
+
+/// Textbook Lloyd over every pixel, with scikit-learn's stopping rule.
+fn naive_lloyd(pixels: &[Point], mut centers: Vec<Point>, max_iter: usize, tol: f64) -> Naive {
+    let n = pixels.len() as f64;
+    let mean: Vec<f64> = (0..3)
+        .map(|c| pixels.iter().map(|p| f64::from(p[c])).sum::<f64>() / n)
+        .collect();
+    let var: f64 = (0..3)
+        .map(|c| {
+            pixels
+                .iter()
+                .map(|p| (f64::from(p[c]) - mean[c]).powi(2))
+                .sum::<f64>()
+                / n
+        })
+        .sum::<f64>()
+        / 3.0;
+    let mut labels = vec![u32::MAX; pixels.len()];
+    let mut iterations = 0;
+    for i in 0..max_iter {
+        iterations = i + 1;
+        let mut changed = 0;
+        let mut sums = vec![[0.0f64; 3]; centers.len()];
+        let mut counts = vec![0.0f64; centers.len()];
+        for (p, l) in pixels.iter().zip(&mut labels) {
+            let (j, _) = nearest(p, &centers);
+            changed += usize::from(*l != j);
+            *l = j;
+            for c in 0..3 {
+                sums[j as usize][c] += f64::from(p[c]);
+            }
+            counts[j as usize] += 1.0;
+        }
+        assert!(
+            counts.iter().all(|&c| c > 0.0),
+            "the test start must not empty a cluster"
+        );
+        let mut shift = 0.0;
+        for (j, c) in centers.iter_mut().enumerate() {
+            let new = sums[j].map(|s| (s / counts[j]) as f32);
+            shift += f64::from(d2(c, &new));
+            *c = new;
+        }
+        if (i > 0 && changed == 0) || shift <= tol * var {
+            break;
+        }
+    }
+    let mut inertia = 0.0;
+    for (p, l) in pixels.iter().zip(&mut labels) {
+        let (j, d) = nearest(p, &centers);
+        *l = j;
+        inertia += f64::from(d);
+    }
+    Naive {
+        centers,
+        labels,
+        inertia,
+        iterations,
+    }
+}
+
+fn key(p: &[u8]) -> [u8; 3] {
+    [p[0], p[1], p[2]]
+}
+
+/// Fits both ways from the same start and compares everything.
+fn check(image: &ImageRef<'_>, k: usize, space: ColorSpace, exact_centers: bool) {
+    let pixels: Vec<Point> = image
+        .data()
+        .chunks_exact(3)
+        .map(|p| space.from_srgb(key(p)))
+        .collect();
+    let hist = ColorHistogram::from_image(image);
+    let points: Vec<Point> = hist.colors().iter().map(|&c| space.from_srgb(c)).collect();
+    let weights: Vec<f64> = hist.counts().iter().map(|&n| n as f64).collect();
+    // Start from k distinct colours spread through the histogram.
+    let start: Vec<Point> = (0..k).map(|i| points[i * points.len() / k]).collect();
+
+    let naive = naive_lloyd(&pixels, start.clone(), 300, 1e-4);
+    let fit = KMeansParams::new(k)
+        .with_init(Init::Centroids(start))
+        .fit(&points, &weights)
+        .unwrap();
+
+    assert_eq!(
+        fit.iterations(),
+        naive.iterations,
+        "{space} k={k}: iterations"
+    );
+    for (a, b) in fit.centroids().iter().zip(&naive.centers) {
+        if exact_centers {
+            assert_eq!(a, b, "{space} k={k}: centroids");
+        } else {
+            assert!(d2(a, b) < 1e-10, "{space} k={k}: {a:?} vs {b:?}");
+        }
+    }
+    let rel = (fit.inertia() - naive.inertia).abs() / naive.inertia.max(1e-30);
+    assert!(
+        rel < 1e-9,
+        "{space} k={k}: inertia {} vs {}",
+        fit.inertia(),
+        naive.inertia
+    );
+    for (p, &naive_label) in image.data().chunks_exact(3).zip(&naive.labels) {
+        let i = hist.colors().binary_search(&key(p)).unwrap();
+        assert_eq!(
+            fit.labels()[i],
+            naive_label,
+            "{space} k={k}: label of {p:?}"
+        );
+    }
+}
+
+#[test]
+fn histogram_kmeans_equals_per_pixel_lloyd_on_a_real_photo() {
+    for k in [2, 5, 16] {
+        check(&coffee(), k, ColorSpace::Srgb, true);
+    }
+}
+
+#[test]
+fn histogram_kmeans_equals_per_pixel_lloyd_in_perceptual_spaces() {
+    for space in [ColorSpace::Oklab, ColorSpace::Lab] {
+        check(&coffee(), 6, space, false);
+    }
+}
+
+#[test]
+fn histogram_kmeans_equals_per_pixel_lloyd_on_synthetic_blobs() {
+    let colors = [[200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40]];
+    let px = banded(64, 40, &colors, 25, 11);
+    let img = ImageRef::new(64, 40, PixelFormat::Rgb8, &px).unwrap();
+    for k in [3, 4, 7] {
+        check(&img, k, ColorSpace::Srgb, true);
+    }
+}

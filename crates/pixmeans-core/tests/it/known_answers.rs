@@ -1,0 +1,217 @@
+//! Synthetic images whose answer is known, and the promises the quantizer
+//! makes about palettes, transparency, downscaled fits and threads.
+
+use pixmeans_core::{ColorSpace, ImageRef, Init, KMeansParams, PixelFormat, Quantizer, metrics};
+
+use crate::{Lcg, banded, coffee};
+
+const FIVE: [[u8; 3]; 5] = [
+    [220, 40, 40],
+    [40, 180, 60],
+    [50, 60, 210],
+    [240, 230, 60],
+    [30, 30, 30],
+];
+
+#[test]
+fn finds_five_noisy_colour_bands() {
+    let px = banded(100, 30, &FIVE, 6, 1);
+    let img = ImageRef::new(100, 30, PixelFormat::Rgb8, &px).unwrap();
+    for space in ColorSpace::ALL {
+        // Random seeding can put two seeds in one band and stay there: that is
+        // why it restarts 10 times by default, and why k-means++ is the default.
+        for init in [Init::KMeansPlusPlus, Init::Random] {
+            let n_init = if init == Init::Random { 50 } else { 1 };
+            let params = KMeansParams::new(5)
+                .with_init(init.clone())
+                .with_n_init(Some(n_init));
+            let q = Quantizer::new(params)
+                .with_color_space(space)
+                .quantize(&img)
+                .unwrap();
+            let pal = q.image().palette().rgb();
+            for truth in FIVE {
+                let near = pal
+                    .iter()
+                    .any(|p| (0..3).all(|c| p[c].abs_diff(truth[c]) <= 2));
+                assert!(
+                    near,
+                    "{space} {}: {truth:?} not found in {pal:?}",
+                    init.name()
+                );
+            }
+            // Every pixel of a band carries the same index, and bands differ.
+            let idx = q.image().indices();
+            let band_index: Vec<u8> = (0..5).map(|b| idx[b * 20]).collect();
+            for (i, &l) in idx.iter().enumerate() {
+                assert_eq!(l, band_index[(i % 100) / 20]);
+            }
+            let mut distinct = band_index.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(distinct.len(), 5);
+        }
+    }
+}
+
+#[test]
+fn an_image_with_at_most_k_colours_comes_back_unchanged() {
+    let px = banded(30, 4, &FIVE, 0, 1);
+    let img = ImageRef::new(30, 4, PixelFormat::Rgb8, &px).unwrap();
+    for k in [5, 8, 256] {
+        let q = Quantizer::new(KMeansParams::new(k)).quantize(&img).unwrap();
+        assert_eq!(q.image().palette().len(), 5);
+        assert_eq!(q.image().to_rgb(), px);
+        assert_eq!((q.inertia(), q.mse()), (0.0, 0.0));
+        assert!(q.psnr().is_infinite());
+    }
+}
+
+#[test]
+fn palette_is_sorted_by_pixel_count() {
+    // 3 columns of red, 2 of blue, 1 of green.
+    let px = banded(
+        6,
+        2,
+        &[
+            [255, 0, 0],
+            [255, 0, 0],
+            [255, 0, 0],
+            [0, 0, 255],
+            [0, 0, 255],
+            [0, 255, 0],
+        ],
+        0,
+        1,
+    );
+    let img = ImageRef::new(6, 2, PixelFormat::Rgb8, &px).unwrap();
+    let q = Quantizer::new(KMeansParams::new(3)).quantize(&img).unwrap();
+    assert_eq!(
+        q.image().palette().rgb(),
+        [[255, 0, 0], [0, 0, 255], [0, 255, 0]]
+    );
+}
+
+#[test]
+fn transparent_pixels_are_left_out_and_stay_transparent() {
+    // Left half transparent (with colours that must not matter), right half two colours.
+    let mut px = Vec::new();
+    for y in 0..4u8 {
+        for x in 0..8u8 {
+            px.extend_from_slice(&match (x < 4, y < 2) {
+                (true, _) => [x * 60, 255, y * 80, 0],
+                (false, true) => [250, 250, 250, 255],
+                (false, false) => [10, 10, 10, 200],
+            });
+        }
+    }
+    let img = ImageRef::new(8, 4, PixelFormat::Rgba8, &px).unwrap();
+    let q = Quantizer::new(KMeansParams::new(2)).quantize(&img).unwrap();
+    let pal = q.image().palette();
+    assert_eq!(
+        pal.colors(),
+        [[250, 250, 250, 255], [10, 10, 10, 255], [0, 0, 0, 0]]
+    );
+    let t = pal.transparent_index().unwrap() as u8;
+    for (p, &i) in px.chunks_exact(4).zip(q.image().indices()) {
+        assert_eq!(p[3] == 0, i == t);
+    }
+    assert_eq!(q.mse(), 0.0);
+    let full = Quantizer::new(KMeansParams::new(256)).quantize(&img);
+    assert!(matches!(
+        full,
+        Err(pixmeans_core::QuantizeError::NoRoomForTransparency)
+    ));
+}
+
+#[test]
+fn fitting_on_a_downscaled_copy_still_maps_every_pixel_to_its_nearest_colour() {
+    let img = coffee();
+    let q = Quantizer::new(KMeansParams::new(8))
+        .with_max_pixels(Some(600))
+        .quantize(&img)
+        .unwrap();
+    assert!(q.fitted_pixels() <= 600);
+    assert_eq!(q.image().indices().len(), 80 * 60);
+    let cents = q.fit().centroids();
+    for (p, &i) in img.data().chunks_exact(3).zip(q.image().indices()) {
+        let x = ColorSpace::Srgb.from_srgb([p[0], p[1], p[2]]);
+        let d = |c: &[f32; 3]| (0..3).map(|j| (x[j] - c[j]).powi(2)).sum::<f32>();
+        let own = d(&cents[usize::from(i)]);
+        assert!(cents.iter().all(|c| own <= d(c)));
+    }
+    // The figures describe the full image.
+    let exact = metrics::pixel_mse(&img, q.image());
+    assert!((q.mse() - exact).abs() < 1e-9);
+    let inertia: f64 = img
+        .data()
+        .chunks_exact(3)
+        .zip(q.image().indices())
+        .map(|(p, &i)| {
+            let x = ColorSpace::Srgb.from_srgb([p[0], p[1], p[2]]);
+            (0..3)
+                .map(|j| f64::from((x[j] - cents[usize::from(i)][j]).powi(2)))
+                .sum::<f64>()
+        })
+        .sum();
+    // Per-pixel f32 distances summed in another order: equal to f32 precision.
+    assert!(
+        (q.inertia() - inertia).abs() <= 1e-6 * inertia,
+        "{} vs {inertia}",
+        q.inertia()
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bytes_on_one_thread_or_two() {
+    // Over 2^20 pixels, so the dense colour count is used too.
+    let (w, h) = (1100u32, 1000u32);
+    let mut rng = Lcg(5);
+    let px: Vec<u8> = (0..w * h * 3).map(|_| rng.around(128, 100)).collect();
+    let img = ImageRef::new(w, h, PixelFormat::Rgb8, &px).unwrap();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            Quantizer::new(KMeansParams::new(12).with_seed(3).with_max_iter(20))
+                .with_color_space(ColorSpace::Oklab)
+                .quantize(&img)
+                .unwrap()
+        })
+    };
+    let (a, b) = (run(1), run(2));
+    assert_eq!(a.image(), b.image());
+    assert_eq!(a.inertia().to_bits(), b.inertia().to_bits());
+    assert_eq!(a.fit().centroids(), b.fit().centroids());
+    let c = Quantizer::new(KMeansParams::new(12).with_seed(4).with_max_iter(20))
+        .with_color_space(ColorSpace::Oklab)
+        .quantize(&img)
+        .unwrap();
+    assert_ne!(
+        a.fit().centroids(),
+        c.fit().centroids(),
+        "another seed should start elsewhere"
+    );
+}
+
+#[test]
+fn more_restarts_never_do_worse() {
+    let img = coffee();
+    let one = Quantizer::new(
+        KMeansParams::new(6)
+            .with_init(Init::Random)
+            .with_n_init(Some(1)),
+    )
+    .quantize(&img)
+    .unwrap();
+    let ten = Quantizer::new(
+        KMeansParams::new(6)
+            .with_init(Init::Random)
+            .with_n_init(Some(10)),
+    )
+    .quantize(&img)
+    .unwrap();
+    assert!(ten.inertia() <= one.inertia());
+}
