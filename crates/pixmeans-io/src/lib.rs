@@ -1,1 +1,47 @@
-//! placeholder
+//! Reading and writing images for pixmeans.
+//!
+//! This crate turns files into the 8-bit [`Image`](pixmeans_core::Image)s
+//! that `pixmeans-core` quantizes, and its
+//! [`IndexedImage`](pixmeans_core::IndexedImage)s back into files.
+//!
+//! - Reading: [`read_image`] (or [`decode_bytes`] for stdin) finds the format
+//!   from the content (PNG, JPEG, GIF, BMP, TIFF, WebP), checks the size
+//!   against [`Limits`] from the header before decoding any pixel, rejects
+//!   truncated files, and returns RGB8, or RGBA8 when some pixel is
+//!   transparent. Errors are [`ReadError`]s naming the file.
+//! - Encoding: [`encode`] picks by [`OutputFormat`] (see
+//!   [`OutputFormat::from_path`]); [`encode_indexed_png`] writes a palette PNG
+//!   at 1, 2, 4 or 8 bits a pixel, which the `image` crate cannot, and
+//!   [`encode_gif`] a GIF holding the palette and indices exactly.
+//! - Writing: [`write_atomic`] puts the bytes in place through a temporary
+//!   file and a rename, and never overwrites unless asked.
+//!
+//! # Example
+//!
+//! ```
+//! use pixmeans_core::{IndexedImage, Palette};
+//! use pixmeans_io::{PngCompression, encode_indexed_png};
+//!
+//! // A 3 x 2 image in black and white: one bit a pixel.
+//! let palette = Palette::new(&[[0, 0, 0], [255, 255, 255]], false)?;
+//! let image = IndexedImage::new(3, 2, palette, vec![0, 1, 0, 1, 0, 1])?;
+//! let png = encode_indexed_png(&image, PngCompression::default())?;
+//! assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod encode;
+mod indexed_gif;
+mod indexed_png;
+mod jpeg_structure;
+mod read;
+mod read_error;
+mod write;
+
+pub use encode::{EncodeError, JPEG_QUALITY, OutputFormat, encode};
+pub use indexed_gif::encode_gif;
+pub use indexed_png::{PngCompression, encode_indexed_png};
+pub use read::{DEFAULT_MAX_PIXELS, Decoded, Limits, decode_bytes, read_image};
+pub use read_error::ReadError;
+pub use write::{WriteError, write_atomic};

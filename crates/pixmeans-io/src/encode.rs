@@ -1,0 +1,320 @@
+//! Encoding a quantized image in the format its output path asks for.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use image::codecs::bmp::BmpEncoder;
+use image::codecs::jpeg::JpegEncoder;
+use image::codecs::tiff::TiffEncoder;
+use image::codecs::webp::WebPEncoder;
+use image::{ExtendedColorType, ImageEncoder};
+use pixmeans_core::IndexedImage;
+
+use crate::indexed_gif::encode_gif;
+use crate::indexed_png::{PngCompression, encode_indexed_png};
+use crate::write::WriteError;
+
+/// JPEG quality for [`OutputFormat::Jpeg`], on the usual 1 to 100 scale.
+pub const JPEG_QUALITY: u8 = 90;
+
+/// The extensions [`OutputFormat::from_path`] accepts, as listed in messages.
+pub(crate) const WRITABLE_EXTENSIONS: &str = ".png, .jpg, .jpeg, .webp, .bmp, .tif, .tiff or .gif";
+
+/// A file format an [`IndexedImage`] can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutputFormat {
+    /// Indexed PNG at 1 to 8 bits a pixel: lossless and the smallest.
+    Png,
+    /// JPEG at quality [`JPEG_QUALITY`]; lossy, so it adds colours back.
+    Jpeg,
+    /// Lossless WebP (the only kind the `image` crate writes).
+    WebP,
+    /// Uncompressed BMP.
+    Bmp,
+    /// Uncompressed TIFF.
+    Tiff,
+    /// Single-frame GIF holding the palette and indices exactly.
+    Gif,
+}
+
+impl OutputFormat {
+    /// The format named by the extension of `path`, ignoring case: `png`,
+    /// `jpg`, `jpeg`, `webp`, `bmp`, `tif`, `tiff` or `gif`. Any other
+    /// extension, or none, is [`WriteError::UnknownExtension`].
+    pub fn from_path(path: &Path) -> Result<OutputFormat, WriteError> {
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        Ok(match extension.as_deref() {
+            Some("png") => OutputFormat::Png,
+            Some("jpg" | "jpeg") => OutputFormat::Jpeg,
+            Some("webp") => OutputFormat::WebP,
+            Some("bmp") => OutputFormat::Bmp,
+            Some("tif" | "tiff") => OutputFormat::Tiff,
+            Some("gif") => OutputFormat::Gif,
+            _ => {
+                return Err(WriteError::UnknownExtension {
+                    path: path.to_path_buf(),
+                });
+            }
+        })
+    }
+
+    /// The format's name in lowercase: `"png"`, `"jpeg"`, `"webp"`, `"bmp"`,
+    /// `"tiff"` or `"gif"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Png => "png",
+            OutputFormat::Jpeg => "jpeg",
+            OutputFormat::WebP => "webp",
+            OutputFormat::Bmp => "bmp",
+            OutputFormat::Tiff => "tiff",
+            OutputFormat::Gif => "gif",
+        }
+    }
+
+    /// The largest width or height the format stores, if below `u32::MAX`.
+    fn max_side(self) -> Option<u32> {
+        match self {
+            OutputFormat::Jpeg | OutputFormat::Gif => Some(u32::from(u16::MAX)),
+            OutputFormat::WebP => Some(16_384),
+            OutputFormat::Bmp => Some(i32::MAX as u32),
+            OutputFormat::Png | OutputFormat::Tiff => None,
+        }
+    }
+}
+
+/// Why an image could not be encoded. Encoding happens in memory, so no
+/// file is involved yet: callers add the output path.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The image is wider or taller than the format can store.
+    #[error(
+        "a {width} x {height} image is too large for {format}, which stores at most {max} pixels a side"
+    )]
+    TooLargeForFormat {
+        /// The format's name.
+        format: &'static str,
+        /// The image width.
+        width: u32,
+        /// The image height.
+        height: u32,
+        /// The largest side the format stores.
+        max: u32,
+    },
+    /// The encoder reported an error.
+    #[error("cannot encode the image as {format}: {detail}")]
+    Encoder {
+        /// The format's name.
+        format: &'static str,
+        /// What the encoder reported.
+        detail: String,
+    },
+}
+
+/// Encodes `img` as `format`. `compression` applies to PNG only.
+///
+/// - PNG: [`encode_indexed_png`].
+/// - GIF: [`encode_gif`].
+/// - JPEG: RGB at quality [`JPEG_QUALITY`]. JPEG has no transparency, so
+///   transparent palette entries are composited onto white (a fully
+///   transparent pixel becomes pure white).
+/// - WebP (lossless), BMP and TIFF: RGB, or RGBA when the palette has a
+///   transparent entry.
+pub fn encode(
+    img: &IndexedImage,
+    format: OutputFormat,
+    compression: PngCompression,
+) -> Result<Vec<u8>, EncodeError> {
+    let (width, height) = (img.width(), img.height());
+    match format.max_side() {
+        Some(max) if width > max || height > max => {
+            return Err(EncodeError::TooLargeForFormat {
+                format: format.name(),
+                width,
+                height,
+                max,
+            });
+        }
+        _ => {}
+    }
+    let has_alpha = img.palette().has_alpha();
+    let pixels = || {
+        if has_alpha {
+            (img.to_rgba(), ExtendedColorType::Rgba8)
+        } else {
+            (img.to_rgb(), ExtendedColorType::Rgb8)
+        }
+    };
+    let mut out = Vec::new();
+    let result =
+        match format {
+            OutputFormat::Png => return encode_indexed_png(img, compression),
+            OutputFormat::Gif => return encode_gif(img),
+            OutputFormat::Jpeg => JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
+                .write_image(&rgb_on_white(img), width, height, ExtendedColorType::Rgb8),
+            OutputFormat::WebP => {
+                let (data, color) = pixels();
+                WebPEncoder::new_lossless(&mut out).write_image(&data, width, height, color)
+            }
+            OutputFormat::Bmp => {
+                let (data, color) = pixels();
+                BmpEncoder::new(&mut out).write_image(&data, width, height, color)
+            }
+            OutputFormat::Tiff => {
+                let (data, color) = pixels();
+                TiffEncoder::new(Cursor::new(&mut out)).write_image(&data, width, height, color)
+            }
+        };
+    result.map_err(|e| EncodeError::Encoder {
+        format: format.name(),
+        detail: e.to_string(),
+    })?;
+    Ok(out)
+}
+
+/// Every pixel as RGB, each palette colour first blended onto white by its
+/// alpha (only the transparent entry changes: it becomes white).
+fn rgb_on_white(img: &IndexedImage) -> Vec<u8> {
+    let blended: Vec<[u8; 3]> = img
+        .palette()
+        .colors()
+        .iter()
+        .map(|&[r, g, b, a]| {
+            let over_white = |c: u8| {
+                ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a)) + 127) / 255) as u8
+            };
+            [over_white(r), over_white(g), over_white(b)]
+        })
+        .collect();
+    img.indices()
+        .iter()
+        .flat_map(|&i| blended[usize::from(i)])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::{Limits, read_image};
+    use crate::write::write_atomic;
+    use pixmeans_core::{Palette, PixelFormat};
+
+    fn image(transparent: bool, w: u32, h: u32) -> IndexedImage {
+        let colors = [[200, 30, 30], [30, 160, 40], [20, 40, 220], [240, 240, 60]];
+        let palette = Palette::new(&colors, transparent).unwrap();
+        let n = palette.len() as u32;
+        // Large blocks of one colour, so JPEG's error stays small.
+        let indices = (0..w * h)
+            .map(|p| ((p % w / 8 + p / w / 8) % n) as u8)
+            .collect();
+        IndexedImage::new(w, h, palette, indices).unwrap()
+    }
+
+    #[test]
+    fn from_path_reads_the_extension_ignoring_case() {
+        let cases = [
+            ("a.png", OutputFormat::Png),
+            ("dir.d/a.PNG", OutputFormat::Png),
+            ("a.jpg", OutputFormat::Jpeg),
+            ("a.JPEG", OutputFormat::Jpeg),
+            ("a.webp", OutputFormat::WebP),
+            ("a.Bmp", OutputFormat::Bmp),
+            ("a.tif", OutputFormat::Tiff),
+            ("a.tiff", OutputFormat::Tiff),
+            ("a.gif", OutputFormat::Gif),
+        ];
+        for (path, format) in cases {
+            assert_eq!(
+                OutputFormat::from_path(Path::new(path)).unwrap(),
+                format,
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_or_missing_extension_lists_the_accepted_ones() {
+        for path in ["out.jxl", "out", "png"] {
+            let err = OutputFormat::from_path(Path::new(path)).unwrap_err();
+            assert!(
+                matches!(&err, WriteError::UnknownExtension { path: p } if p == Path::new(path))
+            );
+            let message = err.to_string();
+            assert!(message.contains(path), "{message}");
+            assert!(message.contains(".png, .jpg, .jpeg, .webp, .bmp, .tif, .tiff or .gif"));
+        }
+    }
+
+    #[test]
+    fn every_format_writes_a_file_that_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        for transparent in [false, true] {
+            let img = image(transparent, 37, 21);
+            for ext in ["png", "jpg", "webp", "bmp", "tiff", "gif"] {
+                let path = dir.path().join(format!("out-{transparent}.{ext}"));
+                let format = OutputFormat::from_path(&path).unwrap();
+                let bytes = encode(&img, format, PngCompression::Fast).unwrap();
+                assert_eq!(
+                    write_atomic(&path, &bytes, false).unwrap(),
+                    bytes.len() as u64
+                );
+                let decoded = read_image(&path, &Limits::default()).unwrap();
+                assert_eq!(decoded.format, format.name());
+                let view = decoded.image.view();
+                assert_eq!((view.width(), view.height()), (37, 21), "{ext}");
+                if format == OutputFormat::Jpeg {
+                    assert_eq!(view.format(), PixelFormat::Rgb8);
+                    let expected = rgb_on_white(&img);
+                    let error: u64 = view
+                        .data()
+                        .iter()
+                        .zip(&expected)
+                        .map(|(&a, &b)| u64::from(a.abs_diff(b)))
+                        .sum();
+                    let mean = error as f64 / expected.len() as f64;
+                    assert!(mean < 6.0, "jpeg mean error {mean}");
+                } else if transparent {
+                    assert_eq!(view.format(), PixelFormat::Rgba8, "{ext}");
+                    assert_eq!(view.data(), img.to_rgba().as_slice(), "{ext}");
+                } else {
+                    assert_eq!(view.format(), PixelFormat::Rgb8, "{ext}");
+                    assert_eq!(view.data(), img.to_rgb().as_slice(), "{ext}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn jpeg_puts_transparent_pixels_on_white() {
+        let img = image(true, 3, 1);
+        let palette = img.palette().clone();
+        let img = IndexedImage::new(3, 1, palette, vec![4, 0, 4]).unwrap();
+        assert_eq!(
+            rgb_on_white(&img),
+            [255, 255, 255, 200, 30, 30, 255, 255, 255]
+        );
+    }
+
+    #[test]
+    fn sides_over_a_format_limit_are_refused_with_the_numbers() {
+        let palette = Palette::new(&[[0, 0, 0]], false).unwrap();
+        let wide = IndexedImage::new(70_000, 1, palette.clone(), vec![0; 70_000]).unwrap();
+        for format in [OutputFormat::Gif, OutputFormat::Jpeg] {
+            let err = encode(&wide, format, PngCompression::Fast).unwrap_err();
+            assert!(matches!(
+                err,
+                EncodeError::TooLargeForFormat { max: 65_535, .. }
+            ));
+            assert!(err.to_string().contains("70000 x 1"), "{err}");
+        }
+        let webp = IndexedImage::new(1, 16_385, palette, vec![0; 16_385]).unwrap();
+        assert!(matches!(
+            encode(&webp, OutputFormat::WebP, PngCompression::Fast),
+            Err(EncodeError::TooLargeForFormat { max: 16_384, .. })
+        ));
+        assert!(encode(&wide, OutputFormat::Png, PngCompression::Fast).is_ok());
+    }
+}

@@ -1,0 +1,425 @@
+//! Reading images: the format from the content, a pixel limit checked from
+//! the header before any pixel is decoded, and conversion to 8-bit RGB or
+//! RGBA.
+
+use std::io::{self, Cursor};
+use std::path::Path;
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+use pixmeans_core::{Image, PixelFormat};
+
+use crate::jpeg_structure;
+use crate::read_error::{READABLE, ReadError, from_image_error};
+
+/// The pixel limit of [`Limits::default`]: 200 million pixels, for example
+/// 16 000 x 12 500, which is 600 MB as RGB.
+pub const DEFAULT_MAX_PIXELS: u64 = 200_000_000;
+
+/// What the decoder may allocate per pixel allowed by the limit: 16 bytes,
+/// the widest layout a supported decoder produces (32-bit float RGBA TIFF).
+const MAX_DECODER_BYTES_PER_PIXEL: u64 = 16;
+
+/// The least the decoder may allocate whatever the pixel limit, so that the
+/// metadata of a small image (an ICC profile, PNG text chunks) still fits.
+const MIN_DECODER_ALLOC: u64 = 64 << 20;
+
+/// How large an image [`read_image`] and [`decode_bytes`] accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The most pixels (width × height) an image may have. Checked from the
+    /// header, before any pixel is decoded. Default: [`DEFAULT_MAX_PIXELS`].
+    pub max_pixels: u64,
+}
+
+impl Limits {
+    /// Limits allowing at most `max_pixels` pixels. `u64::MAX` turns the
+    /// check off.
+    pub fn new(max_pixels: u64) -> Self {
+        Limits { max_pixels }
+    }
+
+    /// The `image` crate's limits matching ours: a decoder may allocate
+    /// [`MAX_DECODER_BYTES_PER_PIXEL`] bytes for every pixel we allow, and
+    /// at least [`MIN_DECODER_ALLOC`].
+    fn for_decoder(self) -> image::Limits {
+        let mut limits = image::Limits::default();
+        limits.max_alloc = Some(
+            self.max_pixels
+                .saturating_mul(MAX_DECODER_BYTES_PER_PIXEL)
+                .max(MIN_DECODER_ALLOC),
+        );
+        limits
+    }
+}
+
+impl Default for Limits {
+    /// At most [`DEFAULT_MAX_PIXELS`] (200 000 000) pixels.
+    fn default() -> Self {
+        Limits::new(DEFAULT_MAX_PIXELS)
+    }
+}
+
+/// A decoded image and what was learnt on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Decoded {
+    /// The pixels: RGB8, or RGBA8 when the file has an alpha channel and at
+    /// least one pixel is not fully opaque. Turned upright when the file
+    /// carries an EXIF orientation.
+    pub image: Image,
+    /// The format found in the content: `"png"`, `"jpeg"`, `"gif"`, `"bmp"`,
+    /// `"tiff"` or `"webp"`.
+    pub format: &'static str,
+    /// The size of the encoded file (or byte slice) in bytes.
+    pub file_bytes: u64,
+}
+
+/// Reads and decodes the image file at `path`; the format comes from the
+/// content, not the extension. See [`decode_bytes`] for what comes out.
+pub fn read_image(path: &Path, limits: &Limits) -> Result<Decoded, ReadError> {
+    let bytes = std::fs::read(path).map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound => ReadError::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
+    decode_bytes(&bytes, path, limits)
+}
+
+/// Decodes an encoded image held in memory. `name` is only used in error
+/// messages (for example `<stdin>`).
+///
+/// The format is found from the content: PNG, JPEG, GIF (its first frame),
+/// BMP, TIFF or WebP. The dimensions are checked against `limits` from the
+/// header, before any pixel is decoded. The result is RGB8, or RGBA8 when
+/// the image has an alpha channel and at least one pixel's alpha is below
+/// 255; grey and 16-bit images are converted. A JPEG that ends before its
+/// end-of-image marker is an error, not an image padded with grey.
+pub fn decode_bytes(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Decoded, ReadError> {
+    let path = || name.to_path_buf();
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|source| ReadError::Io {
+            path: path(),
+            source,
+        })?;
+    let format = reader
+        .format()
+        .ok_or_else(|| ReadError::NotAnImage { path: path() })?;
+    let format_name = readable_format_name(format).ok_or_else(|| ReadError::Unsupported {
+        path: path(),
+        detail: format!(
+            "{} images cannot be read, expected {READABLE}",
+            format!("{format:?}").to_lowercase()
+        ),
+    })?;
+    reader.limits(limits.for_decoder());
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| from_image_error(e, name))?;
+
+    let (width, height) = decoder.dimensions();
+    if width == 0 || height == 0 {
+        return Err(ReadError::Empty {
+            path: path(),
+            width,
+            height,
+        });
+    }
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(ReadError::TooLarge {
+            path: path(),
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    if format == ImageFormat::Jpeg {
+        jpeg_structure::check_complete(bytes).map_err(|detail| ReadError::Malformed {
+            path: path(),
+            detail,
+        })?;
+    }
+    // Broken metadata should not cost the pixels: read the image unrotated.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut decoded = DynamicImage::from_decoder(decoder).map_err(|e| from_image_error(e, name))?;
+    decoded.apply_orientation(orientation);
+    let image = into_rgb_or_rgba(decoded).map_err(|e| ReadError::Malformed {
+        path: path(),
+        detail: e.to_string(),
+    })?;
+    Ok(Decoded {
+        image,
+        format: format_name,
+        file_bytes: bytes.len() as u64,
+    })
+}
+
+/// Our name for a format we read, or `None` for one we do not.
+fn readable_format_name(format: ImageFormat) -> Option<&'static str> {
+    Some(match format {
+        ImageFormat::Png => "png",
+        ImageFormat::Jpeg => "jpeg",
+        ImageFormat::Gif => "gif",
+        ImageFormat::Bmp => "bmp",
+        ImageFormat::Tiff => "tiff",
+        ImageFormat::WebP => "webp",
+        _ => return None,
+    })
+}
+
+/// RGB8, or RGBA8 when some pixel is not fully opaque.
+fn into_rgb_or_rgba(decoded: DynamicImage) -> Result<Image, pixmeans_core::ImageError> {
+    let (width, height) = (decoded.width(), decoded.height());
+    if !decoded.color().has_alpha() {
+        return Image::new(
+            width,
+            height,
+            PixelFormat::Rgb8,
+            decoded.into_rgb8().into_raw(),
+        );
+    }
+    let mut data = decoded.into_rgba8().into_raw();
+    if data.chunks_exact(4).any(|p| p[3] < 255) {
+        return Image::new(width, height, PixelFormat::Rgba8, data);
+    }
+    // Drop the alpha channel in place: the write position never passes the
+    // read position, so no second buffer is needed.
+    let pixels = data.len() / 4;
+    for i in 0..pixels {
+        data.copy_within(i * 4..i * 4 + 3, i * 3);
+    }
+    data.truncate(pixels * 3);
+    Image::new(width, height, PixelFormat::Rgb8, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::codecs::jpeg::JpegEncoder;
+    use image::codecs::png::PngEncoder;
+    use image::{ExtendedColorType, ImageEncoder};
+
+    /// A `w` x `h` RGB image with smooth gradients and some texture, so
+    /// compressed data spans most of the file.
+    fn rgb_pixels(w: u32, h: u32) -> Vec<u8> {
+        (0..w * h)
+            .flat_map(|p| {
+                let (x, y) = (p % w, p / w);
+                [(x * 4) as u8, (y * 4) as u8, ((x * y) % 251) as u8]
+            })
+            .collect()
+    }
+
+    fn png_bytes(data: &[u8], w: u32, h: u32, color: ExtendedColorType) -> Vec<u8> {
+        let mut out = Vec::new();
+        PngEncoder::new(&mut out)
+            .write_image(data, w, h, color)
+            .unwrap();
+        out
+    }
+
+    fn jpeg_bytes(w: u32, h: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        JpegEncoder::new_with_quality(&mut out, 90)
+            .write_image(&rgb_pixels(w, h), w, h, ExtendedColorType::Rgb8)
+            .unwrap();
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Decoded, ReadError> {
+        decode_bytes(bytes, Path::new("in.img"), &Limits::default())
+    }
+
+    #[test]
+    fn the_default_limit_is_200_million_pixels() {
+        assert_eq!(Limits::default().max_pixels, 200_000_000);
+    }
+
+    #[test]
+    fn truncated_png_is_malformed() {
+        let bytes = png_bytes(&rgb_pixels(64, 64), 64, 64, ExtendedColorType::Rgb8);
+        assert!(decode(&bytes).is_ok());
+        let err = decode(&bytes[..bytes.len() / 2]).unwrap_err();
+        assert!(matches!(err, ReadError::Malformed { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .starts_with("in.img is truncated or corrupt"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn truncated_jpeg_is_malformed_not_grey() {
+        let bytes = jpeg_bytes(64, 64);
+        let full = decode(&bytes).unwrap();
+        assert_eq!(full.format, "jpeg");
+        assert_eq!(full.image.view().format(), PixelFormat::Rgb8);
+        for cut in [bytes.len() / 2, bytes.len() - 2] {
+            let err = decode(&bytes[..cut]).unwrap_err();
+            assert!(
+                matches!(err, ReadError::Malformed { .. }),
+                "cut {cut}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bytes_after_the_end_of_a_jpeg_are_ignored() {
+        let mut bytes = jpeg_bytes(16, 8);
+        bytes.extend_from_slice(b"\0\0some trailer a phone appended");
+        assert!(decode(&bytes).is_ok());
+    }
+
+    #[test]
+    fn random_bytes_and_an_empty_file_are_not_images() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let random: Vec<u8> = (0..4096)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                (state >> 56) as u8
+            })
+            .collect();
+        assert!(matches!(decode(&random), Err(ReadError::NotAnImage { .. })));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.png");
+        std::fs::write(&path, b"").unwrap();
+        let err = read_image(&path, &Limits::default()).unwrap_err();
+        assert!(matches!(&err, ReadError::NotAnImage { path: p } if p == &path));
+        assert!(
+            err.to_string().contains("empty.png is not an image"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nope.jpg");
+        let err = read_image(&path, &Limits::default()).unwrap_err();
+        assert!(matches!(&err, ReadError::NotFound { path: p } if p == &path));
+        assert!(err.to_string().contains("nope.jpg"), "{err}");
+    }
+
+    #[test]
+    fn a_known_format_we_do_not_read_is_unsupported() {
+        let err = decode(b"qoif\0\0\0\x10\0\0\0\x10\x03\0").unwrap_err();
+        assert!(matches!(err, ReadError::Unsupported { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("qoi images cannot be read"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_huge_declared_size_is_too_large_before_any_pixel_is_decoded() {
+        // Only the header and a token IDAT: decoding pixels would need 30 GB.
+        let mut bytes = Vec::new();
+        let mut encoder = png::Encoder::new(&mut bytes, 100_000, 100_000);
+        encoder.set_color(png::ColorType::Rgb);
+        let mut writer = encoder.write_header().unwrap();
+        writer
+            .write_chunk(
+                png::chunk::IDAT,
+                &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+            )
+            .unwrap();
+        writer.finish().unwrap();
+
+        let err = decode(&bytes).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ReadError::TooLarge {
+                    width: 100_000,
+                    height: 100_000,
+                    limit: 200_000_000,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "in.img is 100000 x 100000 = 10000000000 pixels, over the limit of 200000000"
+        );
+    }
+
+    #[test]
+    fn the_limit_is_inclusive() {
+        let bytes = png_bytes(&rgb_pixels(5, 4), 5, 4, ExtendedColorType::Rgb8);
+        let name = Path::new("x");
+        assert!(decode_bytes(&bytes, name, &Limits::new(20)).is_ok());
+        assert!(matches!(
+            decode_bytes(&bytes, name, &Limits::new(19)),
+            Err(ReadError::TooLarge { limit: 19, .. })
+        ));
+    }
+
+    #[test]
+    fn alpha_is_kept_only_when_some_pixel_uses_it() {
+        let mut rgba: Vec<u8> = rgb_pixels(6, 3)
+            .chunks(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect();
+        let opaque = decode(&png_bytes(&rgba, 6, 3, ExtendedColorType::Rgba8)).unwrap();
+        assert_eq!(opaque.image.view().format(), PixelFormat::Rgb8);
+        assert_eq!(opaque.image.view().data(), rgb_pixels(6, 3).as_slice());
+
+        rgba[4 * 7 + 3] = 254;
+        let translucent = decode(&png_bytes(&rgba, 6, 3, ExtendedColorType::Rgba8)).unwrap();
+        assert_eq!(translucent.image.view().format(), PixelFormat::Rgba8);
+        assert_eq!(translucent.image.view().data(), rgba.as_slice());
+    }
+
+    #[test]
+    fn sixteen_bit_grey_becomes_eight_bit_rgb() {
+        let samples: [u16; 4] = [0, 257 * 18, 257 * 200, 65535];
+        let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_ne_bytes()).collect();
+        let decoded = decode(&png_bytes(&bytes, 2, 2, ExtendedColorType::L16)).unwrap();
+        assert_eq!(decoded.image.view().format(), PixelFormat::Rgb8);
+        let expected: Vec<u8> = [0u8, 18, 200, 255].iter().flat_map(|&v| [v; 3]).collect();
+        assert_eq!(decoded.image.view().data(), expected.as_slice());
+    }
+
+    #[test]
+    fn exif_orientation_is_applied() {
+        // 2 x 1, red then blue, tagged "rotate 90° clockwise" (orientation 6).
+        let exif: &[u8] = b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0";
+        let mut bytes = Vec::new();
+        let mut encoder = png::Encoder::new(&mut bytes, 2, 1);
+        encoder.set_color(png::ColorType::Rgb);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_chunk(png::chunk::eXIf, exif).unwrap();
+        writer.write_image_data(&[255, 0, 0, 0, 0, 255]).unwrap();
+        writer.finish().unwrap();
+
+        let view = decode(&bytes).unwrap().image;
+        let view = view.view();
+        assert_eq!((view.width(), view.height()), (1, 2));
+        assert_eq!(view.data(), &[255, 0, 0, 0, 0, 255]);
+    }
+
+    #[test]
+    fn file_bytes_and_format_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("photo.dat");
+        let bytes = jpeg_bytes(9, 7);
+        std::fs::write(&path, &bytes).unwrap();
+        let decoded = read_image(&path, &Limits::default()).unwrap();
+        assert_eq!(decoded.format, "jpeg");
+        assert_eq!(decoded.file_bytes, bytes.len() as u64);
+        assert_eq!(
+            (decoded.image.view().width(), decoded.image.view().height()),
+            (9, 7)
+        );
+    }
+}

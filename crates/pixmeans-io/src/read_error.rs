@@ -1,0 +1,114 @@
+//! Why an image could not be read, sorted by who is at fault.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use image::ImageError;
+
+/// The formats this crate reads, as named in messages.
+pub(crate) const READABLE: &str = "png, jpeg, gif, bmp, tiff or webp";
+
+/// Why an image could not be read. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The file does not exist.
+    #[error("cannot read {}: no such file", path.display())]
+    NotFound {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file exists but could not be read.
+    #[error("cannot read {}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: io::Error,
+    },
+    /// The content is not a known image format (an empty file included).
+    #[error("{} is not an image: expected {READABLE} data", path.display())]
+    NotAnImage {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The content is an image this crate cannot read: another format, or a
+    /// feature of a supported one that the decoder lacks.
+    #[error("{} is not supported: {detail}", path.display())]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What is not supported.
+        detail: String,
+    },
+    /// The data is truncated or corrupt.
+    #[error("{} is truncated or corrupt: {detail}", path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder found wrong.
+        detail: String,
+    },
+    /// The header declares a zero width or height.
+    #[error("{} has no pixels ({width} x {height}): expected a non-empty image", path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+    },
+    /// The header declares more pixels than [`Limits::max_pixels`](crate::Limits::max_pixels).
+    #[error(
+        "{} is {width} x {height} = {} pixels, over the limit of {limit}",
+        path.display(),
+        u64::from(*width) * u64::from(*height)
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+        /// The limit in pixels.
+        limit: u64,
+    },
+    /// Within the pixel limit, but the decoder would need more memory than
+    /// the limit allows for (see [`Limits`](crate::Limits)).
+    #[error("decoding {} needs more memory than the pixel limit allows: {detail}", path.display())]
+    OverMemoryLimit {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder reported.
+        detail: String,
+    },
+}
+
+/// Sorts the `image` crate's errors by who is at fault. The data is already
+/// in memory, so an I/O error from the decoder means it ended early.
+pub(crate) fn from_image_error(error: ImageError, name: &Path) -> ReadError {
+    let path = name.to_path_buf();
+    match error {
+        ImageError::Unsupported(e) => ReadError::Unsupported {
+            path,
+            detail: e.to_string(),
+        },
+        ImageError::Limits(e) => ReadError::OverMemoryLimit {
+            path,
+            detail: e.to_string(),
+        },
+        ImageError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            ReadError::Malformed {
+                path,
+                detail: "the data ends early".to_owned(),
+            }
+        }
+        other => ReadError::Malformed {
+            path,
+            detail: other.to_string(),
+        },
+    }
+}
