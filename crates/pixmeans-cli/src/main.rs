@@ -1,1 +1,93 @@
-fn main() {}
+//! The `pixmeans` command: thin glue from what the user typed to the
+//! libraries. Messages go to standard error, data to standard output.
+
+// Printing is this binary's job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod args;
+mod commands;
+mod config;
+mod report;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::commands::Outcome;
+use crate::config::{Common, QuantizeConfig};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::PartialFailure) => ExitCode::from(1),
+        Ok(Outcome::Failure) => ExitCode::from(2),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            print_error(&e);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<Outcome> {
+    let common_args = match &cli.command {
+        Command::Quantize(a) => &a.common,
+        Command::Demo(a) => &a.common,
+    };
+    if let Some(n) = common_args.threads {
+        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()?;
+    }
+    match &cli.command {
+        Command::Quantize(a) => commands::quantize::run(&QuantizeConfig::resolve(a)?),
+        Command::Demo(a) => commands::demo::run(&a.output, &Common::resolve(&a.common)?),
+    }
+}
+
+/// Prints `error: ` and the whole cause chain on one line, then any hints
+/// (a message part after "\nhint: ") on lines of their own.
+pub fn print_error(e: &anyhow::Error) {
+    let mut causes = Vec::new();
+    let mut hints = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let mut parts = text.split("\nhint: ");
+        if let Some(first) = parts.next() {
+            causes.push(first.to_owned());
+        }
+        hints.extend(parts.map(str::to_owned));
+    }
+    causes.dedup();
+    let mut msg = format!("error: {}\n", causes.join(": "));
+    for h in hints {
+        msg.push_str("hint: ");
+        msg.push_str(&h);
+        msg.push('\n');
+    }
+    print_message(&msg);
+}
+
+/// Writes a message to standard error.
+pub fn print_message(msg: &str) {
+    let _ = std::io::stderr().lock().write_all(msg.as_bytes());
+}
+
+/// Writes data to standard output.
+pub fn print_data(data: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(data.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::color::{ColorSpace, Point};
 use crate::histogram::ColorHistogram;
-use crate::image::{ImageRef, IndexedImage, PixelFormat};
+use crate::image::{ImageRef, IndexedImage};
 use crate::kmeans::{Fit, KMeansError, KMeansParams};
 use crate::metrics::{histogram_mse, psnr};
 use crate::palette::{Palette, PaletteSize, PaletteSizeError};
@@ -91,6 +91,16 @@ impl Quantizer {
     /// The k-means settings.
     pub fn params(&self) -> &KMeansParams {
         &self.params
+    }
+
+    /// The working colour space.
+    pub fn color_space(&self) -> ColorSpace {
+        self.space
+    }
+
+    /// The pixel budget of the fit, if any.
+    pub fn max_pixels(&self) -> Option<usize> {
+        self.max_pixels
     }
 
     /// Quantizes `image`.
@@ -297,14 +307,5 @@ impl Quantized {
     /// copy.
     pub fn fitted_pixels(&self) -> u64 {
         self.fitted_pixels
-    }
-
-    /// Whether the image was given as RGBA (for size figures).
-    pub fn source_format(&self) -> PixelFormat {
-        if self.image.palette().has_alpha() {
-            PixelFormat::Rgba8
-        } else {
-            PixelFormat::Rgb8
-        }
     }
 }

@@ -1,0 +1,296 @@
+//! Resolved settings: the typed arguments checked and turned into a
+//! [`Quantizer`] and a list of jobs (input → output), before any pixel is read.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use pixmeans_core::{ColorSpace, Init, KMeansParams, PaletteSize, Quantizer};
+use pixmeans_io::{Limits, OutputFormat, PngCompression};
+
+use crate::args::{
+    CommonArgs, CompressionArg, FormatArg, InitArg, KMeansArgs, QuantizeArgs, SpaceArg,
+};
+
+/// Where an image comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+/// Where an image goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sink {
+    Stdout,
+    File(PathBuf),
+}
+
+impl Source {
+    pub fn display(&self) -> &Path {
+        match self {
+            Source::Stdin => Path::new("<stdin>"),
+            Source::File(p) => p,
+        }
+    }
+}
+
+impl Sink {
+    pub fn display(&self) -> &Path {
+        match self {
+            Sink::Stdout => Path::new("<stdout>"),
+            Sink::File(p) => p,
+        }
+    }
+}
+
+/// One image to quantize.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub source: Source,
+    pub sink: Sink,
+    pub format: OutputFormat,
+}
+
+/// Settings every command shares, resolved.
+#[derive(Debug, Clone)]
+pub struct Common {
+    pub json: bool,
+    pub verbose: bool,
+    pub force: bool,
+    pub limits: Limits,
+    pub compression: PngCompression,
+}
+
+/// `pixmeans quantize`, resolved.
+#[derive(Debug)]
+pub struct QuantizeConfig {
+    pub quantizer: Quantizer,
+    pub jobs: Vec<Job>,
+    /// A folder to create before writing, when outputs go into one.
+    pub out_dir: Option<PathBuf>,
+    pub common: Common,
+}
+
+impl Common {
+    pub fn resolve(a: &CommonArgs) -> Result<Self> {
+        if a.pixel_limit == 0 {
+            bail!("--pixel-limit must be at least 1");
+        }
+        Ok(Common {
+            json: a.json,
+            verbose: a.verbose,
+            force: a.force,
+            limits: Limits::new(a.pixel_limit),
+            compression: match a.compression {
+                CompressionArg::Fast => PngCompression::Fast,
+                CompressionArg::Default => PngCompression::Default,
+                CompressionArg::Best => PngCompression::Best,
+            },
+        })
+    }
+}
+
+/// Checks the clustering settings and builds the quantizer.
+pub fn quantizer(a: &KMeansArgs) -> Result<Quantizer> {
+    if PaletteSize::new(a.k).is_err() {
+        bail!(
+            "-k {} is out of range: an indexed image holds 1 to 256 colours\nhint: pick a k from 1 to 256",
+            a.k
+        );
+    }
+    if a.max_pixels == Some(0) {
+        bail!("--max-pixels must be at least 1");
+    }
+    let params = KMeansParams::new(a.k)
+        .with_init(match a.init {
+            InitArg::KmeansPlusPlus => Init::KMeansPlusPlus,
+            InitArg::Random => Init::Random,
+        })
+        .with_n_init(a.n_init)
+        .with_max_iter(a.max_iter)
+        .with_tol(a.tol)
+        .with_seed(a.seed);
+    params
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{}", cli_words(&e.to_string())))?;
+    let space = match a.color_space {
+        SpaceArg::Srgb => ColorSpace::Srgb,
+        SpaceArg::Oklab => ColorSpace::Oklab,
+        SpaceArg::Lab => ColorSpace::Lab,
+    };
+    Ok(Quantizer::new(params)
+        .with_color_space(space)
+        .with_max_pixels(a.max_pixels))
+}
+
+/// Library parameter names as the flags that set them.
+fn cli_words(msg: &str) -> String {
+    msg.replace("n_init", "--n-init")
+        .replace("max_iter", "--max-iter")
+        .replace("tol ", "--tol ")
+}
+
+fn format_of(f: FormatArg) -> OutputFormat {
+    match f {
+        FormatArg::Png => OutputFormat::Png,
+        FormatArg::Gif => OutputFormat::Gif,
+        FormatArg::Webp => OutputFormat::WebP,
+        FormatArg::Jpg => OutputFormat::Jpeg,
+        FormatArg::Bmp => OutputFormat::Bmp,
+        FormatArg::Tiff => OutputFormat::Tiff,
+    }
+}
+
+/// The extension pixmeans gives files it names.
+fn extension(f: FormatArg) -> &'static str {
+    match f {
+        FormatArg::Png => "png",
+        FormatArg::Gif => "gif",
+        FormatArg::Webp => "webp",
+        FormatArg::Jpg => "jpg",
+        FormatArg::Bmp => "bmp",
+        FormatArg::Tiff => "tiff",
+    }
+}
+
+/// Image files in a folder (by extension), sorted by name.
+fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    const EXTS: [&str; 8] = ["png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"];
+    let mut found = Vec::new();
+    for entry in
+        std::fs::read_dir(dir).with_context(|| format!("cannot read folder {}", dir.display()))?
+    {
+        let path = entry
+            .with_context(|| format!("cannot read folder {}", dir.display()))?
+            .path();
+        let is_image = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTS.contains(&e.to_ascii_lowercase().as_str()));
+        if is_image && path.is_file() {
+            found.push(path);
+        }
+    }
+    if found.is_empty() {
+        bail!(
+            "{} holds no images (looked for {})",
+            dir.display(),
+            EXTS.join(", ")
+        );
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The inputs as sources, folders expanded; and whether any was a folder.
+fn sources(inputs: &[PathBuf]) -> Result<(Vec<Source>, bool)> {
+    let mut sources = Vec::new();
+    let mut from_folder = false;
+    for input in inputs {
+        if input.as_os_str() == "-" {
+            if sources.contains(&Source::Stdin) {
+                bail!("standard input (-) can be read only once");
+            }
+            sources.push(Source::Stdin);
+        } else if input.is_dir() {
+            from_folder = true;
+            sources.extend(images_in(input)?.into_iter().map(Source::File));
+        } else {
+            sources.push(Source::File(input.clone()));
+        }
+    }
+    Ok((sources, from_folder))
+}
+
+/// Refuses two jobs that would write the same file.
+fn check_distinct(jobs: &[Job]) -> Result<()> {
+    let mut seen = HashSet::new();
+    for job in jobs {
+        if let Sink::File(p) = &job.sink
+            && !seen.insert(p.clone())
+        {
+            bail!(
+                "two inputs would both be written to {}\nhint: give inputs different names, or quantize them separately",
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+impl QuantizeConfig {
+    pub fn resolve(a: &QuantizeArgs) -> Result<Self> {
+        let quantizer = quantizer(&a.kmeans)?;
+        let common = Common::resolve(&a.common)?;
+        let (mut sources, from_folder) = sources(&a.inputs)?;
+        let batch = sources.len() > 1 || from_folder;
+        let default_name = |s: &Source| {
+            let stem = match s {
+                Source::Stdin => "stdin".to_owned(),
+                Source::File(p) => p
+                    .file_stem()
+                    .map_or_else(|| "image".to_owned(), |s| s.to_string_lossy().into_owned()),
+            };
+            if batch && a.output.is_some() {
+                format!("{stem}.{}", extension(a.format))
+            } else {
+                format!("{stem}-k{}.{}", a.kmeans.k, extension(a.format))
+            }
+        };
+        let fixed = format_of(a.format);
+        let into = |dir: &Path| -> Vec<Job> {
+            sources
+                .iter()
+                .map(|s| Job {
+                    sink: Sink::File(dir.join(default_name(s))),
+                    source: s.clone(),
+                    format: fixed,
+                })
+                .collect()
+        };
+        let (jobs, out_dir) = match &a.output {
+            Some(o) if o.as_os_str() == "-" => {
+                if batch {
+                    bail!(
+                        "-o - writes one image to standard output, but there are {} inputs",
+                        sources.len()
+                    );
+                }
+                if common.json {
+                    bail!(
+                        "-o - and --json would both write to standard output\nhint: write the image to a file, or drop --json"
+                    );
+                }
+                (
+                    vec![Job {
+                        source: sources.remove(0),
+                        sink: Sink::Stdout,
+                        format: fixed,
+                    }],
+                    None,
+                )
+            }
+            Some(o) if batch || o.is_dir() => (into(o), Some(o.clone())),
+            Some(o) => {
+                let format = OutputFormat::from_path(o)?;
+                (
+                    vec![Job {
+                        source: sources.remove(0),
+                        sink: Sink::File(o.clone()),
+                        format,
+                    }],
+                    None,
+                )
+            }
+            None => (into(Path::new("")), None),
+        };
+        check_distinct(&jobs)?;
+        Ok(QuantizeConfig {
+            quantizer,
+            jobs,
+            out_dir,
+            common,
+        })
+    }
+}

@@ -1,0 +1,247 @@
+//! What a run reports: the JSON object for `--json` and the human summary
+//! for standard error, built from one [`ImageReport`].
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use pixmeans_core::{Iteration, Quantized, Quantizer, Sizes};
+use serde::Serialize;
+
+/// Everything pixmeans says about one quantized image.
+#[derive(Debug, Serialize)]
+pub struct ImageReport {
+    pub input: String,
+    pub output: String,
+    pub width: u32,
+    pub height: u32,
+    pub input_format: &'static str,
+    pub distinct_colors: usize,
+    pub k: usize,
+    pub colors: usize,
+    pub transparent: bool,
+    pub color_space: &'static str,
+    pub init: &'static str,
+    pub n_init: usize,
+    pub max_iter: usize,
+    pub tol: f64,
+    pub seed: u64,
+    pub max_pixels: Option<usize>,
+    pub fitted_pixels: u64,
+    pub iterations: usize,
+    pub converged: bool,
+    pub inertia: f64,
+    pub mse: f64,
+    /// `null` when the output is exact (infinite PSNR).
+    pub psnr: Option<f64>,
+    pub sizes: SizeReport,
+    pub palette: Vec<String>,
+    pub seconds: Timings,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<IterationReport>>,
+}
+
+/// "How much smaller is the picture as indices + palette?"
+#[derive(Debug, Serialize)]
+pub struct SizeReport {
+    pub raw_bytes: u64,
+    pub index_bits: u32,
+    pub packed_index_bytes: u64,
+    pub palette_bytes: u64,
+    pub indexed_bytes: u64,
+    /// raw / indexed.
+    pub indexed_ratio: f64,
+    pub output_bytes: u64,
+    pub input_bytes: u64,
+    /// input / output: above 1 when the written file is smaller.
+    pub output_ratio: f64,
+}
+
+/// Wall-clock seconds of each stage.
+#[derive(Debug, Serialize, Default, Clone, Copy)]
+pub struct Timings {
+    pub decode: f64,
+    pub quantize: f64,
+    pub encode: f64,
+    pub total: f64,
+}
+
+/// One Lloyd iteration, for `--verbose`.
+#[derive(Debug, Serialize)]
+pub struct IterationReport {
+    pub inertia: f64,
+    pub center_shift: f64,
+}
+
+/// Where an image came from and went, for the report.
+#[derive(Debug)]
+pub struct Provenance<'a> {
+    pub input: &'a Path,
+    pub output: &'a Path,
+    pub input_format: &'static str,
+    pub input_bytes: u64,
+    pub output_bytes: u64,
+    pub source_has_alpha: bool,
+}
+
+impl ImageReport {
+    pub fn new(
+        q: &Quantized,
+        quantizer: &Quantizer,
+        io: &Provenance<'_>,
+        seconds: Timings,
+        verbose: bool,
+    ) -> Self {
+        let img = q.image();
+        let format = if io.source_has_alpha {
+            pixmeans_core::PixelFormat::Rgba8
+        } else {
+            pixmeans_core::PixelFormat::Rgb8
+        };
+        let sizes = Sizes::of(img, format);
+        let p = quantizer.params();
+        let psnr = q.psnr();
+        let pal = img.palette();
+        let history = |h: &[Iteration]| {
+            h.iter()
+                .map(|i| IterationReport {
+                    inertia: i.inertia,
+                    center_shift: i.center_shift,
+                })
+                .collect()
+        };
+        ImageReport {
+            input: io.input.display().to_string(),
+            output: io.output.display().to_string(),
+            width: img.width(),
+            height: img.height(),
+            input_format: io.input_format,
+            distinct_colors: q.distinct_colors(),
+            k: p.k(),
+            colors: pal.len() - usize::from(pal.has_alpha()),
+            transparent: pal.has_alpha(),
+            color_space: q.color_space().name(),
+            init: p.init().name(),
+            n_init: p.n_init(),
+            max_iter: p.max_iter(),
+            tol: p.tol(),
+            seed: p.seed(),
+            max_pixels: quantizer.max_pixels(),
+            fitted_pixels: q.fitted_pixels(),
+            iterations: q.fit().iterations(),
+            converged: q.fit().converged(),
+            inertia: q.inertia(),
+            mse: q.mse(),
+            psnr: psnr.is_finite().then_some(psnr),
+            sizes: SizeReport {
+                raw_bytes: sizes.raw_bytes,
+                index_bits: sizes.index_bits,
+                packed_index_bytes: sizes.packed_index_bytes,
+                palette_bytes: sizes.palette_bytes,
+                indexed_bytes: sizes.indexed_bytes(),
+                indexed_ratio: sizes.ratio(),
+                output_bytes: io.output_bytes,
+                input_bytes: io.input_bytes,
+                output_ratio: io.input_bytes as f64 / io.output_bytes.max(1) as f64,
+            },
+            palette: pal
+                .colors()
+                .iter()
+                .map(|&[r, g, b, a]| hex(r, g, b, a))
+                .collect(),
+            seconds,
+            history: verbose.then(|| history(q.fit().history())),
+        }
+    }
+
+    /// The summary for standard error: a few lines a person reads at a glance.
+    pub fn human(&self) -> String {
+        let mut s = String::new();
+        let space = format!("{}, {}", self.color_space, self.init);
+        let conv = if self.converged {
+            "converged"
+        } else {
+            "stopped at --max-iter"
+        };
+        let _ = writeln!(
+            s,
+            "{} -> {}: {} x {}, {} colours -> {} ({space}, {} iterations, {conv}, {:.2} s)",
+            self.input,
+            self.output,
+            self.width,
+            self.height,
+            self.distinct_colors,
+            self.colors,
+            self.iterations,
+            self.seconds.total
+        );
+        if let Some(m) = self
+            .max_pixels
+            .filter(|_| self.fitted_pixels < u64::from(self.width) * u64::from(self.height))
+        {
+            let _ = writeln!(
+                s,
+                "  fitted on a copy of {} pixels (--max-pixels {m}); every pixel mapped",
+                self.fitted_pixels
+            );
+        }
+        let psnr = self
+            .psnr
+            .map_or_else(|| "inf".to_owned(), |p| format!("{p:.2}"));
+        let _ = writeln!(
+            s,
+            "  inertia {:.6e} ({})  MSE {:.3}  PSNR {psnr} dB",
+            self.inertia, self.color_space, self.mse
+        );
+        let z = &self.sizes;
+        let _ = writeln!(
+            s,
+            "  raw {} B -> indices at {} bits + palette = {} + {} = {} B ({:.1}x smaller)",
+            z.raw_bytes,
+            z.index_bits,
+            z.packed_index_bytes,
+            z.palette_bytes,
+            z.indexed_bytes,
+            z.indexed_ratio
+        );
+        let _ = writeln!(
+            s,
+            "  file written {} B; input file {} B ({})",
+            z.output_bytes,
+            z.input_bytes,
+            ratio_words(z.output_ratio)
+        );
+        s
+    }
+
+    /// The `--verbose` convergence trace, one line per iteration.
+    pub fn trace(q: &Quantized) -> String {
+        let mut s = String::new();
+        for (i, it) in q.fit().history().iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "  iteration {:>3}: inertia {:.6e}, centroid shift {:.6e}",
+                i + 1,
+                it.inertia,
+                it.center_shift
+            );
+        }
+        s
+    }
+}
+
+/// "3.2x smaller" or "1.5x larger".
+pub fn ratio_words(input_over_output: f64) -> String {
+    if input_over_output >= 1.0 {
+        format!("{input_over_output:.1}x smaller")
+    } else {
+        format!("{:.1}x larger", 1.0 / input_over_output)
+    }
+}
+
+fn hex(r: u8, g: u8, b: u8, a: u8) -> String {
+    if a == 255 {
+        format!("#{r:02x}{g:02x}{b:02x}")
+    } else {
+        format!("#{r:02x}{g:02x}{b:02x}{a:02x}")
+    }
+}

@@ -1,0 +1,206 @@
+//! Every kind of bad input: one clear line naming the file, exit code 2 (1
+//! for a partly failed batch), and no partial or clobbered output.
+
+use std::fs;
+use std::path::Path;
+
+use crate::{pixmeans, save_picture};
+
+/// Runs `pixmeans quantize ARGS...` in `dir`; expects exit `code` and returns
+/// standard error.
+fn fails(dir: &Path, args: &[&str], code: i32) -> String {
+    let out = pixmeans()
+        .current_dir(dir)
+        .arg("quantize")
+        .args(args)
+        .assert()
+        .code(code);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.lines().any(|l| l.starts_with("error: ")), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+fn no_outputs(dir: &Path, keep: &[&str]) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(keep.contains(&name.as_str()), "unexpected file {name}");
+    }
+}
+
+#[test]
+fn a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(dir.path(), &["nope.jpg", "-o", "out.png"], 2);
+    assert!(err.contains("nope.jpg"), "{err}");
+    no_outputs(dir.path(), &[]);
+}
+
+#[test]
+fn a_file_that_is_not_an_image() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("notes.png"), "hello, this is text").unwrap();
+    let err = fails(dir.path(), &["notes.png", "-o", "out.png"], 2);
+    assert!(err.contains("notes.png"), "{err}");
+    no_outputs(dir.path(), &["notes.png"]);
+}
+
+#[test]
+fn a_truncated_png_and_a_truncated_jpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("full.png"));
+    save_picture(&dir.path().join("full.jpg"));
+    for (full, cut) in [("full.png", "cut.png"), ("full.jpg", "cut.jpg")] {
+        let bytes = fs::read(dir.path().join(full)).unwrap();
+        fs::write(dir.path().join(cut), &bytes[..bytes.len() / 2]).unwrap();
+        let err = fails(dir.path(), &[cut, "-o", "out.png"], 2);
+        assert!(err.contains(cut), "{err}");
+    }
+    no_outputs(dir.path(), &["full.png", "full.jpg", "cut.png", "cut.jpg"]);
+}
+
+/// A PNG whose header says 0 x 5 pixels, with valid checksums.
+fn zero_width_png() -> Vec<u8> {
+    fn crc(bytes: &[u8]) -> u32 {
+        let mut c = 0xffff_ffffu32;
+        for &b in bytes {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc(&body).to_be_bytes());
+        out
+    };
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &[0, 0, 0, 0, 0, 0, 0, 5, 8, 2, 0, 0, 0]));
+    png.extend(chunk(b"IEND", &[]));
+    png
+}
+
+#[test]
+fn a_zero_sized_image() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("empty.png"), zero_width_png()).unwrap();
+    let err = fails(dir.path(), &["empty.png", "-o", "out.png"], 2);
+    assert!(err.contains("empty.png"), "{err}");
+    no_outputs(dir.path(), &["empty.png"]);
+}
+
+#[test]
+fn k_zero_and_k_over_256() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    for k in ["0", "257", "1000"] {
+        let err = fails(dir.path(), &["p.png", "-k", k, "-o", "out.png"], 2);
+        assert!(
+            err.contains(&format!("-k {k}")) && err.contains("1 to 256"),
+            "{err}"
+        );
+        assert!(err.contains("hint: "), "{err}");
+    }
+    no_outputs(dir.path(), &["p.png"]);
+}
+
+#[test]
+fn other_invalid_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    for (flag, value, says) in [
+        ("--n-init", "0", "--n-init"),
+        ("--max-iter", "0", "--max-iter"),
+        ("--tol", "-1", "--tol"),
+        ("--max-pixels", "0", "--max-pixels"),
+        ("--pixel-limit", "0", "--pixel-limit"),
+    ] {
+        let err = fails(dir.path(), &["p.png", flag, value, "-o", "out.png"], 2);
+        assert!(err.contains(says), "{flag}: {err}");
+    }
+    // A value clap itself rejects also exits 2.
+    pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "p.png", "--init", "best"])
+        .assert()
+        .code(2);
+    no_outputs(dir.path(), &["p.png"]);
+}
+
+#[test]
+fn an_image_over_the_pixel_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    let err = fails(
+        dir.path(),
+        &["p.png", "--pixel-limit", "1000", "-o", "out.png"],
+        2,
+    );
+    assert!(
+        err.contains("p.png") && err.contains("hint: ") && err.contains("--pixel-limit"),
+        "{err}"
+    );
+    no_outputs(dir.path(), &["p.png"]);
+}
+
+#[test]
+fn an_existing_output_needs_force() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    fs::write(dir.path().join("out.png"), "precious").unwrap();
+    let err = fails(dir.path(), &["p.png", "-o", "out.png"], 2);
+    assert!(err.contains("out.png") && err.contains("--force"), "{err}");
+    assert_eq!(fs::read(dir.path().join("out.png")).unwrap(), b"precious");
+    pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "p.png", "-o", "out.png", "--force"])
+        .assert()
+        .success();
+    assert_ne!(fs::read(dir.path().join("out.png")).unwrap(), b"precious");
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    fs::write(dir.path().join("file"), "a file, not a folder").unwrap();
+    let err = fails(dir.path(), &["p.png", "-o", "file/out.png"], 2);
+    assert!(err.contains("file/out.png"), "{err}");
+    let err = fails(dir.path(), &["p.png", "p.png", "-o", "file/sub"], 2);
+    assert!(err.contains("file/sub"), "{err}");
+    no_outputs(dir.path(), &["p.png", "file"]);
+}
+
+#[test]
+fn an_unknown_output_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    let err = fails(dir.path(), &["p.png", "-o", "out.xyz"], 2);
+    assert!(err.contains("out.xyz") && err.contains("png"), "{err}");
+    no_outputs(dir.path(), &["p.png"]);
+}
+
+#[test]
+fn a_batch_with_some_bad_inputs_exits_1_and_writes_the_good_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("good.png"));
+    fs::write(dir.path().join("bad.png"), "not a png").unwrap();
+    let err = fails(dir.path(), &["good.png", "bad.png", "-o", "out"], 1);
+    assert!(err.contains("bad.png"), "{err}");
+    assert!(dir.path().join("out/good.png").is_file());
+    assert!(!dir.path().join("out/bad.png").exists());
+    let err = fails(dir.path(), &["bad.png", "missing.png", "-o", "out2"], 2);
+    assert!(
+        err.contains("bad.png") && err.contains("missing.png"),
+        "{err}"
+    );
+}

@@ -1,0 +1,47 @@
+//! `pixmeans demo`: the README's first command.
+
+use crate::{decode_indexed, json_lines, pixmeans};
+
+#[test]
+fn demo_writes_five_quantized_photos_and_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pixmeans()
+        .current_dir(dir.path())
+        .arg("demo")
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows.len(), 6, "{stdout}");
+    assert!(rows[0].contains("iterations") && rows[0].contains("PSNR"));
+    let folder = dir.path().join("pixmeans-demo");
+    assert!(folder.join("coffee.png").is_file());
+    for (k, depth) in [(2, 1), (4, 2), (8, 4), (16, 4), (32, 8)] {
+        let (d, palette, _) = decode_indexed(&folder.join(format!("coffee-k{k}.png")));
+        assert_eq!((d, palette.len()), (depth, k));
+    }
+    // Running it again replaces its own files.
+    pixmeans()
+        .current_dir(dir.path())
+        .arg("demo")
+        .assert()
+        .success();
+}
+
+#[test]
+fn demo_quality_rises_with_k() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pixmeans()
+        .current_dir(dir.path())
+        .args(["demo", "--json", "-o", "d"])
+        .assert()
+        .success();
+    let reports = json_lines(&out.get_output().stdout);
+    assert_eq!(reports.len(), 5);
+    let psnr: Vec<f64> = reports
+        .iter()
+        .map(|r| r["psnr"].as_f64().unwrap())
+        .collect();
+    assert!(psnr.windows(2).all(|w| w[0] < w[1]), "{psnr:?}");
+    assert!(psnr[4] > 30.0, "{psnr:?}");
+}

@@ -1,0 +1,67 @@
+//! End-to-end tests of the `pixmeans` command.
+
+// Test code: a failed unwrap is a failed test, and helpers need no panic docs.
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+mod bad_input;
+mod demo;
+mod quantize;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+pub fn pixmeans() -> Command {
+    Command::cargo_bin("pixmeans").unwrap()
+}
+
+/// A 96 x 64 test picture with smooth gradients and four flat patches:
+/// hundreds of distinct colours, like a small photo.
+pub fn picture() -> image::RgbImage {
+    image::RgbImage::from_fn(96, 64, |x, y| {
+        let patch = match (x / 48, y / 32) {
+            (0, 0) => [200, 40, 40],
+            (1, 0) => [40, 160, 60],
+            (0, 1) => [40, 60, 200],
+            _ => [230, 210, 70],
+        };
+        let shade = ((x % 48) + (y % 32)) as u8;
+        image::Rgb(patch.map(|c: u8| c.saturating_sub(shade)))
+    })
+}
+
+pub fn save_picture(path: &Path) {
+    picture().save(path).unwrap();
+}
+
+/// Decodes an indexed PNG with the `png` crate: (bit depth, palette, RGB pixels).
+pub fn decode_indexed(path: &Path) -> (u8, Vec<[u8; 3]>, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let reader = decoder.read_info().unwrap();
+    let info = reader.info();
+    assert_eq!(
+        info.color_type,
+        png::ColorType::Indexed,
+        "{} is not an indexed PNG",
+        path.display()
+    );
+    let depth = info.bit_depth as u8;
+    let palette: Vec<[u8; 3]> = info
+        .palette
+        .as_ref()
+        .unwrap()
+        .chunks_exact(3)
+        .map(|c| [c[0], c[1], c[2]])
+        .collect();
+    let rgb = image::open(path).unwrap().to_rgb8().into_raw();
+    (depth, palette, rgb)
+}
+
+/// Parses every JSON line of standard output.
+pub fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    std::str::from_utf8(stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

@@ -1,0 +1,257 @@
+//! `pixmeans quantize` doing its job.
+
+use std::fs;
+
+use crate::{decode_indexed, json_lines, picture, pixmeans, save_picture};
+
+#[test]
+fn writes_an_indexed_png_whose_every_pixel_is_a_palette_colour() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("photo.png"), dir.path().join("out.png"));
+    save_picture(&input);
+    let assert = pixmeans()
+        .arg("quantize")
+        .arg(&input)
+        .args(["-k", "16", "-o"])
+        .arg(&out)
+        .arg("--json")
+        .assert()
+        .success();
+    let (depth, palette, rgb) = decode_indexed(&out);
+    assert_eq!(depth, 4);
+    assert_eq!(palette.len(), 16);
+    assert!(
+        rgb.chunks_exact(3)
+            .all(|p| palette.contains(&[p[0], p[1], p[2]]))
+    );
+
+    // The reported figures are those of the file written.
+    let report = &json_lines(&assert.get_output().stdout)[0];
+    let original = picture().into_raw();
+    let sse: f64 = original
+        .iter()
+        .zip(&rgb)
+        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+        .sum();
+    let mse = sse / original.len() as f64;
+    assert!((report["mse"].as_f64().unwrap() - mse).abs() < 1e-9);
+    assert!(
+        (report["psnr"].as_f64().unwrap() - 10.0 * (255.0f64.powi(2) / mse).log10()).abs() < 1e-9
+    );
+    assert_eq!(
+        report["sizes"]["output_bytes"].as_u64().unwrap(),
+        fs::metadata(&out).unwrap().len()
+    );
+    assert_eq!(
+        report["sizes"]["input_bytes"].as_u64().unwrap(),
+        fs::metadata(&input).unwrap().len()
+    );
+    assert_eq!(report["sizes"]["raw_bytes"], 96 * 64 * 3);
+    assert_eq!(report["sizes"]["packed_index_bytes"], 96 * 64 * 4 / 8);
+    assert_eq!(report["sizes"]["palette_bytes"], 16 * 3);
+}
+
+#[test]
+fn bit_depth_follows_k() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photo.png");
+    save_picture(&input);
+    for (k, depth) in [(2, 1), (4, 2), (5, 4), (16, 4), (17, 8), (256, 8)] {
+        let out = dir.path().join(format!("k{k}.png"));
+        pixmeans()
+            .arg("quantize")
+            .arg(&input)
+            .args(["-k", &k.to_string(), "-o"])
+            .arg(&out)
+            .assert()
+            .success();
+        let (d, palette, _) = decode_indexed(&out);
+        assert_eq!((k, d), (k, depth));
+        assert!(palette.len() <= k);
+    }
+}
+
+#[test]
+fn other_extensions_write_other_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photo.png");
+    save_picture(&input);
+    for ext in ["gif", "webp", "bmp", "tiff", "jpg"] {
+        let out = dir.path().join(format!("out.{ext}"));
+        pixmeans()
+            .arg("quantize")
+            .arg(&input)
+            .args(["-k", "8", "-o"])
+            .arg(&out)
+            .assert()
+            .success();
+        let img = image::open(&out).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), (96, 64), "{ext}");
+        if ext != "jpg" {
+            let mut colors: Vec<_> = img.pixels().map(|p| p.0).collect();
+            colors.sort_unstable();
+            colors.dedup();
+            assert!(colors.len() <= 8, "{ext}: {} colours", colors.len());
+        }
+    }
+}
+
+#[test]
+fn a_folder_goes_into_an_output_folder_with_one_report_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    fs::create_dir(&photos).unwrap();
+    for name in ["a.png", "b.bmp", "c.jpg"] {
+        save_picture(&photos.join(name));
+    }
+    fs::write(photos.join("notes.txt"), "not an image").unwrap();
+    let out = dir.path().join("small");
+    let assert = pixmeans()
+        .arg("quantize")
+        .arg(&photos)
+        .args(["-k", "4", "--json", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(json_lines(&assert.get_output().stdout).len(), 3);
+    for name in ["a.png", "b.png", "c.png"] {
+        assert_eq!(decode_indexed(&out.join(name)).0, 2);
+    }
+}
+
+#[test]
+fn one_or_two_threads_write_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photo.png");
+    save_picture(&input);
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("t{threads}.png"));
+        pixmeans()
+            .arg("quantize")
+            .arg(&input)
+            .args(["-k", "12", "--color-space", "oklab", "-j", threads, "-o"])
+            .arg(&out)
+            .assert()
+            .success();
+        outputs.push(fs::read(&out).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+}
+
+#[test]
+fn reads_standard_input_and_writes_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photo.png");
+    save_picture(&input);
+    let assert = pixmeans()
+        .args(["quantize", "-", "-k", "3", "-o", "-"])
+        .write_stdin(fs::read(&input).unwrap())
+        .assert()
+        .success();
+    let png = &assert.get_output().stdout;
+    let img = image::load_from_memory(png).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (96, 64));
+}
+
+#[test]
+fn transparent_pixels_stay_transparent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("logo.png"), dir.path().join("out.png"));
+    let rgba = image::RgbaImage::from_fn(20, 10, |x, y| {
+        if x < 10 {
+            image::Rgba([x as u8 * 20, 0, 0, 0])
+        } else {
+            image::Rgba([0, (x * 10 + y) as u8, 200, 255])
+        }
+    });
+    rgba.save(&input).unwrap();
+    pixmeans()
+        .arg("quantize")
+        .arg(&input)
+        .args(["-k", "4", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let back = image::open(&out).unwrap().to_rgba8();
+    for (a, b) in rgba.pixels().zip(back.pixels()) {
+        assert_eq!(a.0[3] == 0, b.0[3] == 0);
+    }
+}
+
+#[test]
+fn verbose_prints_the_convergence_and_max_pixels_fits_a_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photo.png");
+    save_picture(&input);
+    let out = dir.path().join("out.png");
+    let assert = pixmeans()
+        .arg("quantize")
+        .arg(&input)
+        .args([
+            "-k",
+            "6",
+            "--verbose",
+            "--max-pixels",
+            "500",
+            "--json",
+            "-o",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("iteration   1: inertia"), "{stderr}");
+    assert!(stderr.contains("fitted on a copy of"), "{stderr}");
+    let report = &json_lines(&assert.get_output().stdout)[0];
+    assert!(report["fitted_pixels"].as_u64().unwrap() <= 500);
+    assert!(!report["history"].as_array().unwrap().is_empty());
+    assert_eq!(decode_indexed(&out).2.len(), 96 * 64 * 3);
+}
+
+#[test]
+fn without_an_output_it_names_the_file_after_the_input_and_k() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("photo.png"));
+    pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "photo.png", "-k", "5"])
+        .assert()
+        .success();
+    assert!(dir.path().join("photo-k5.png").is_file());
+}
+
+#[test]
+fn the_json_report_means_what_it_says() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("photo.png"));
+    let assert = pixmeans()
+        .current_dir(dir.path())
+        .args([
+            "quantize",
+            "photo.png",
+            "-k",
+            "4",
+            "--json",
+            "-o",
+            "out.png",
+        ])
+        .assert()
+        .success();
+    let mut report = json_lines(&assert.get_output().stdout).remove(0);
+    report["seconds"] = serde_json::json!("[seconds]");
+    report["sizes"]["output_bytes"] = serde_json::json!("[bytes]");
+    report["sizes"]["output_ratio"] = serde_json::json!("[ratio]");
+    report["sizes"]["input_bytes"] = serde_json::json!("[bytes]");
+    insta::assert_json_snapshot!(report);
+}
+
+#[test]
+fn help_text() {
+    let out = pixmeans()
+        .args(["quantize", "--help"])
+        .env("COLUMNS", "100")
+        .assert()
+        .success();
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.get_output().stdout));
+}
