@@ -29,6 +29,26 @@
 //! assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! What `pixmeans quantize photo.png -k 8 -o photo-8.png` does, in a few lines:
+//!
+//! ```
+//! use pixmeans_core::{KMeansParams, Quantizer};
+//! use pixmeans_io::{Limits, OutputFormat, PngCompression, encode, read_image, write_atomic};
+//! # let dir = tempfile::tempdir()?;
+//! # let photo = dir.path().join("photo.png");
+//! # let gradient: Vec<u8> = (0..32u8).flat_map(|y| (0..32u8).flat_map(move |x| [x * 8, y * 8, 90])).collect();
+//! # let img = pixmeans_core::Image::new(32, 32, pixmeans_core::PixelFormat::Rgb8, gradient)?;
+//! # let q = Quantizer::new(KMeansParams::new(256)).quantize(&img.view())?;
+//! # write_atomic(&photo, &encode(q.image(), OutputFormat::Png, PngCompression::Default)?, false)?;
+//! let decoded = read_image(&photo, &Limits::default())?;
+//! let quantized = Quantizer::new(KMeansParams::new(8)).quantize(&decoded.image.view())?;
+//! let out = dir.path().join("photo-8.png");
+//! let png = encode(quantized.image(), OutputFormat::from_path(&out)?, PngCompression::Default)?;
+//! let written = write_atomic(&out, &png, false)?;
+//! println!("PSNR {:.1} dB, {written} bytes", quantized.psnr());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 
 mod encode;

@@ -1,0 +1,6 @@
+//! Integration tests of `pixmeans-io`.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod no_panic;

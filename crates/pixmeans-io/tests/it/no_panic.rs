@@ -1,0 +1,52 @@
+//! Damaged files of every format give an error or an image, never a panic.
+
+use std::path::Path;
+
+use pixmeans_core::{IndexedImage, Palette};
+use pixmeans_io::{Limits, OutputFormat, PngCompression, decode_bytes, encode};
+use proptest::prelude::*;
+
+/// One small valid file of each format we read.
+fn valid_files() -> Vec<Vec<u8>> {
+    let colors: Vec<[u8; 3]> = (0..6u8).map(|i| [i * 40, 255 - i * 30, i * 17]).collect();
+    let palette = Palette::new(&colors, true).unwrap();
+    let indices = (0..12 * 7).map(|i| (i % 7) as u8).collect();
+    let img = IndexedImage::new(12, 7, palette, indices).unwrap();
+    [
+        OutputFormat::Png,
+        OutputFormat::Gif,
+        OutputFormat::Jpeg,
+        OutputFormat::Bmp,
+        OutputFormat::Tiff,
+        OutputFormat::WebP,
+    ]
+    .into_iter()
+    .map(|f| encode(&img, f, PngCompression::Default).unwrap())
+    .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn damaged_files_never_panic(
+        which in 0usize..6,
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        let mut bytes = valid_files().swap_remove(which);
+        for (at, value) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] = value;
+        }
+        if truncate {
+            bytes.truncate(cut.index(bytes.len()));
+        }
+        let limits = Limits::new(1 << 20);
+        if let Ok(decoded) = decode_bytes(&bytes, Path::new("damaged"), &limits) {
+            let view = decoded.image.view();
+            prop_assert!(u64::from(view.width()) * u64::from(view.height()) <= 1 << 20);
+        }
+    }
+}
