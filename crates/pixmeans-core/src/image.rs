@@ -132,12 +132,12 @@ impl<'a> ImageRef<'a> {
         self.data
     }
 
-    /// A copy shrunk by the smallest whole factor that leaves at most
-    /// `max_pixels` pixels, each output pixel the mean of its block (box
-    /// filter), as the tutorials' `resize` does before fitting. Fully
-    /// transparent pixels do not count toward a block's mean; a block of
-    /// nothing else stays transparent. Returns `None` when the image is
-    /// already small enough.
+    /// A copy shrunk by the smallest whole factor f that leaves at most
+    /// `max_pixels` pixels, keeping the centre pixel of each f x f block
+    /// (nearest-neighbour). Every pixel of the copy is a real pixel of the
+    /// image, as in the tutorials that fit on a sample of the pixels; a box
+    /// filter would invent blended colours (a black and white checkerboard
+    /// would become grey). Returns `None` when the image is small enough.
     pub fn downscaled(&self, max_pixels: usize) -> Option<Image> {
         let max_pixels = max_pixels.max(1);
         if self.pixel_count() <= max_pixels {
@@ -155,29 +155,10 @@ impl<'a> ImageRef<'a> {
         let ch = self.format.channels();
         let mut out = Vec::with_capacity(ow * oh * ch);
         for by in 0..oh {
+            let y = (by * f + f / 2).min(h - 1);
             for bx in 0..ow {
-                let (mut sum, mut n) = ([0u64; 3], 0u64);
-                for y in by * f..((by + 1) * f).min(h) {
-                    for x in bx * f..((bx + 1) * f).min(w) {
-                        let p = &self.data[(y * w + x) * ch..][..ch];
-                        if ch == 4 && p[3] == 0 {
-                            continue;
-                        }
-                        for c in 0..3 {
-                            sum[c] += u64::from(p[c]);
-                        }
-                        n += 1;
-                    }
-                }
-                let mean = if n == 0 {
-                    [0; 3]
-                } else {
-                    sum.map(|s| ((s + n / 2) / n) as u8)
-                };
-                out.extend_from_slice(&mean);
-                if ch == 4 {
-                    out.push(if n == 0 { 0 } else { 255 });
-                }
+                let x = (bx * f + f / 2).min(w - 1);
+                out.extend_from_slice(&self.data[(y * w + x) * ch..][..ch]);
             }
         }
         Some(Image {
@@ -342,30 +323,22 @@ mod tests {
     }
 
     #[test]
-    fn downscale_averages_blocks_and_skips_transparent_pixels() {
-        // 4 x 2 RGBA: left block red and a transparent pixel, right block all transparent.
-        let mut px = Vec::new();
-        for (x, _y) in [
-            (0, 0),
-            (1, 0),
-            (2, 0),
-            (3, 0),
-            (0, 1),
-            (1, 1),
-            (2, 1),
-            (3, 1),
-        ] {
-            px.extend_from_slice(if x == 0 {
-                &[200, 0, 0, 255]
-            } else if x == 1 {
-                &[100, 0, 0, 255]
-            } else {
-                &[0, 0, 0, 0]
-            });
-        }
-        let img = ImageRef::new(4, 2, PixelFormat::Rgba8, &px).unwrap();
-        let small = img.downscaled(2).unwrap();
-        assert_eq!(small.view().data(), &[150, 0, 0, 255, 0, 0, 0, 0]);
-        assert!(img.downscaled(8).is_none());
+    fn downscale_keeps_real_pixels() {
+        // A 6 x 4 black and white checkerboard: a box filter would give grey.
+        let px: Vec<u8> = (0..24)
+            .flat_map(|i| {
+                if (i % 6 + i / 6) % 2 == 0 {
+                    [0; 3]
+                } else {
+                    [255; 3]
+                }
+            })
+            .collect();
+        let img = ImageRef::new(6, 4, PixelFormat::Rgb8, &px).unwrap();
+        let small = img.downscaled(6).unwrap();
+        let view = small.view();
+        assert_eq!((view.width(), view.height()), (3, 2));
+        assert!(view.data().iter().all(|&c| c == 0 || c == 255));
+        assert!(img.downscaled(24).is_none());
     }
 }

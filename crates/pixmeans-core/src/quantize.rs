@@ -17,12 +17,15 @@ pub enum QuantizeError {
     /// The k-means parameters are invalid.
     #[error(transparent)]
     Params(#[from] KMeansError),
+    /// The indexed image could not be built (a bug, not bad input).
+    #[error("internal error: {0}")]
+    Image(#[from] crate::image::ImageError),
     /// k does not fit an indexed image.
     #[error("k = {0} is too many colours for an indexed image, which holds 1 to 256")]
     TooManyColors(usize),
-    /// The image has transparent pixels and k = 256, leaving no palette
-    /// entry for them.
-    #[error("k = 256 leaves no palette entry for the image's transparent pixels")]
+    /// The image has transparent pixels and 256 colours to fit, leaving no
+    /// palette entry for them.
+    #[error("k = 256 leaves no palette entry for the image's transparent pixels; use 255 at most")]
     NoRoomForTransparency,
     /// `max_pixels` is 0.
     #[error("max_pixels must be at least 1")]
@@ -60,6 +63,7 @@ pub struct Quantized {
     mse: f64,
     distinct_colors: usize,
     fitted_pixels: u64,
+    sample_size: Option<(u32, u32)>,
 }
 
 impl Quantizer {
@@ -79,10 +83,12 @@ impl Quantizer {
         self
     }
 
-    /// Fit on a copy shrunk to at most this many pixels (box filter) when the
-    /// image is larger; every pixel of the full image is still mapped, and the
-    /// reported figures are those of the full image. Default `None`: fit on
-    /// every pixel.
+    /// Fit on a copy shrunk to at most this many pixels (keeping one real
+    /// pixel per block, see [`ImageRef::downscaled`]) when the image is larger
+    /// and has more than k colours; every pixel of the full image is still
+    /// mapped, and the reported figures are those of the full image. If the
+    /// copy has fewer than k colours the fit runs on the full image instead.
+    /// Default `None`: fit on every pixel.
     pub fn with_max_pixels(mut self, max_pixels: Option<usize>) -> Self {
         self.max_pixels = max_pixels;
         self
@@ -119,23 +125,10 @@ impl Quantizer {
         }
         let hist = ColorHistogram::from_image(image);
         let transparent = hist.transparent() > 0;
-        if transparent && k == PaletteSize::MAX.get() {
+        if transparent && k.min(hist.len()) == PaletteSize::MAX.get() {
             return Err(QuantizeError::NoRoomForTransparency);
         }
-        let points = to_points(&hist, self.space);
-        let weights: Vec<f64> = hist.counts().iter().map(|&n| n as f64).collect();
-
-        let small = self.max_pixels.and_then(|m| image.downscaled(m));
-        let (mut fit, labels, inertia, fitted_pixels) = if let Some(small) = &small {
-            let sample = ColorHistogram::from_image(&small.view());
-            let fit = fit_or_empty(&self.params, &to_points(&sample, self.space), &sample)?;
-            let (labels, inertia) = assign(&fit, &points, &weights);
-            (fit, labels, inertia, sample.total_opaque())
-        } else {
-            let fit = fit_or_empty(&self.params, &points, &hist)?;
-            let (labels, inertia) = (fit.labels().to_vec(), fit.inertia());
-            (fit, labels, inertia, hist.total_opaque())
-        };
+        let (mut fit, labels, inertia, sample) = self.fit(image, &hist)?;
 
         // Order clusters by their pixel count in the full image.
         let mut counts = vec![0u64; fit.centroids().len()];
@@ -154,24 +147,28 @@ impl Quantizer {
                 .then(lightness[b].total_cmp(&lightness[a]))
                 .then(a.cmp(&b))
         });
-        let mut rank = vec![0u32; order.len()];
-        for (new, &old) in order.iter().enumerate() {
-            rank[old] = new as u32;
-        }
-        fit.reorder(&order);
+        let rank = fit.reorder(&order);
         let labels: Vec<u32> = labels.iter().map(|&l| rank[l as usize]).collect();
 
-        let colors: Vec<[u8; 3]> = fit
-            .centroids()
-            .iter()
-            .map(|&c| self.space.to_srgb(c))
-            .collect();
+        let colors: Vec<[u8; 3]> = if hist.len() <= k {
+            // Every colour is its own cluster: copy it, rather than trust a
+            // round trip through the working space.
+            order.iter().map(|&o| hist.colors()[o]).collect()
+        } else {
+            fit.centroids()
+                .iter()
+                .map(|&c| self.space.to_srgb(c))
+                .collect()
+        };
         let palette = Palette::new(&colors, transparent)
             .map_err(|PaletteSizeError(n)| QuantizeError::TooManyColors(n))?;
         let mse = histogram_mse(&hist, &labels, &colors);
-        let indices = map_pixels(image, &hist, &labels, colors.len() as u8);
-        let image = IndexedImage::new(image.width(), image.height(), palette, indices)
-            .map_err(|_| QuantizeError::TooManyColors(k))?;
+        let transparent_index = palette
+            .transparent_index()
+            .and_then(|i| u8::try_from(i).ok());
+        let indices = map_pixels(image, &hist, &labels, transparent_index);
+        let image = IndexedImage::new(image.width(), image.height(), palette, indices)?;
+        let fitted_pixels = sample.as_ref().map_or(hist.total_opaque(), |s| s.1);
         Ok(Quantized {
             image,
             fit,
@@ -180,8 +177,56 @@ impl Quantizer {
             mse,
             distinct_colors: hist.len(),
             fitted_pixels,
+            sample_size: sample.map(|s| s.0),
         })
     }
+
+    /// Fits on the full histogram, or on a downscaled copy when asked and
+    /// useful. Returns the fit, each histogram colour's label, the full
+    /// image's inertia, and the copy's size and opaque pixel count if one
+    /// was used.
+    #[allow(clippy::type_complexity)]
+    fn fit(
+        &self,
+        image: &ImageRef<'_>,
+        hist: &ColorHistogram,
+    ) -> Result<(Fit, Vec<u32>, f64, Option<((u32, u32), u64)>), KMeansError> {
+        let points = to_points(hist, self.space);
+        let weights = weights_of(hist);
+        let k = self.params.k();
+        // A copy only helps when the image has more colours than k, and only
+        // if the copy still has at least as many colours as the palette needs.
+        let small = self
+            .max_pixels
+            .filter(|_| hist.len() > k)
+            .and_then(|m| image.downscaled(m));
+        if let Some(small) = &small {
+            let sample = ColorHistogram::from_image(&small.view());
+            if sample.len() >= k {
+                let fit = self
+                    .params
+                    .fit(&to_points(&sample, self.space), &weights_of(&sample))?;
+                let (labels, inertia) = assign(&fit, &points, &weights);
+                let size = (small.view().width(), small.view().height());
+                return Ok((fit, labels, inertia, Some((size, sample.total_opaque()))));
+            }
+        }
+        if points.is_empty() {
+            return Ok((
+                Fit::new(Vec::new(), Vec::new(), Vec::new(), 0.0, Vec::new(), true),
+                Vec::new(),
+                0.0,
+                None,
+            ));
+        }
+        let fit = self.params.fit(&points, &weights)?;
+        let (labels, inertia) = (fit.labels().to_vec(), fit.inertia());
+        Ok((fit, labels, inertia, None))
+    }
+}
+
+fn weights_of(hist: &ColorHistogram) -> Vec<f64> {
+    hist.counts().iter().map(|&n| n as f64).collect()
 }
 
 fn to_points(hist: &ColorHistogram, space: ColorSpace) -> Vec<Point> {
@@ -189,27 +234,6 @@ fn to_points(hist: &ColorHistogram, space: ColorSpace) -> Vec<Point> {
         .par_iter()
         .map(|&c| space.from_srgb(c))
         .collect()
-}
-
-/// Fits the histogram's colours, or returns an empty fit for an image with
-/// no opaque pixel.
-fn fit_or_empty(
-    params: &KMeansParams,
-    points: &[Point],
-    hist: &ColorHistogram,
-) -> Result<Fit, KMeansError> {
-    let weights: Vec<f64> = hist.counts().iter().map(|&n| n as f64).collect();
-    if points.is_empty() {
-        return Ok(Fit::new(
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            0.0,
-            Vec::new(),
-            true,
-        ));
-    }
-    params.fit(points, &weights)
 }
 
 /// Labels and inertia of points under a fit made on other points.
@@ -224,12 +248,12 @@ fn assign(fit: &Fit, points: &[Point], weights: &[f64]) -> (Vec<u32>, f64) {
 }
 
 /// Every pixel through a colour → label table; fully transparent pixels get
-/// `transparent_index`.
+/// `transparent_index` (present whenever the image has such pixels).
 fn map_pixels(
     image: &ImageRef<'_>,
     hist: &ColorHistogram,
     labels: &[u32],
-    transparent_index: u8,
+    transparent_index: Option<u8>,
 ) -> Vec<u8> {
     // A dense table over all 2^24 colours: one load per pixel, no hashing.
     // Only the pages holding the image's colours are ever touched.
@@ -240,7 +264,7 @@ fn map_pixels(
     let ch = image.format().channels();
     let lookup = |p: &[u8]| {
         if ch == 4 && p[3] == 0 {
-            transparent_index
+            transparent_index.unwrap_or(0)
         } else {
             table[(usize::from(p[0]) << 16) | (usize::from(p[1]) << 8) | usize::from(p[2])]
         }
@@ -307,5 +331,11 @@ impl Quantized {
     /// copy.
     pub fn fitted_pixels(&self) -> u64 {
         self.fitted_pixels
+    }
+
+    /// Width and height of the downscaled copy the fit ran on, if it ran on
+    /// one (see [`Quantizer::with_max_pixels`]).
+    pub fn sample_size(&self) -> Option<(u32, u32)> {
+        self.sample_size
     }
 }

@@ -105,8 +105,8 @@ impl Fit {
     }
 
     /// Puts the clusters in a new order: `order[i]` is the old index of the
-    /// new cluster i. Labels follow.
-    pub(crate) fn reorder(&mut self, order: &[usize]) {
+    /// new cluster i. Labels follow. Returns each old cluster's new index.
+    pub(crate) fn reorder(&mut self, order: &[usize]) -> Vec<u32> {
         let mut rank = vec![0u32; order.len()];
         for (new, &old) in order.iter().enumerate() {
             rank[old] = new as u32;
@@ -116,5 +116,6 @@ impl Fit {
         for l in &mut self.labels {
             *l = rank[*l as usize];
         }
+        rank
     }
 }

@@ -42,7 +42,7 @@ fn chunk_sums(n: usize, value: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
 fn draw(sums: &[f64], n: usize, value: impl Fn(usize) -> f64, rng: &mut Rng) -> usize {
     let total: f64 = sums.iter().sum();
     let mut target = rng.uniform() * total;
-    let mut last_positive = 0;
+    let mut last_positive = None;
     for (c, &s) in sums.iter().enumerate() {
         if target >= s {
             target -= s;
@@ -55,16 +55,12 @@ fn draw(sums: &[f64], n: usize, value: impl Fn(usize) -> f64, rng: &mut Rng) -> 
                     return i;
                 }
                 target -= v;
-                last_positive = i;
+                last_positive = Some(i);
             }
         }
     }
     // Rounding left the target past the end: take the last candidate seen.
-    if last_positive == 0 {
-        (0..n).rev().find(|&i| value(i) > 0.0).unwrap_or(0)
-    } else {
-        last_positive
-    }
+    last_positive.unwrap_or(0)
 }
 
 /// Greedy k-means++: each new centroid is the best, by resulting potential,

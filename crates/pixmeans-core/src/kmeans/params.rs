@@ -213,8 +213,9 @@ impl KMeansParams {
 
     /// Runs weighted k-means on `points`, each counting `weights[i]` times.
     ///
-    /// When there are at most k distinct points, they are the centroids and
-    /// the inertia is 0. Otherwise exactly k centroids come back: a cluster
+    /// The points should be distinct, as a histogram's colours are: give a
+    /// repeated point one entry with the summed weight. When there are at
+    /// most k points, they are the centroids and the inertia is 0. Otherwise exactly k centroids come back: a cluster
     /// that empties is re-seeded at the point farthest from its centroid.
     pub fn fit(&self, points: &[Point], weights: &[f64]) -> Result<Fit, KMeansError> {
         self.validate()?;

@@ -117,11 +117,36 @@ fn transparent_pixels_are_left_out_and_stay_transparent() {
         assert_eq!(p[3] == 0, i == t);
     }
     assert_eq!(q.mse(), 0.0);
+    // k = 256 is fine while the image has fewer colours than that...
+    let few = Quantizer::new(KMeansParams::new(256))
+        .quantize(&img)
+        .unwrap();
+    assert_eq!(few.image().palette().len(), 3);
+    // ...but 256 opaque colours and a transparent one do not fit a palette.
+    let many: Vec<u8> = (0..=256u32)
+        .flat_map(|i| {
+            if i == 256 {
+                [0, 0, 0, 0]
+            } else {
+                [i as u8, 7, 7, 255]
+            }
+        })
+        .collect();
+    let img = ImageRef::new(257, 1, PixelFormat::Rgba8, &many).unwrap();
     let full = Quantizer::new(KMeansParams::new(256)).quantize(&img);
     assert!(matches!(
         full,
         Err(pixmeans_core::QuantizeError::NoRoomForTransparency)
     ));
+    assert_eq!(
+        Quantizer::new(KMeansParams::new(255))
+            .quantize(&img)
+            .unwrap()
+            .image()
+            .palette()
+            .len(),
+        256
+    );
 }
 
 #[test]
@@ -214,4 +239,39 @@ fn more_restarts_never_do_worse() {
     .quantize(&img)
     .unwrap();
     assert!(ten.inertia() <= one.inertia());
+}
+
+#[test]
+fn a_sample_never_invents_colours_nor_changes_a_small_palette() {
+    // A black and white checkerboard: a box filter would fit on grey.
+    let px: Vec<u8> = (0..100 * 100)
+        .flat_map(|i| {
+            if (i % 100 + i / 100) % 2 == 0 {
+                [0; 3]
+            } else {
+                [255; 3]
+            }
+        })
+        .collect();
+    let img = ImageRef::new(100, 100, PixelFormat::Rgb8, &px).unwrap();
+    for (k, max) in [(2, 100), (2, 2500), (1, 100)] {
+        let q = Quantizer::new(KMeansParams::new(k))
+            .with_max_pixels(Some(max))
+            .quantize(&img)
+            .unwrap();
+        assert_eq!(q.image().palette().len(), k);
+        if k == 2 {
+            assert_eq!(q.image().to_rgb(), px, "max_pixels {max}");
+            assert_eq!(q.sample_size(), None, "2 colours need no sample");
+        }
+    }
+    // Three colours, k = 3: a sample that misses one falls back to the full image.
+    let mut px3 = px.clone();
+    px3[..3].copy_from_slice(&[255, 0, 0]);
+    let img3 = ImageRef::new(100, 100, PixelFormat::Rgb8, &px3).unwrap();
+    let q = Quantizer::new(KMeansParams::new(3))
+        .with_max_pixels(Some(100))
+        .quantize(&img3)
+        .unwrap();
+    assert_eq!(q.image().to_rgb(), px3);
 }
