@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
-use pixmeans_core::{ColorSpace, Init, KMeansParams, PaletteSize, Quantizer};
+use anyhow::{Context, Result, anyhow, bail};
+use pixmeans_core::{ColorSpace, Init, KMeansError, KMeansParams, PaletteSize, Quantizer};
 use pixmeans_io::{Limits, OutputFormat, PngCompression};
 
 use crate::args::{
@@ -111,9 +111,7 @@ pub fn quantizer(a: &KMeansArgs) -> Result<Quantizer> {
         .with_max_iter(a.max_iter)
         .with_tol(a.tol)
         .with_seed(a.seed);
-    params
-        .validate()
-        .map_err(|e| anyhow::anyhow!("{}", cli_words(&e.to_string())))?;
+    params.validate().map_err(flag_error)?;
     let space = match a.color_space {
         SpaceArg::Srgb => ColorSpace::Srgb,
         SpaceArg::Oklab => ColorSpace::Oklab,
@@ -124,11 +122,14 @@ pub fn quantizer(a: &KMeansArgs) -> Result<Quantizer> {
         .with_max_pixels(a.max_pixels))
 }
 
-/// Library parameter names as the flags that set them.
-fn cli_words(msg: &str) -> String {
-    msg.replace("n_init", "--n-init")
-        .replace("max_iter", "--max-iter")
-        .replace("tol ", "--tol ")
+/// A parameter error in the words of the flag that set it.
+fn flag_error(e: KMeansError) -> anyhow::Error {
+    match e {
+        KMeansError::ZeroNInit => anyhow!("--n-init must be at least 1"),
+        KMeansError::ZeroMaxIter => anyhow!("--max-iter must be at least 1"),
+        KMeansError::InvalidTol(t) => anyhow!("--tol must be a number >= 0, got {t}"),
+        other => anyhow!(other),
+    }
 }
 
 fn format_of(f: FormatArg) -> OutputFormat {
@@ -203,10 +204,36 @@ fn sources(inputs: &[PathBuf]) -> Result<(Vec<Source>, bool)> {
     Ok((sources, from_folder))
 }
 
-/// Refuses two jobs that would write the same file.
+/// Whether a path was typed with a trailing `/`, naming a folder.
+fn ends_with_separator(p: &Path) -> bool {
+    p.as_os_str()
+        .to_string_lossy()
+        .ends_with(std::path::MAIN_SEPARATOR)
+}
+
+/// Refuses two jobs that would write the same file, and any job that would
+/// write over an input (`--force` is for outputs, never for sources).
 fn check_distinct(jobs: &[Job]) -> Result<()> {
+    let inputs: HashSet<PathBuf> = jobs
+        .iter()
+        .filter_map(|j| {
+            if let Source::File(p) = &j.source {
+                p.canonicalize().ok()
+            } else {
+                None
+            }
+        })
+        .collect();
     let mut seen = HashSet::new();
     for job in jobs {
+        if let Sink::File(p) = &job.sink
+            && p.canonicalize().is_ok_and(|c| inputs.contains(&c))
+        {
+            bail!(
+                "{} is an input, and would be overwritten by an output\nhint: write into another folder with -o",
+                p.display()
+            );
+        }
         if let Sink::File(p) = &job.sink
             && !seen.insert(p.clone())
         {
@@ -271,7 +298,14 @@ impl QuantizeConfig {
                     None,
                 )
             }
-            Some(o) if batch || o.is_dir() => (into(o), Some(o.clone())),
+            Some(o) if batch && !o.is_dir() && OutputFormat::from_path(o).is_ok() => {
+                bail!(
+                    "-o {} names one file, but there are {} inputs\nhint: give a folder for several outputs, e.g. -o out/",
+                    o.display(),
+                    sources.len()
+                );
+            }
+            Some(o) if batch || o.is_dir() || ends_with_separator(o) => (into(o), Some(o.clone())),
             Some(o) => {
                 let format = OutputFormat::from_path(o)?;
                 (

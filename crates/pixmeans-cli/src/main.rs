@@ -86,7 +86,8 @@ pub fn print_data(data: &str) -> Result<()> {
     Ok(())
 }
 
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
+/// Whether the error is a closed standard output (a broken pipe).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain()
         .filter_map(|c| c.downcast_ref::<std::io::Error>())
         .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)

@@ -26,6 +26,8 @@ pub struct ImageReport {
     pub tol: f64,
     pub seed: u64,
     pub max_pixels: Option<usize>,
+    /// Size of the downscaled copy the fit ran on; `null` for the full image.
+    pub fitted_on: Option<[u32; 2]>,
     pub fitted_pixels: u64,
     pub iterations: usize,
     pub converged: bool,
@@ -126,6 +128,7 @@ impl ImageReport {
             tol: p.tol(),
             seed: p.seed(),
             max_pixels: quantizer.max_pixels(),
+            fitted_on: q.sample_size().map(|(w, h)| [w, h]),
             fitted_pixels: q.fitted_pixels(),
             iterations: q.fit().iterations(),
             converged: q.fit().converged(),
@@ -164,24 +167,18 @@ impl ImageReport {
         };
         let _ = writeln!(
             s,
-            "{} -> {}: {} x {}, {} colours -> {} ({space}, {} iterations, {conv}, {:.2} s)",
-            self.input,
-            self.output,
-            self.width,
-            self.height,
-            self.distinct_colors,
-            self.colors,
-            self.iterations,
-            self.seconds.total
+            "{} -> {} ({:.2} s)",
+            self.input, self.output, self.seconds.total
         );
-        if let Some(m) = self
-            .max_pixels
-            .filter(|_| self.fitted_pixels < u64::from(self.width) * u64::from(self.height))
-        {
+        let _ = writeln!(
+            s,
+            "  {} x {}, {} colours -> {}; {space}, {} iterations, {conv}",
+            self.width, self.height, self.distinct_colors, self.colors, self.iterations
+        );
+        if let Some([w, h]) = self.fitted_on {
             let _ = writeln!(
                 s,
-                "  fitted on a copy of {} pixels (--max-pixels {m}); every pixel mapped",
-                self.fitted_pixels
+                "  fitted on a {w} x {h} copy (--max-pixels); every pixel of the image mapped"
             );
         }
         let psnr = self

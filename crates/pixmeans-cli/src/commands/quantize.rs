@@ -16,7 +16,9 @@ pub fn run(cfg: &QuantizeConfig) -> Result<Outcome> {
             .with_context(|| format!("cannot create output folder {}", dir.display()))?;
     }
     if cfg.jobs.len() == 1 {
-        return one(&cfg.jobs[0], cfg).map(|()| Outcome::Success);
+        let (trace, report) = one(&cfg.jobs[0], cfg)?;
+        show(trace.as_deref(), &report, cfg)?;
+        return Ok(Outcome::Success);
     }
     // Progress goes to standard error and only to a terminal: indicatif hides
     // it when standard error is not one.
@@ -28,9 +30,17 @@ pub fn run(cfg: &QuantizeConfig) -> Result<Outcome> {
     let mut failed = 0;
     for job in &cfg.jobs {
         bar.set_message(job.source.display().display().to_string());
-        if let Err(e) = one(job, cfg) {
-            bar.suspend(|| crate::print_error(&e));
-            failed += 1;
+        // Printing while the bar is hidden keeps stale bars out of the scrollback.
+        let shown = one(job, cfg)
+            .and_then(|(trace, report)| bar.suspend(|| show(trace.as_deref(), &report, cfg)));
+        match shown {
+            // Whoever read our output has gone (`... | head`): stop quietly.
+            Err(e) if crate::is_broken_pipe(&e) => break,
+            Err(e) => {
+                bar.suspend(|| crate::print_error(&e));
+                failed += 1;
+            }
+            Ok(()) => {}
         }
         bar.inc(1);
     }
@@ -42,7 +52,8 @@ pub fn run(cfg: &QuantizeConfig) -> Result<Outcome> {
     })
 }
 
-fn one(job: &Job, cfg: &QuantizeConfig) -> Result<()> {
+/// Quantizes one job: the `--verbose` trace (if asked for) and the report.
+fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)> {
     let common = &cfg.common;
     check_clobber(&job.sink, common.force)?;
     let start = Instant::now();
@@ -60,12 +71,17 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<()> {
         common,
         seconds,
     )?;
-    if common.verbose {
-        crate::print_message(&ImageReport::trace(&q));
+    Ok((common.verbose.then(|| ImageReport::trace(&q)), report))
+}
+
+/// Prints the trace and summary on standard error, and the JSON line.
+fn show(trace: Option<&str>, report: &ImageReport, cfg: &QuantizeConfig) -> Result<()> {
+    if let Some(trace) = trace {
+        crate::print_message(trace);
     }
     crate::print_message(&report.human());
-    if common.json {
-        print_json(&report)?;
+    if cfg.common.json {
+        print_json(report)?;
     }
     Ok(())
 }

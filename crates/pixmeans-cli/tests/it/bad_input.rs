@@ -204,3 +204,28 @@ fn a_batch_with_some_bad_inputs_exits_1_and_writes_the_good_ones() {
         "{err}"
     );
 }
+
+#[test]
+fn a_batch_into_one_file_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("a.png"));
+    save_picture(&dir.path().join("b.png"));
+    let err = fails(dir.path(), &["a.png", "b.png", "-o", "out.png"], 2);
+    assert!(
+        err.contains("out.png") && err.contains("2 inputs") && err.contains("hint: "),
+        "{err}"
+    );
+    no_outputs(dir.path(), &["a.png", "b.png"]);
+}
+
+#[test]
+fn outputs_never_overwrite_inputs_even_with_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    fs::create_dir(&photos).unwrap();
+    save_picture(&photos.join("a.png"));
+    let before = fs::read(photos.join("a.png")).unwrap();
+    let err = fails(dir.path(), &["photos", "-o", "photos", "--force"], 2);
+    assert!(err.contains("a.png") && err.contains("input"), "{err}");
+    assert_eq!(fs::read(photos.join("a.png")).unwrap(), before);
+}

@@ -202,9 +202,13 @@ fn verbose_prints_the_convergence_and_max_pixels_fits_a_sample() {
         .success();
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(stderr.contains("iteration   1: inertia"), "{stderr}");
-    assert!(stderr.contains("fitted on a copy of"), "{stderr}");
+    assert!(
+        stderr.contains("fitted on a ") && stderr.contains(" copy (--max-pixels)"),
+        "{stderr}"
+    );
     let report = &json_lines(&assert.get_output().stdout)[0];
     assert!(report["fitted_pixels"].as_u64().unwrap() <= 500);
+    assert!(report["fitted_on"].is_array());
     assert!(!report["history"].as_array().unwrap().is_empty());
     assert_eq!(decode_indexed(&out).2.len(), 96 * 64 * 3);
 }
@@ -254,4 +258,36 @@ fn help_text() {
         .assert()
         .success();
     insta::assert_snapshot!(String::from_utf8_lossy(&out.get_output().stdout));
+}
+
+#[test]
+fn a_trailing_slash_names_a_folder_to_create() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("photo.png"));
+    pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "photo.png", "-k", "3", "-o", "new/"])
+        .assert()
+        .success();
+    assert!(dir.path().join("new/photo-k3.png").is_file());
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_a_batch_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.png", "b.png", "c.png"] {
+        save_picture(&dir.path().join(name));
+    }
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pixmeans"))
+        .current_dir(dir.path())
+        .args(["quantize", "a.png", "b.png", "c.png", "-o", "out", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
 }
