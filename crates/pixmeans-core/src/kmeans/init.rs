@@ -82,30 +82,51 @@ pub(crate) fn kmeans_plusplus(
         .par_iter()
         .map(|p| dist2(p, &points[first]))
         .collect();
+    let mut sums = chunk_sums(n, |i| weights[i] * f64::from(closest[i]));
+    // Two passes over the points per centroid: one scores every candidate,
+    // one moves the closest distances and sums them for the next draw.
+    // (Nine separate passes took twice as long at k = 256.)
     while centers.len() < k {
         let pot = |i: usize| weights[i] * f64::from(closest[i]);
-        let sums = chunk_sums(n, pot);
-        let candidates: Vec<usize> = (0..trials).map(|_| draw(&sums, n, pot, rng)).collect();
-        let potential = |c: usize| -> f64 {
-            let cand = points[c];
-            chunk_sums(n, |i| {
-                weights[i] * f64::from(closest[i].min(dist2(&points[i], &cand)))
+        let candidates: Vec<Point> = (0..trials)
+            .map(|_| points[draw(&sums, n, pot, rng)])
+            .collect();
+        let per_chunk: Vec<Vec<f64>> = points
+            .par_chunks(CHUNK)
+            .zip(weights.par_chunks(CHUNK))
+            .zip(closest.par_chunks(CHUNK))
+            .map(|((pts, ws), cl)| {
+                let mut acc = vec![0.0f64; trials];
+                for ((p, &w), &c) in pts.iter().zip(ws).zip(cl) {
+                    for (a, cand) in acc.iter_mut().zip(&candidates) {
+                        *a += w * f64::from(c.min(dist2(p, cand)));
+                    }
+                }
+                acc
             })
-            .iter()
-            .sum()
-        };
-        let mut best = (candidates[0], f64::INFINITY);
-        for &c in &candidates {
-            let p = potential(c);
+            .collect();
+        let potential = |t: usize| -> f64 { per_chunk.iter().map(|acc| acc[t]).sum() };
+        let mut best = (0, f64::INFINITY);
+        for t in 0..trials {
+            let p = potential(t);
             if p < best.1 {
-                best = (c, p);
+                best = (t, p);
             }
         }
-        let cand = points[best.0];
-        closest
-            .par_iter_mut()
-            .zip(points)
-            .for_each(|(d, p)| *d = d.min(dist2(p, &cand)));
+        let cand = candidates[best.0];
+        sums = closest
+            .par_chunks_mut(CHUNK)
+            .zip(points.par_chunks(CHUNK))
+            .zip(weights.par_chunks(CHUNK))
+            .map(|((cl, pts), ws)| {
+                let mut sum = 0.0;
+                for ((d, p), &w) in cl.iter_mut().zip(pts).zip(ws) {
+                    *d = d.min(dist2(p, &cand));
+                    sum += w * f64::from(*d);
+                }
+                sum
+            })
+            .collect();
         centers.push(cand);
     }
     centers

@@ -7,6 +7,7 @@
 use rayon::prelude::*;
 
 use super::fit::{Fit, Iteration};
+use super::hamerly::Bounds;
 use crate::color::Point;
 
 /// Points per parallel work item; fixed so that sums are merged in one order.
@@ -56,15 +57,15 @@ pub(crate) fn mean_variance(points: &[Point], weights: &[f64]) -> f64 {
 
 /// What one assignment pass learns: per-cluster weighted sums and weights,
 /// the inertia of the assignment and how many labels changed.
-struct Pass {
-    sums: Vec<[f64; 3]>,
-    weights: Vec<f64>,
-    inertia: f64,
-    changed: usize,
+pub(crate) struct Pass {
+    pub(crate) sums: Vec<[f64; 3]>,
+    pub(crate) weights: Vec<f64>,
+    pub(crate) inertia: f64,
+    pub(crate) changed: usize,
 }
 
 impl Pass {
-    fn new(k: usize) -> Self {
+    pub(crate) fn new(k: usize) -> Self {
         Pass {
             sums: vec![[0.0; 3]; k],
             weights: vec![0.0; k],
@@ -73,7 +74,17 @@ impl Pass {
         }
     }
 
-    fn absorb(mut self, other: &Pass) -> Self {
+    /// Counts point `p` of weight `w` in cluster `j`, at squared distance `d`.
+    #[inline]
+    pub(crate) fn add(&mut self, p: &Point, w: f64, j: usize, d: f32) {
+        for c in 0..3 {
+            self.sums[j][c] += w * f64::from(p[c]);
+        }
+        self.weights[j] += w;
+        self.inertia += w * f64::from(d);
+    }
+
+    pub(crate) fn absorb(mut self, other: &Pass) -> Self {
         for (s, o) in self.sums.iter_mut().zip(&other.sums) {
             for c in 0..3 {
                 s[c] += o[c];
@@ -86,34 +97,6 @@ impl Pass {
         self.changed += other.changed;
         self
     }
-}
-
-/// Labels every point with its nearest centre and sums up the clusters.
-fn assign(points: &[Point], weights: &[f64], centers: &[Point], labels: &mut [u32]) -> Pass {
-    let k = centers.len();
-    let parts: Vec<Pass> = points
-        .par_chunks(CHUNK)
-        .zip(weights.par_chunks(CHUNK))
-        .zip(labels.par_chunks_mut(CHUNK))
-        .map(|((pts, ws), ls)| {
-            let mut pass = Pass::new(k);
-            for ((p, &w), l) in pts.iter().zip(ws).zip(ls) {
-                let (j, d) = nearest(p, centers);
-                if *l != j {
-                    *l = j;
-                    pass.changed += 1;
-                }
-                let j = j as usize;
-                for c in 0..3 {
-                    pass.sums[j][c] += w * f64::from(p[c]);
-                }
-                pass.weights[j] += w;
-                pass.inertia += w * f64::from(d);
-            }
-            pass
-        })
-        .collect();
-    parts.iter().fold(Pass::new(k), Pass::absorb)
 }
 
 /// Moves each empty cluster onto one of the points farthest from their
@@ -164,10 +147,11 @@ pub(crate) fn run(
     tol_abs: f64,
 ) -> Fit {
     let mut labels = vec![u32::MAX; points.len()];
+    let mut bounds = Bounds::new(points.len());
     let mut history = Vec::new();
     let mut converged = false;
     for i in 0..max_iter {
-        let mut pass = assign(points, weights, &centers, &mut labels);
+        let mut pass = bounds.assign(points, weights, &centers, &mut labels);
         relocate_empty(points, weights, &centers, &labels, &mut pass);
         let mut shift = 0.0;
         for (j, c) in centers.iter_mut().enumerate() {
@@ -192,7 +176,7 @@ pub(crate) fn run(
     }
     // The last update moved the centres after labelling: label once more so
     // that labels, inertia and centres agree.
-    let final_pass = assign(points, weights, &centers, &mut labels);
+    let final_pass = bounds.assign(points, weights, &centers, &mut labels);
     Fit::new(
         centers,
         labels,

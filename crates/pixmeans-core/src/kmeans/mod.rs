@@ -5,6 +5,7 @@
 //! the objective, iterates and labels are those of k-means on every pixel.
 
 mod fit;
+mod hamerly;
 mod init;
 mod lloyd;
 mod params;
