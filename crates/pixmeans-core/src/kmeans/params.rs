@@ -211,13 +211,32 @@ impl KMeansParams {
         Ok(())
     }
 
-    /// Runs weighted k-means on `points`, each counting `weights[i]` times.
-    ///
-    /// The points should be distinct, as a histogram's colours are: give a
-    /// repeated point one entry with the summed weight. When there are at
-    /// most k points, they are the centroids and the inertia is 0. Otherwise exactly k centroids come back: a cluster
-    /// that empties is re-seeded at the point farthest from its centroid.
-    pub fn fit(&self, points: &[Point], weights: &[f64]) -> Result<Fit, KMeansError> {
+    /// The centroids the first seeding of [`fit`](Self::fit) starts from,
+    /// for the same points, weights and seed. With at most k points, the
+    /// points themselves.
+    pub fn initial_centroids(
+        &self,
+        points: &[Point],
+        weights: &[f64],
+    ) -> Result<Vec<Point>, KMeansError> {
+        self.check(points, weights)?;
+        if points.len() <= self.k {
+            return Ok(points.to_vec());
+        }
+        Ok(self.seeding(points, weights, init::Rng::new(self.seed).next_u64()))
+    }
+
+    fn seeding(&self, points: &[Point], weights: &[f64], seed: u64) -> Vec<Point> {
+        let mut rng = init::Rng::new(seed);
+        match &self.init {
+            Init::KMeansPlusPlus => init::kmeans_plusplus(points, weights, self.k, &mut rng),
+            Init::Random => init::random_distinct(points, weights, self.k, &mut rng),
+            Init::Centroids(c) => c.clone(),
+        }
+    }
+
+    /// Checks the parameters and the data.
+    fn check(&self, points: &[Point], weights: &[f64]) -> Result<(), KMeansError> {
         self.validate()?;
         if points.len() != weights.len() {
             return Err(KMeansError::LengthMismatch {
@@ -239,6 +258,17 @@ impl KMeansParams {
         if let Some(e) = points.iter().zip(weights).enumerate().find_map(bad) {
             return Err(e);
         }
+        Ok(())
+    }
+
+    /// Runs weighted k-means on `points`, each counting `weights[i]` times.
+    ///
+    /// The points should be distinct, as a histogram's colours are: give a
+    /// repeated point one entry with the summed weight. When there are at
+    /// most k points, they are the centroids and the inertia is 0. Otherwise exactly k centroids come back: a cluster
+    /// that empties is re-seeded at the point farthest from its centroid.
+    pub fn fit(&self, points: &[Point], weights: &[f64]) -> Result<Fit, KMeansError> {
+        self.check(points, weights)?;
         if points.len() <= self.k {
             return Ok(Fit::every_point_its_own(points, weights));
         }
@@ -246,12 +276,7 @@ impl KMeansParams {
         let mut seeds = init::Rng::new(self.seed);
         let mut best: Option<Fit> = None;
         for _ in 0..self.n_init() {
-            let mut rng = init::Rng::new(seeds.next_u64());
-            let centers = match &self.init {
-                Init::KMeansPlusPlus => init::kmeans_plusplus(points, weights, self.k, &mut rng),
-                Init::Random => init::random_distinct(points, weights, self.k, &mut rng),
-                Init::Centroids(c) => c.clone(),
-            };
+            let centers = self.seeding(points, weights, seeds.next_u64());
             let fit = lloyd::run(points, weights, centers, self.max_iter, tol_abs);
             if best.as_ref().is_none_or(|b| fit.inertia() < b.inertia()) {
                 best = Some(fit);
@@ -322,6 +347,22 @@ mod tests {
             KMeansParams::new(2).fit(&nan, &W),
             Err(KMeansError::InvalidPoint { index: 1, .. })
         ));
+    }
+
+    #[test]
+    fn initial_centroids_are_where_fit_starts() {
+        let points: Vec<Point> = (0..200)
+            .map(|i| [(i % 13) as f32, (i % 7) as f32, (i / 13) as f32])
+            .collect();
+        let weights: Vec<f64> = (0..200).map(|i| 1.0 + f64::from(i % 4)).collect();
+        let params = KMeansParams::new(6).with_seed(3);
+        let start = params.initial_centroids(&points, &weights).unwrap();
+        let from_start = params
+            .clone()
+            .with_init(Init::Centroids(start))
+            .fit(&points, &weights)
+            .unwrap();
+        assert_eq!(params.fit(&points, &weights).unwrap(), from_start);
     }
 
     #[test]
