@@ -35,11 +35,20 @@ pub struct ImageReport {
     pub mse: f64,
     /// `null` when the output is exact (infinite PSNR).
     pub psnr: Option<f64>,
+    /// CIEDE2000 between each pixel and its palette colour.
+    pub delta_e: DeltaEReport,
     pub sizes: SizeReport,
     pub palette: Vec<String>,
     pub seconds: Timings,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<IterationReport>>,
+}
+
+/// Mean and 95th percentile of CIEDE2000 over pixels.
+#[derive(Debug, Serialize)]
+pub struct DeltaEReport {
+    pub mean: f64,
+    pub p95: f64,
 }
 
 /// "How much smaller is the picture as indices + palette?"
@@ -135,6 +144,10 @@ impl ImageReport {
             inertia: q.inertia(),
             mse: q.mse(),
             psnr: psnr.is_finite().then_some(psnr),
+            delta_e: DeltaEReport {
+                mean: q.delta_e().mean,
+                p95: q.delta_e().p95,
+            },
             sizes: SizeReport {
                 raw_bytes: sizes.raw_bytes,
                 index_bits: sizes.index_bits,
@@ -186,8 +199,8 @@ impl ImageReport {
             .map_or_else(|| "inf".to_owned(), |p| format!("{p:.2}"));
         let _ = writeln!(
             s,
-            "  inertia {:.6e} ({})  MSE {:.3}  PSNR {psnr} dB",
-            self.inertia, self.color_space, self.mse
+            "  inertia {:.6e} ({})  MSE {:.3}  PSNR {psnr} dB  ΔE00 mean {:.2}, p95 {:.2}",
+            self.inertia, self.color_space, self.mse, self.delta_e.mean, self.delta_e.p95
         );
         let z = &self.sizes;
         let _ = writeln!(

@@ -83,6 +83,11 @@ impl FromStr for ColorSpace {
     }
 }
 
+/// CIELAB (D65) of an 8-bit sRGB colour, in full precision.
+pub(crate) fn srgb_to_lab(rgb: [u8; 3]) -> [f64; 3] {
+    linear_to_lab(srgb_to_linear(rgb))
+}
+
 fn to_f32(p: [f64; 3]) -> Point {
     p.map(|c| c as f32)
 }

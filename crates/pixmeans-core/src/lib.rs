@@ -47,6 +47,6 @@ pub use color::{ColorSpace, Point, UnknownColorSpace};
 pub use histogram::ColorHistogram;
 pub use image::{Image, ImageError, ImageRef, IndexedImage, PixelFormat};
 pub use kmeans::{Fit, Init, Iteration, KMeansError, KMeansParams};
-pub use metrics::Sizes;
+pub use metrics::{DeltaE, Sizes};
 pub use palette::{Palette, PaletteSize, PaletteSizeError};
 pub use quantize::{QuantizeError, Quantized, Quantizer};

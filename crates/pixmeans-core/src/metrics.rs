@@ -2,8 +2,14 @@
 //!
 //! MSE is the mean over pixels and channels of the squared error in 8-bit
 //! RGB and PSNR is 10·log10(255² / MSE), as scikit-image's
-//! `mean_squared_error` and `peak_signal_noise_ratio` define them.
+//! `mean_squared_error` and `peak_signal_noise_ratio` define them. Colour
+//! difference is CIEDE2000 (CIE 142-2001) between CIELAB (D65) colours, as
+//! Sharma, Wu and Dalal (2005, "The CIEDE2000 color-difference formula:
+//! implementation notes ...") spell it out, with kL = kC = kH = 1.
 
+use rayon::prelude::*;
+
+use crate::color::srgb_to_lab;
 use crate::histogram::ColorHistogram;
 use crate::image::{ImageRef, IndexedImage, PixelFormat};
 
@@ -51,6 +57,98 @@ fn squared_error(a: [u8; 3], b: [u8; 3]) -> u64 {
 /// Peak signal-to-noise ratio in dB for 8-bit data; infinite when `mse` is 0.
 pub fn psnr(mse: f64) -> f64 {
     10.0 * (255.0f64 * 255.0 / mse).log10()
+}
+
+/// The CIEDE2000 colour difference between two CIELAB colours.
+pub fn ciede2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
+    let ([l1, a1, b1], [l2, a2, b2]) = (lab1, lab2);
+    let pow7 = |x: f64| x.powi(7);
+    let c_bar = f64::midpoint(a1.hypot(b1), a2.hypot(b2));
+    let g = 0.5 * (1.0 - (pow7(c_bar) / (pow7(c_bar) + pow7(25.0))).sqrt());
+    let (a1, a2) = ((1.0 + g) * a1, (1.0 + g) * a2);
+    let (c1, c2) = (a1.hypot(b1), a2.hypot(b2));
+    let hue = |b: f64, a: f64| {
+        if a == 0.0 && b == 0.0 {
+            0.0
+        } else {
+            b.atan2(a).to_degrees().rem_euclid(360.0)
+        }
+    };
+    let (h1, h2) = (hue(b1, a1), hue(b2, a2));
+    let chroma_zero = c1 * c2 == 0.0;
+    let dh = if chroma_zero {
+        0.0
+    } else if (h2 - h1).abs() <= 180.0 {
+        h2 - h1
+    } else if h2 - h1 > 180.0 {
+        h2 - h1 - 360.0
+    } else {
+        h2 - h1 + 360.0
+    };
+    let (dl, dc) = (l2 - l1, c2 - c1);
+    let dh_big = 2.0 * (c1 * c2).sqrt() * (dh / 2.0).to_radians().sin();
+    let l_bar = f64::midpoint(l1, l2);
+    let c_bar = f64::midpoint(c1, c2);
+    let h_bar = if chroma_zero {
+        h1 + h2
+    } else if (h1 - h2).abs() <= 180.0 {
+        f64::midpoint(h1, h2)
+    } else if h1 + h2 < 360.0 {
+        (h1 + h2 + 360.0) / 2.0
+    } else {
+        (h1 + h2 - 360.0) / 2.0
+    };
+    let cos = |deg: f64| deg.to_radians().cos();
+    let t =
+        1.0 - 0.17 * cos(h_bar - 30.0) + 0.24 * cos(2.0 * h_bar) + 0.32 * cos(3.0 * h_bar + 6.0)
+            - 0.20 * cos(4.0 * h_bar - 63.0);
+    let d_theta = 30.0 * (-((h_bar - 275.0) / 25.0).powi(2)).exp();
+    let r_c = 2.0 * (pow7(c_bar) / (pow7(c_bar) + pow7(25.0))).sqrt();
+    let s_l = 1.0 + 0.015 * (l_bar - 50.0).powi(2) / (20.0 + (l_bar - 50.0).powi(2)).sqrt();
+    let s_c = 1.0 + 0.045 * c_bar;
+    let s_h = 1.0 + 0.015 * c_bar * t;
+    let r_t = -(2.0 * d_theta).to_radians().sin() * r_c;
+    let (x, y, z) = (dl / s_l, dc / s_c, dh_big / s_h);
+    (x * x + y * y + z * z + r_t * y * z).max(0.0).sqrt()
+}
+
+/// Mean and 95th percentile of CIEDE2000 over the pixels of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DeltaE {
+    /// Mean over pixels.
+    pub mean: f64,
+    /// The smallest difference that at least 95 % of pixels stay within.
+    pub p95: f64,
+}
+
+/// CIEDE2000 between each histogram colour and `palette[labels[i]]`,
+/// summarised over pixels (each colour weighted by its count; fully
+/// transparent pixels left out).
+pub fn histogram_delta_e(hist: &ColorHistogram, labels: &[u32], palette: &[[u8; 3]]) -> DeltaE {
+    let total = hist.total_opaque();
+    if total == 0 {
+        return DeltaE::default();
+    }
+    let pal: Vec<[f64; 3]> = palette.iter().map(|&c| srgb_to_lab(c)).collect();
+    let mut de: Vec<(f64, u64)> = hist
+        .colors()
+        .par_iter()
+        .zip(hist.counts())
+        .zip(labels)
+        .map(|((&c, &n), &l)| (ciede2000(srgb_to_lab(c), pal[l as usize]), n))
+        .collect();
+    let mean = de.iter().map(|&(d, n)| d * n as f64).sum::<f64>() / total as f64;
+    de.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let need = (total * 95).div_ceil(100);
+    let mut seen = 0;
+    let p95 = de.iter().find(|&&(_, n)| {
+        seen += n;
+        seen >= need
+    });
+    DeltaE {
+        mean,
+        p95: p95.map_or(0.0, |p| p.0),
+    }
 }
 
 /// How many bytes an image takes raw, and as packed indices plus a palette.
@@ -116,6 +214,54 @@ mod tests {
         let p = pixel_mse(&img, &indexed);
         assert!((h - p).abs() < 1e-12);
         assert!((h - (25.0 + 25.0 + 25.0 + 100.0) / 12.0).abs() < 1e-12);
+    }
+
+    /// Pairs from Sharma, Wu and Dalal (2005), table 1, chosen to cover the
+    /// hue wrap-around and zero-chroma branches.
+    const SHARMA: [[f64; 7]; 14] = [
+        [50.0, 2.6772, -79.7751, 50.0, 0.0, -82.7485, 2.0425],
+        [50.0, -1.3802, -84.2814, 50.0, 0.0, -82.7485, 1.0000],
+        [50.0, 0.0, 0.0, 50.0, -1.0, 2.0, 2.3669],
+        [50.0, 2.49, -0.001, 50.0, -2.49, 0.0009, 7.1792],
+        [50.0, 2.49, -0.001, 50.0, -2.49, 0.0011, 7.2195],
+        [50.0, -0.001, 2.49, 50.0, 0.0009, -2.49, 4.8045],
+        [50.0, -0.001, 2.49, 50.0, 0.0011, -2.49, 4.7461],
+        [50.0, 2.5, 0.0, 50.0, 0.0, -2.5, 4.3065],
+        [50.0, 2.5, 0.0, 73.0, 25.0, -18.0, 27.1492],
+        [50.0, 2.5, 0.0, 56.0, -27.0, -3.0, 31.9030],
+        [50.0, 2.5, 0.0, 50.0, 3.2972, 0.0, 1.0000],
+        [
+            60.2574, -34.0099, 36.2677, 60.4626, -34.1751, 39.4387, 1.2644,
+        ],
+        [90.8027, -2.0831, 1.4410, 91.1528, -1.6435, 0.0447, 1.4441],
+        [2.0776, 0.0795, -1.1350, 0.9033, -0.0636, -0.5514, 0.9082],
+    ];
+
+    #[test]
+    fn ciede2000_matches_the_published_test_data() {
+        for r in SHARMA {
+            let (a, b) = ([r[0], r[1], r[2]], [r[3], r[4], r[5]]);
+            assert!(
+                (ciede2000(a, b) - r[6]).abs() < 5e-5,
+                "{r:?}: {}",
+                ciede2000(a, b)
+            );
+            assert!((ciede2000(b, a) - r[6]).abs() < 5e-5, "{r:?} reversed");
+        }
+        assert_eq!(ciede2000([40.0, 10.0, -5.0], [40.0, 10.0, -5.0]), 0.0);
+    }
+
+    #[test]
+    fn delta_e_is_weighted_by_pixels() {
+        // 19 pixels exact and 1 pixel far off: the mean is a twentieth of
+        // the far pixel's difference, and the 95th percentile is 0.
+        let hist = ColorHistogram::from_counts([([10, 20, 30], 19), ([200, 20, 30], 1)], 0);
+        let de = histogram_delta_e(&hist, &[0, 1], &[[10, 20, 30], [10, 20, 30]]);
+        let far = ciede2000(srgb_to_lab([200, 20, 30]), srgb_to_lab([10, 20, 30]));
+        assert!((de.mean - far / 20.0).abs() < 1e-12);
+        assert_eq!(de.p95, 0.0);
+        let de = histogram_delta_e(&hist, &[0, 1], &[[10, 20, 30], [190, 20, 30]]);
+        assert!(de.p95 == 0.0 && de.mean > 0.0);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::color::{ColorSpace, Point};
 use crate::histogram::ColorHistogram;
 use crate::image::{ImageRef, IndexedImage};
 use crate::kmeans::{Fit, KMeansError, KMeansParams};
-use crate::metrics::{histogram_mse, psnr};
+use crate::metrics::{DeltaE, histogram_delta_e, histogram_mse, psnr};
 use crate::palette::{Palette, PaletteSize, PaletteSizeError};
 
 /// Why an image could not be quantized.
@@ -61,6 +61,7 @@ pub struct Quantized {
     space: ColorSpace,
     inertia: f64,
     mse: f64,
+    delta_e: DeltaE,
     distinct_colors: usize,
     fitted_pixels: u64,
     sample_size: Option<(u32, u32)>,
@@ -163,6 +164,7 @@ impl Quantizer {
         let palette = Palette::new(&colors, transparent)
             .map_err(|PaletteSizeError(n)| QuantizeError::TooManyColors(n))?;
         let mse = histogram_mse(&hist, &labels, &colors);
+        let delta_e = histogram_delta_e(&hist, &labels, &colors);
         let transparent_index = palette
             .transparent_index()
             .and_then(|i| u8::try_from(i).ok());
@@ -175,6 +177,7 @@ impl Quantizer {
             space: self.space,
             inertia,
             mse,
+            delta_e,
             distinct_colors: hist.len(),
             fitted_pixels,
             sample_size: sample.map(|s| s.0),
@@ -315,6 +318,12 @@ impl Quantized {
     /// colours, over pixels and channels (fully transparent pixels left out).
     pub fn mse(&self) -> f64 {
         self.mse
+    }
+
+    /// CIEDE2000 between each pixel and its palette colour: mean and 95th
+    /// percentile over pixels (fully transparent pixels left out).
+    pub fn delta_e(&self) -> DeltaE {
+        self.delta_e
     }
 
     /// Peak signal-to-noise ratio in dB; infinite when the image is exact.

@@ -79,8 +79,8 @@ fn table(reports: &[ImageReport]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:>4} {:>10} {:>14} {:>10} {:>9} {:>12} {:>12}  vs input",
-        "k", "iterations", "inertia", "MSE", "PSNR dB", "packed B", "PNG B"
+        "{:>4} {:>10} {:>14} {:>9} {:>8} {:>8} {:>10} {:>10}  vs input",
+        "k", "iterations", "inertia", "MSE", "PSNR dB", "mean ΔE", "packed B", "PNG B"
     );
     for r in reports {
         let psnr = r
@@ -88,12 +88,13 @@ fn table(reports: &[ImageReport]) -> String {
             .map_or_else(|| "inf".to_owned(), |p| format!("{p:.2}"));
         let _ = writeln!(
             s,
-            "{:>4} {:>10} {:>14.6e} {:>10.2} {:>9} {:>12} {:>12}  {} ({} B)",
+            "{:>4} {:>10} {:>14.6e} {:>9.2} {:>8} {:>8.2} {:>10} {:>10}  {} ({} B)",
             r.k,
             r.iterations,
             r.inertia,
             r.mse,
             psnr,
+            r.delta_e.mean,
             r.sizes.indexed_bytes,
             r.sizes.output_bytes,
             ratio_words(r.sizes.output_ratio),
