@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Reduce images to k colours and write them (indexed PNG by default).
     Quantize(QuantizeArgs),
+    /// List an image's k main colours with their share of the pixels.
+    Palette(PaletteArgs),
     /// Quantize the bundled photo at k = 2, 4, 8, 16 and 32 and print a table.
     Demo(DemoArgs),
 }
@@ -98,6 +100,53 @@ pub struct QuantizeArgs {
     /// Shared settings.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `pixmeans palette`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  pixmeans palette photo.jpg -k 8\n  \
+    pixmeans palette photo.jpg -k 8 --sort hue -o photo.gpl\n  \
+    pixmeans palette photo.jpg -k 12 -o swatch.png")]
+pub struct PaletteArgs {
+    /// The image to read, or `-` for standard input.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+
+    /// Also write the palette to this file: `.gpl` (GIMP palette), `.png`
+    /// (a swatch whose bands are as wide as each colour's share) or `.json`.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Order of the colours.
+    #[arg(long, value_enum, default_value_t = SortArg::Share)]
+    pub sort: SortArg,
+
+    /// Width of the swatch image in pixels.
+    #[arg(long, default_value_t = 800, value_name = "PX")]
+    pub swatch_width: u32,
+
+    /// Height of the swatch image in pixels.
+    #[arg(long, default_value_t = 100, value_name = "PX")]
+    pub swatch_height: u32,
+
+    /// Clustering settings.
+    #[command(flatten)]
+    pub kmeans: KMeansArgs,
+
+    /// Shared settings.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `--sort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    /// Most pixels first.
+    Share,
+    /// Lightest first.
+    Lightness,
+    /// Round the colour wheel from red, greys first.
+    Hue,
 }
 
 /// `pixmeans demo`.

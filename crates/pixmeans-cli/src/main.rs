@@ -36,6 +36,7 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<Outcome> {
     let common_args = match &cli.command {
         Command::Quantize(a) => &a.common,
+        Command::Palette(a) => &a.common,
         Command::Demo(a) => &a.common,
     };
     if let Some(n) = common_args.threads {
@@ -46,6 +47,7 @@ fn run(cli: &Cli) -> Result<Outcome> {
     }
     match &cli.command {
         Command::Quantize(a) => commands::quantize::run(&QuantizeConfig::resolve(a)?),
+        Command::Palette(a) => commands::palette::run(a),
         Command::Demo(a) => commands::demo::run(&a.output, &Common::resolve(&a.common)?),
     }
 }

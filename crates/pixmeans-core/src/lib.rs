@@ -48,5 +48,5 @@ pub use histogram::ColorHistogram;
 pub use image::{Image, ImageError, ImageRef, IndexedImage, PixelFormat};
 pub use kmeans::{Fit, Init, Iteration, KMeansError, KMeansParams};
 pub use metrics::{DeltaE, Sizes};
-pub use palette::{Palette, PaletteSize, PaletteSizeError};
+pub use palette::{Palette, PaletteOrder, PaletteSize, PaletteSizeError, palette_order};
 pub use quantize::{QuantizeError, Quantized, Quantizer};

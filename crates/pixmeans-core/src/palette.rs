@@ -107,6 +107,55 @@ impl Palette {
     }
 }
 
+/// The order in which to list palette colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PaletteOrder {
+    /// Most pixels first (the order [`crate::Quantizer`] gives). The default.
+    #[default]
+    Share,
+    /// Lightest first, by Oklab L.
+    Lightness,
+    /// Round the colour wheel by Oklab hue from red; near-greys (Oklab chroma
+    /// below 0.03) first, lightest first.
+    Hue,
+}
+
+/// The positions of `colors` in the given order; `counts` breaks ties and
+/// orders by share.
+pub fn palette_order(colors: &[[u8; 3]], counts: &[u64], by: PaletteOrder) -> Vec<usize> {
+    let lab: Vec<[f32; 3]> = colors
+        .iter()
+        .map(|&c| crate::ColorSpace::Oklab.from_srgb(c))
+        .collect();
+    let mut order: Vec<usize> = (0..colors.len()).collect();
+    let share = |a: usize, b: usize| counts[b].cmp(&counts[a]).then(a.cmp(&b));
+    let lightness = |a: usize, b: usize| lab[b][0].total_cmp(&lab[a][0]);
+    match by {
+        PaletteOrder::Share => order.sort_by(|&a, &b| share(a, b)),
+        PaletteOrder::Lightness => order.sort_by(|&a, &b| lightness(a, b).then(share(a, b))),
+        PaletteOrder::Hue => {
+            let grey = |i: usize| lab[i][1].hypot(lab[i][2]) < 0.03;
+            let hue = |i: usize| {
+                let h = lab[i][2].atan2(lab[i][1]).to_degrees();
+                if h < 0.0 { h + 360.0 } else { h }
+            };
+            order.sort_by(|&a, &b| {
+                grey(b)
+                    .cmp(&grey(a))
+                    .then_with(|| {
+                        if grey(a) {
+                            lightness(a, b)
+                        } else {
+                            hue(a).total_cmp(&hue(b))
+                        }
+                    })
+                    .then(share(a, b))
+            });
+        }
+    }
+    order
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +177,31 @@ mod tests {
         assert_eq!(bits(16), Ok(4));
         assert_eq!(bits(17), Ok(5));
         assert_eq!(bits(256), Ok(8));
+    }
+
+    #[test]
+    fn palette_orders() {
+        let colors = [
+            [200, 200, 200],
+            [0, 0, 255],
+            [255, 0, 0],
+            [0, 160, 0],
+            [20, 20, 20],
+        ];
+        let counts = [5, 40, 10, 30, 15];
+        assert_eq!(
+            palette_order(&colors, &counts, PaletteOrder::Share),
+            [1, 3, 4, 2, 0]
+        );
+        assert_eq!(
+            palette_order(&colors, &counts, PaletteOrder::Lightness),
+            [0, 2, 3, 1, 4]
+        );
+        // Greys first (light to dark), then red, green, blue round the wheel.
+        assert_eq!(
+            palette_order(&colors, &counts, PaletteOrder::Hue),
+            [0, 4, 2, 3, 1]
+        );
     }
 
     #[test]

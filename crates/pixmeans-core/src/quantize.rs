@@ -62,6 +62,7 @@ pub struct Quantized {
     inertia: f64,
     mse: f64,
     delta_e: DeltaE,
+    counts: Vec<u64>,
     distinct_colors: usize,
     fitted_pixels: u64,
     sample_size: Option<(u32, u32)>,
@@ -149,6 +150,7 @@ impl Quantizer {
                 .then(a.cmp(&b))
         });
         let rank = fit.reorder(&order);
+        let counts: Vec<u64> = order.iter().map(|&o| counts[o]).collect();
         let labels: Vec<u32> = labels.iter().map(|&l| rank[l as usize]).collect();
 
         let colors: Vec<[u8; 3]> = if hist.len() <= k {
@@ -178,6 +180,7 @@ impl Quantizer {
             inertia,
             mse,
             delta_e,
+            counts,
             distinct_colors: hist.len(),
             fitted_pixels,
             sample_size: sample.map(|s| s.0),
@@ -329,6 +332,12 @@ impl Quantized {
     /// Peak signal-to-noise ratio in dB; infinite when the image is exact.
     pub fn psnr(&self) -> f64 {
         psnr(self.mse)
+    }
+
+    /// How many pixels of the full image each opaque palette entry holds, in
+    /// palette order (most first).
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
     }
 
     /// Distinct opaque colours in the input image.

@@ -1,6 +1,7 @@
 //! One module per subcommand, plus the steps they share.
 
 pub mod demo;
+pub mod palette;
 pub mod quantize;
 
 use std::io::{Read, Write};

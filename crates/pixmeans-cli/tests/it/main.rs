@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod demo;
+mod palette;
 mod quantize;
 
 use std::path::Path;

@@ -1,0 +1,202 @@
+//! `pixmeans palette`: an image's k main colours, each with its share of the
+//! pixels, as a list, JSON, a GIMP palette or a swatch image.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use pixmeans_core::{PaletteOrder, palette_order};
+use pixmeans_io::{
+    PngCompression, Swatch, encode_indexed_png, gimp_palette, swatch_image, write_atomic,
+};
+use serde::Serialize;
+
+use super::{Outcome, check_clobber, read};
+use crate::args::{PaletteArgs, SortArg};
+use crate::config::{self, Common, Sink, Source};
+
+/// The `--json` report and the `.json` file.
+#[derive(Debug, Serialize)]
+struct PaletteReport {
+    input: String,
+    k: usize,
+    distinct_colors: usize,
+    color_space: &'static str,
+    sort: &'static str,
+    psnr: Option<f64>,
+    delta_e_mean: f64,
+    colors: Vec<ColorEntry>,
+}
+
+#[derive(Debug, Serialize)]
+struct ColorEntry {
+    hex: String,
+    rgb: [u8; 3],
+    pixels: u64,
+    share: f64,
+}
+
+/// What `-o` asks for, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Gpl,
+    Swatch,
+    Json,
+}
+
+fn file_kind(path: &Path) -> Result<FileKind> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    Ok(match ext.as_deref() {
+        Some("gpl") => FileKind::Gpl,
+        Some("png") => FileKind::Swatch,
+        Some("json") => FileKind::Json,
+        _ => bail!(
+            "cannot tell what to write to {}: expected .gpl, .png or .json",
+            path.display()
+        ),
+    })
+}
+
+pub fn run(a: &PaletteArgs) -> Result<Outcome> {
+    let quantizer = config::quantizer(&a.kmeans)?;
+    let common = Common::resolve(&a.common)?;
+    let kind = a.output.as_deref().map(file_kind).transpose()?;
+    if kind == Some(FileKind::Swatch) && (a.swatch_width == 0 || a.swatch_height == 0) {
+        bail!("the swatch needs a width and height of at least 1 pixel");
+    }
+    if let Some(out) = &a.output {
+        check_clobber(&Sink::File(out.clone()), common.force)?;
+    }
+    let source = if a.input.as_os_str() == "-" {
+        Source::Stdin
+    } else {
+        Source::File(a.input.clone())
+    };
+    let decoded = read(&source, &common)?;
+    let q = quantizer
+        .quantize(&decoded.image.view())
+        .with_context(|| format!("cannot quantize {}", a.input.display()))?;
+
+    let colors: Vec<[u8; 3]> = q
+        .image()
+        .palette()
+        .rgb()
+        .into_iter()
+        .take(q.counts().len())
+        .collect();
+    let by = match a.sort {
+        SortArg::Share => PaletteOrder::Share,
+        SortArg::Lightness => PaletteOrder::Lightness,
+        SortArg::Hue => PaletteOrder::Hue,
+    };
+    let order = palette_order(&colors, q.counts(), by);
+    let swatches: Vec<Swatch> = order
+        .iter()
+        .map(|&i| Swatch {
+            rgb: colors[i],
+            pixels: q.counts()[i],
+        })
+        .collect();
+    let total = swatches.iter().map(|s| s.pixels).sum::<u64>().max(1) as f64;
+    let psnr = q.psnr();
+    let report = PaletteReport {
+        input: source.display().display().to_string(),
+        k: quantizer.params().k(),
+        distinct_colors: q.distinct_colors(),
+        color_space: q.color_space().name(),
+        sort: match by {
+            PaletteOrder::Share => "share",
+            PaletteOrder::Lightness => "lightness",
+            PaletteOrder::Hue => "hue",
+        },
+        psnr: psnr.is_finite().then_some(psnr),
+        delta_e_mean: q.delta_e().mean,
+        colors: swatches
+            .iter()
+            .map(|s| ColorEntry {
+                hex: hex(s.rgb),
+                rgb: s.rgb,
+                pixels: s.pixels,
+                share: s.pixels as f64 / total,
+            })
+            .collect(),
+    };
+
+    if let (Some(out), Some(kind)) = (&a.output, kind) {
+        write_file(out, kind, &report, &swatches, a, common.force)?;
+    }
+    if common.json {
+        crate::print_data(&format!("{}\n", serde_json::to_string(&report)?))?;
+    } else {
+        crate::print_data(&table(&report))?;
+    }
+    let psnr = report
+        .psnr
+        .map_or_else(|| "inf".to_owned(), |p| format!("{p:.2}"));
+    let wrote = a
+        .output
+        .as_ref()
+        .map(|o| format!("; wrote {}", o.display()))
+        .unwrap_or_default();
+    crate::print_message(&format!(
+        "{}: {} colours from {} ({}), PSNR {psnr} dB, mean ΔE00 {:.2}{wrote}\n",
+        report.input,
+        report.colors.len(),
+        report.distinct_colors,
+        report.color_space,
+        report.delta_e_mean
+    ));
+    Ok(Outcome::Success)
+}
+
+/// Writes the palette as the file `-o` names.
+fn write_file(
+    out: &Path,
+    kind: FileKind,
+    report: &PaletteReport,
+    swatches: &[Swatch],
+    a: &PaletteArgs,
+    force: bool,
+) -> Result<()> {
+    let bytes = match kind {
+        FileKind::Gpl => {
+            let name = a
+                .input
+                .file_stem()
+                .map_or_else(|| "palette".into(), |s| s.to_string_lossy());
+            gimp_palette(&format!("{name} (pixmeans, k = {})", report.k), swatches).into_bytes()
+        }
+        FileKind::Json => serde_json::to_vec_pretty(report)?,
+        FileKind::Swatch => {
+            let img = swatch_image(swatches, a.swatch_width, a.swatch_height)
+                .context("cannot draw the swatch")?;
+            encode_indexed_png(&img, PngCompression::Default)
+                .with_context(|| format!("cannot encode {}", out.display()))?
+        }
+    };
+    write_atomic(out, &bytes, force)?;
+    Ok(())
+}
+
+fn hex([r, g, b]: [u8; 3]) -> String {
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// One line per colour: hex, share, RGB, pixels.
+fn table(report: &PaletteReport) -> String {
+    let mut s = String::new();
+    for c in &report.colors {
+        let [r, g, b] = c.rgb;
+        let _ = writeln!(
+            s,
+            "{}  {:5.1}%  rgb({r:3}, {g:3}, {b:3})  {} px",
+            c.hex,
+            100.0 * c.share,
+            c.pixels
+        );
+    }
+    s
+}
