@@ -28,15 +28,24 @@ pub enum Command {
 /// The k-means settings shared by every command that clusters.
 #[derive(Debug, Args, Clone)]
 pub struct KMeansArgs {
-    /// Number of colours (clusters), 1 to 256.
+    /// Number of colours (clusters), 1 to 256; or `auto`: the smallest k that
+    /// meets --target-psnr or --max-delta-e, else the knee of inertia over
+    /// k = 1..16.
+    #[arg(short = 'k', long = "colors", visible_alias = "k", default_value = "16", value_name = "K", value_parser = parse_k)]
+    pub k: KArg,
+
+    /// With -k auto: the smallest k whose PSNR reaches this many dB.
     #[arg(
-        short = 'k',
-        long = "colors",
-        visible_alias = "k",
-        default_value_t = 16,
-        value_name = "K"
+        long,
+        value_name = "DB",
+        conflicts_with = "max_delta_e",
+        allow_negative_numbers = true
     )]
-    pub k: usize,
+    pub target_psnr: Option<f64>,
+
+    /// With -k auto: the smallest k whose mean CIEDE2000 is at most E.
+    #[arg(long, value_name = "E", allow_negative_numbers = true)]
+    pub max_delta_e: Option<f64>,
 
     /// How to choose the first centroids: k-means++ or k random distinct colours.
     #[arg(long, value_enum, default_value_t = InitArg::KmeansPlusPlus)]
@@ -68,6 +77,24 @@ pub struct KMeansArgs {
     /// full image. [default: fit on every pixel]
     #[arg(long, value_name = "N")]
     pub max_pixels: Option<usize>,
+}
+
+/// `-k`: a number, or `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KArg {
+    /// This many colours.
+    Fixed(usize),
+    /// pixmeans chooses.
+    Auto,
+}
+
+fn parse_k(s: &str) -> Result<KArg, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(KArg::Auto);
+    }
+    s.parse()
+        .map(KArg::Fixed)
+        .map_err(|_| format!("expected a number of colours or `auto`, got {s:?}"))
 }
 
 /// `pixmeans quantize`.

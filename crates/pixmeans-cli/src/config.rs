@@ -5,11 +5,11 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use pixmeans_core::{ColorSpace, Init, KMeansError, KMeansParams, PaletteSize, Quantizer};
+use pixmeans_core::{ColorSpace, Init, KMeansError, KMeansParams, KTarget, PaletteSize, Quantizer};
 use pixmeans_io::{Limits, OutputFormat, PngCompression};
 
 use crate::args::{
-    CommonArgs, CompressionArg, FormatArg, InitArg, KMeansArgs, QuantizeArgs, SpaceArg,
+    CommonArgs, CompressionArg, FormatArg, InitArg, KArg, KMeansArgs, QuantizeArgs, SpaceArg,
 };
 
 /// Where an image comes from.
@@ -66,6 +66,8 @@ pub struct Common {
 #[derive(Debug)]
 pub struct QuantizeConfig {
     pub quantizer: Quantizer,
+    /// Set when `-k auto` chooses k per image.
+    pub auto: Option<AutoK>,
     pub jobs: Vec<Job>,
     /// A folder to create before writing, when outputs go into one.
     pub out_dir: Option<PathBuf>,
@@ -91,18 +93,54 @@ impl Common {
     }
 }
 
-/// Checks the clustering settings and builds the quantizer.
+/// How `-k auto` chooses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AutoK {
+    /// The quality to reach; `None` for the knee of the elbow curve.
+    pub target: Option<KTarget>,
+}
+
+/// The k range `-k auto` looks for a knee in.
+pub const KNEE_RANGE: std::ops::RangeInclusive<usize> = 1..=16;
+
+/// What `-k auto` was asked to do, or `None` for a fixed k.
+pub fn auto_k(a: &KMeansArgs) -> Result<Option<AutoK>> {
+    let target = match (a.target_psnr, a.max_delta_e) {
+        (Some(db), _) if !db.is_finite() => bail!("--target-psnr must be a number of dB, got {db}"),
+        (_, Some(e)) if !(e.is_finite() && e >= 0.0) => {
+            bail!("--max-delta-e must be a number >= 0, got {e}")
+        }
+        (Some(db), _) => Some(KTarget::MinPsnr(db)),
+        (_, Some(e)) => Some(KTarget::MaxDeltaE(e)),
+        _ => None,
+    };
+    match a.k {
+        KArg::Auto => Ok(Some(AutoK { target })),
+        KArg::Fixed(_) if target.is_some() => {
+            bail!(
+                "--target-psnr and --max-delta-e choose k, so they go with -k auto\nhint: add -k auto"
+            )
+        }
+        KArg::Fixed(_) => Ok(None),
+    }
+}
+
+/// Checks the clustering settings and builds the quantizer (with k = 16
+/// standing in for `-k auto` until k is chosen).
 pub fn quantizer(a: &KMeansArgs) -> Result<Quantizer> {
-    if PaletteSize::new(a.k).is_err() {
+    let k = match a.k {
+        KArg::Fixed(k) => k,
+        KArg::Auto => 16,
+    };
+    if PaletteSize::new(k).is_err() {
         bail!(
-            "-k {} is out of range: an indexed image holds 1 to 256 colours\nhint: pick a k from 1 to 256",
-            a.k
+            "-k {k} is out of range: an indexed image holds 1 to 256 colours\nhint: pick a k from 1 to 256, or -k auto"
         );
     }
     if a.max_pixels == Some(0) {
         bail!("--max-pixels must be at least 1");
     }
-    let params = KMeansParams::new(a.k)
+    let params = KMeansParams::new(k)
         .with_init(match a.init {
             InitArg::KmeansPlusPlus => Init::KMeansPlusPlus,
             InitArg::Random => Init::Random,
@@ -249,6 +287,7 @@ fn check_distinct(jobs: &[Job]) -> Result<()> {
 impl QuantizeConfig {
     pub fn resolve(a: &QuantizeArgs) -> Result<Self> {
         let quantizer = quantizer(&a.kmeans)?;
+        let auto = auto_k(&a.kmeans)?;
         let common = Common::resolve(&a.common)?;
         let (mut sources, from_folder) = sources(&a.inputs)?;
         let batch = sources.len() > 1 || from_folder;
@@ -262,7 +301,11 @@ impl QuantizeConfig {
             if batch && a.output.is_some() {
                 format!("{stem}.{}", extension(a.format))
             } else {
-                format!("{stem}-k{}.{}", a.kmeans.k, extension(a.format))
+                let k = match a.kmeans.k {
+                    KArg::Fixed(k) => k.to_string(),
+                    KArg::Auto => "auto".to_owned(),
+                };
+                format!("{stem}-k{k}.{}", extension(a.format))
             }
         };
         let fixed = format_of(a.format);
@@ -322,6 +365,7 @@ impl QuantizeConfig {
         check_distinct(&jobs)?;
         Ok(QuantizeConfig {
             quantizer,
+            auto,
             jobs,
             out_dir,
             common,

@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use pixmeans_core::{Iteration, Quantized, Quantizer, Sizes};
+use pixmeans_core::{Iteration, KChoice, KTarget, Quantized, Quantizer, Sizes};
+
+use crate::config::AutoK;
 use serde::Serialize;
 
 /// Everything pixmeans says about one quantized image.
@@ -40,8 +42,93 @@ pub struct ImageReport {
     pub sizes: SizeReport,
     pub palette: Vec<String>,
     pub seconds: Timings,
+    /// How `-k auto` chose k; absent for a fixed k.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k_choice: Option<KChoiceReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<IterationReport>>,
+}
+
+/// How `-k auto` chose k, and every k it tried.
+#[derive(Debug, Serialize)]
+pub struct KChoiceReport {
+    /// `psnr`, `delta_e` or `knee`.
+    pub method: &'static str,
+    pub target: Option<f64>,
+    pub k: usize,
+    /// False when no k up to the limit met the target.
+    pub met: bool,
+    pub trials: Vec<TrialReport>,
+}
+
+/// One k tried by `-k auto`.
+#[derive(Debug, Serialize)]
+pub struct TrialReport {
+    pub k: usize,
+    pub inertia: f64,
+    pub psnr: Option<f64>,
+    pub delta_e_mean: f64,
+}
+
+impl KChoiceReport {
+    pub fn new(c: &KChoice, auto: Option<AutoK>) -> Self {
+        let (method, target) = match auto.and_then(|a| a.target) {
+            Some(KTarget::MinPsnr(db)) => ("psnr", Some(db)),
+            Some(KTarget::MaxDeltaE(e)) => ("delta_e", Some(e)),
+            None => ("knee", None),
+        };
+        let trials = c
+            .trials
+            .iter()
+            .map(|t| TrialReport {
+                k: t.k,
+                inertia: t.inertia,
+                psnr: t.psnr.is_finite().then_some(t.psnr),
+                delta_e_mean: t.delta_e_mean,
+            })
+            .collect();
+        KChoiceReport {
+            method,
+            target,
+            k: c.k,
+            met: c.met,
+            trials,
+        }
+    }
+
+    /// One line saying which k was chosen and why.
+    pub fn human(&self) -> String {
+        let fmt_psnr = |p: Option<f64>| p.map_or_else(|| "inf".to_owned(), |p| format!("{p:.2}"));
+        let below = self.trials.iter().find(|t| t.k + 1 == self.k);
+        let why = match (self.method, self.target) {
+            ("psnr", Some(db)) if self.met => format!(
+                "the smallest k with PSNR >= {db} dB{}",
+                below
+                    .map(|t| format!(" (k = {}: {} dB)", t.k, fmt_psnr(t.psnr)))
+                    .unwrap_or_default()
+            ),
+            ("delta_e", Some(e)) if self.met => format!(
+                "the smallest k with mean ΔE00 <= {e}{}",
+                below
+                    .map(|t| format!(" (k = {}: {:.2})", t.k, t.delta_e_mean))
+                    .unwrap_or_default()
+            ),
+            ("psnr", Some(db)) => {
+                format!("no k reaches PSNR >= {db} dB; using the most colours that help")
+            }
+            ("delta_e", Some(e)) => {
+                format!("no k reaches mean ΔE00 <= {e}; using the most colours that help")
+            }
+            _ => {
+                let (lo, hi) = (
+                    self.trials.first().map_or(1, |t| t.k),
+                    self.trials.last().map_or(1, |t| t.k),
+                );
+                format!("the knee of inertia over k = {lo}..{hi}")
+            }
+        };
+        format!("  k = auto -> {}: {why}\n", self.k)
+    }
 }
 
 /// Mean and 95th percentile of CIEDE2000 over pixels.
@@ -165,6 +252,7 @@ impl ImageReport {
                 .map(|&[r, g, b, a]| hex(r, g, b, a))
                 .collect(),
             seconds,
+            k_choice: None,
             history: verbose.then(|| history(q.fit().history())),
         }
     }
@@ -188,6 +276,9 @@ impl ImageReport {
             "  {} x {}, {} colours -> {}; {space}, {} iterations, {conv}",
             self.width, self.height, self.distinct_colors, self.colors, self.iterations
         );
+        if let Some(c) = &self.k_choice {
+            s.push_str(&c.human());
+        }
         if let Some([w, h]) = self.fitted_on {
             let _ = writeln!(
                 s,

@@ -35,6 +35,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod choose_k;
 pub mod color;
 pub mod histogram;
 pub mod image;
@@ -43,6 +44,7 @@ pub mod metrics;
 pub mod palette;
 pub mod quantize;
 
+pub use choose_k::{KChoice, KTarget, Trial, knee, knee_k, smallest_k};
 pub use color::{ColorSpace, Point, UnknownColorSpace};
 pub use histogram::ColorHistogram;
 pub use image::{Image, ImageError, ImageRef, IndexedImage, PixelFormat};

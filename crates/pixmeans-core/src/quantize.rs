@@ -106,6 +106,12 @@ impl Quantizer {
         self.space
     }
 
+    /// The same settings with another k.
+    pub fn with_k(mut self, k: usize) -> Self {
+        self.params = self.params.with_k(k);
+        self
+    }
+
     /// The pixel budget of the fit, if any.
     pub fn max_pixels(&self) -> Option<usize> {
         self.max_pixels
@@ -117,6 +123,17 @@ impl Quantizer {
     /// pixel count (most first, ties by lightness), plus one transparent
     /// entry when the image has fully transparent pixels.
     pub fn quantize(&self, image: &ImageRef<'_>) -> Result<Quantized, QuantizeError> {
+        self.quantize_counted(image, &ColorHistogram::from_image(image))
+    }
+
+    /// [`quantize`](Self::quantize) with the image's colours already
+    /// counted (`hist` must be the histogram of `image`), to try several
+    /// settings on one image without counting it again.
+    pub fn quantize_counted(
+        &self,
+        image: &ImageRef<'_>,
+        hist: &ColorHistogram,
+    ) -> Result<Quantized, QuantizeError> {
         self.params.validate()?;
         let k = self.params.k();
         if PaletteSize::new(k).is_err() {
@@ -125,12 +142,11 @@ impl Quantizer {
         if self.max_pixels == Some(0) {
             return Err(QuantizeError::ZeroMaxPixels);
         }
-        let hist = ColorHistogram::from_image(image);
         let transparent = hist.transparent() > 0;
         if transparent && k.min(hist.len()) == PaletteSize::MAX.get() {
             return Err(QuantizeError::NoRoomForTransparency);
         }
-        let (mut fit, labels, inertia, sample) = self.fit(image, &hist)?;
+        let (mut fit, labels, inertia, sample) = self.fit(image, hist)?;
 
         // Order clusters by their pixel count in the full image.
         let mut counts = vec![0u64; fit.centroids().len()];
@@ -165,12 +181,12 @@ impl Quantizer {
         };
         let palette = Palette::new(&colors, transparent)
             .map_err(|PaletteSizeError(n)| QuantizeError::TooManyColors(n))?;
-        let mse = histogram_mse(&hist, &labels, &colors);
-        let delta_e = histogram_delta_e(&hist, &labels, &colors);
+        let mse = histogram_mse(hist, &labels, &colors);
+        let delta_e = histogram_delta_e(hist, &labels, &colors);
         let transparent_index = palette
             .transparent_index()
             .and_then(|i| u8::try_from(i).ok());
-        let indices = map_pixels(image, &hist, &labels, transparent_index);
+        let indices = map_pixels(image, hist, &labels, transparent_index);
         let image = IndexedImage::new(image.width(), image.height(), palette, indices)?;
         let fitted_pixels = sample.as_ref().map_or(hist.total_opaque(), |s| s.1);
         Ok(Quantized {

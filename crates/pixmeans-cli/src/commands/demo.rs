@@ -51,6 +51,7 @@ pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
             &decoded,
             Path::new(PHOTO_NAME),
             &quantizer,
+            None,
             &sink,
             OutputFormat::Png,
             &common,

@@ -8,11 +8,13 @@ use std::io::{Read, Write};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use pixmeans_core::{ImageRef, Quantized, Quantizer};
+use std::path::Path;
+
+use pixmeans_core::{ColorHistogram, ImageRef, KChoice, Quantized, Quantizer, knee_k, smallest_k};
 use pixmeans_io::{Decoded, OutputFormat};
 
-use crate::config::{Common, Sink, Source};
-use crate::report::{ImageReport, Provenance, Timings};
+use crate::config::{AutoK, Common, KNEE_RANGE, Sink, Source};
+use crate::report::{ImageReport, KChoiceReport, Provenance, Timings};
 
 /// How a command ended, as the process exit code says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,11 +81,41 @@ pub fn write(sink: &Sink, bytes: &[u8], force: bool) -> Result<u64> {
     }
 }
 
+/// Counts the image's colours, chooses k when asked to, and quantizes.
+pub fn quantize_auto(
+    view: &ImageRef<'_>,
+    input: &Path,
+    quantizer: &Quantizer,
+    auto: Option<AutoK>,
+) -> Result<(Quantized, Quantizer, Option<KChoice>)> {
+    let hist = ColorHistogram::from_image(view);
+    let cannot = || format!("cannot quantize {}", input.display());
+    let choice = match auto {
+        None => None,
+        Some(AutoK { target: Some(t) }) => {
+            Some(smallest_k(quantizer, view, &hist, t).with_context(cannot)?)
+        }
+        Some(AutoK { target: None }) => {
+            Some(knee_k(quantizer, view, &hist, KNEE_RANGE).with_context(cannot)?)
+        }
+    };
+    let quantizer = match &choice {
+        Some(c) => quantizer.clone().with_k(c.k),
+        None => quantizer.clone(),
+    };
+    let q = quantizer
+        .quantize_counted(view, &hist)
+        .with_context(cannot)?;
+    Ok((q, quantizer, choice))
+}
+
 /// Quantizes one decoded image, encodes and writes it, and reports.
+#[allow(clippy::too_many_arguments)]
 pub fn quantize_one(
     decoded: &Decoded,
-    input: &std::path::Path,
+    input: &Path,
     quantizer: &Quantizer,
+    auto: Option<AutoK>,
     sink: &Sink,
     format: OutputFormat,
     common: &Common,
@@ -91,9 +123,7 @@ pub fn quantize_one(
 ) -> Result<(Quantized, ImageReport)> {
     let start = Instant::now();
     let view: ImageRef<'_> = decoded.image.view();
-    let q = quantizer
-        .quantize(&view)
-        .with_context(|| format!("cannot quantize {}", input.display()))?;
+    let (q, quantizer, choice) = quantize_auto(&view, input, quantizer, auto)?;
     seconds.quantize = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let bytes = pixmeans_io::encode(q.image(), format, common.compression)
@@ -109,7 +139,8 @@ pub fn quantize_one(
         output_bytes,
         source_has_alpha: view.format() == pixmeans_core::PixelFormat::Rgba8,
     };
-    let report = ImageReport::new(&q, quantizer, &io, seconds, common.verbose);
+    let mut report = ImageReport::new(&q, &quantizer, &io, seconds, common.verbose);
+    report.k_choice = choice.map(|c| KChoiceReport::new(&c, auto));
     Ok((q, report))
 }
 

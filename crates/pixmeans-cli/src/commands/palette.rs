@@ -76,9 +76,12 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
         Source::File(a.input.clone())
     };
     let decoded = read(&source, &common)?;
-    let q = quantizer
-        .quantize(&decoded.image.view())
-        .with_context(|| format!("cannot quantize {}", a.input.display()))?;
+    let auto = config::auto_k(&a.kmeans)?;
+    let (q, quantizer, choice) =
+        super::quantize_auto(&decoded.image.view(), &a.input, &quantizer, auto)?;
+    if let Some(c) = &choice {
+        crate::print_message(&crate::report::KChoiceReport::new(c, auto).human());
+    }
 
     let colors: Vec<[u8; 3]> = q
         .image()

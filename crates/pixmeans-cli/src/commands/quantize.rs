@@ -66,6 +66,7 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)>
         &decoded,
         job.source.display(),
         &cfg.quantizer,
+        cfg.auto,
         &job.sink,
         job.format,
         common,

@@ -229,3 +229,20 @@ fn outputs_never_overwrite_inputs_even_with_force() {
     assert!(err.contains("a.png") && err.contains("input"), "{err}");
     assert_eq!(fs::read(photos.join("a.png")).unwrap(), before);
 }
+
+#[test]
+fn k_auto_settings_out_of_place_or_out_of_range() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    let err = fails(dir.path(), &["p.png", "-k", "8", "--target-psnr", "30"], 2);
+    assert!(err.contains("-k auto") && err.contains("hint: "), "{err}");
+    let err = fails(
+        dir.path(),
+        &["p.png", "-k", "auto", "--max-delta-e", "-1"],
+        2,
+    );
+    assert!(err.contains("--max-delta-e"), "{err}");
+    let err = fails(dir.path(), &["p.png", "-k", "many"], 2);
+    assert!(err.contains("auto"), "{err}");
+    no_outputs(dir.path(), &["p.png"]);
+}

@@ -291,3 +291,73 @@ fn a_reader_that_goes_away_ends_a_batch_quietly() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
 }
+
+#[test]
+fn k_auto_with_a_psnr_target_meets_it_and_k_minus_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("photo.png"));
+    let out = pixmeans()
+        .current_dir(dir.path())
+        .args([
+            "quantize",
+            "photo.png",
+            "-k",
+            "auto",
+            "--target-psnr",
+            "33",
+            "--json",
+            "-o",
+            "out.png",
+        ])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let report = json_lines(&out.get_output().stdout).remove(0);
+    let k = report["k"].as_u64().unwrap();
+    assert_eq!(report["k_choice"]["k"].as_u64(), Some(k));
+    assert_eq!(report["k_choice"]["method"], "psnr");
+    assert!(report["psnr"].as_f64().unwrap() >= 33.0);
+    let trials = report["k_choice"]["trials"].as_array().unwrap();
+    let below = trials
+        .iter()
+        .find(|t| t["k"].as_u64() == Some(k - 1))
+        .unwrap();
+    assert!(below["psnr"].as_f64().unwrap() < 33.0);
+    assert!(
+        stderr.contains(&format!(
+            "k = auto -> {k}: the smallest k with PSNR >= 33 dB"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        decode_indexed(&dir.path().join("out.png")).1.len() as u64,
+        k
+    );
+}
+
+#[test]
+fn k_auto_without_a_target_takes_the_knee() {
+    let dir = tempfile::tempdir().unwrap();
+    // Five flat bands of well-separated colours, a little noise.
+    let colors = [
+        [40, 40, 40],
+        [210, 40, 40],
+        [40, 210, 40],
+        [40, 40, 210],
+        [210, 210, 40],
+    ];
+    let img = image::RgbImage::from_fn(100, 20, |x, y| {
+        let c: [u8; 3] = colors[(x / 20) as usize];
+        image::Rgb(c.map(|v| v + ((x * 7 + y * 3) % 9) as u8))
+    });
+    img.save(dir.path().join("bands.png")).unwrap();
+    let out = pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "bands.png", "-k", "auto", "--json"])
+        .assert()
+        .success();
+    let report = json_lines(&out.get_output().stdout).remove(0);
+    assert_eq!(report["k"], 5);
+    assert_eq!(report["k_choice"]["method"], "knee");
+    assert!(dir.path().join("bands-kauto.png").is_file());
+}

@@ -118,6 +118,12 @@ impl KMeansParams {
         }
     }
 
+    /// The number of clusters.
+    pub fn with_k(mut self, k: usize) -> Self {
+        self.k = k;
+        self
+    }
+
     /// How to seed the centroids. Default: [`Init::KMeansPlusPlus`].
     pub fn with_init(mut self, init: Init) -> Self {
         self.init = init;
