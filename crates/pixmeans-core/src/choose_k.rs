@@ -113,19 +113,18 @@ pub fn smallest_k(
         done: BTreeMap::new(),
     };
     let limit = k_limit(hist);
-    let (mut lo, mut hi) = (0, None);
-    let mut k = 1;
-    while hi.is_none() {
+    // Double k until it meets the target; the last k that did not is lo.
+    let (mut lo, mut k) = (0, 1);
+    let mut hi = loop {
         if target.met_by(&trials.get(k)?) {
-            hi = Some(k);
-        } else if k == limit {
-            return Ok(trials.into_choice(limit, false));
-        } else {
-            lo = k;
-            k = (2 * k).min(limit);
+            break k;
         }
-    }
-    let mut hi = hi.unwrap_or(limit);
+        if k == limit {
+            return Ok(trials.into_choice(limit, false));
+        }
+        lo = k;
+        k = (2 * k).min(limit);
+    };
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
         if target.met_by(&trials.get(mid)?) {

@@ -146,7 +146,13 @@ impl Quantizer {
         if transparent && k.min(hist.len()) == PaletteSize::MAX.get() {
             return Err(QuantizeError::NoRoomForTransparency);
         }
-        let (mut fit, labels, inertia, sample) = self.fit(image, hist)?;
+        let FitOutcome {
+            mut fit,
+            labels,
+            inertia,
+            sample_size,
+            fitted_pixels,
+        } = self.fit(image, hist)?;
 
         // Order clusters by their pixel count in the full image.
         let mut counts = vec![0u64; fit.centroids().len()];
@@ -188,7 +194,6 @@ impl Quantizer {
             .and_then(|i| u8::try_from(i).ok());
         let indices = map_pixels(image, hist, &labels, transparent_index);
         let image = IndexedImage::new(image.width(), image.height(), palette, indices)?;
-        let fitted_pixels = sample.as_ref().map_or(hist.total_opaque(), |s| s.1);
         Ok(Quantized {
             image,
             fit,
@@ -199,20 +204,13 @@ impl Quantizer {
             counts,
             distinct_colors: hist.len(),
             fitted_pixels,
-            sample_size: sample.map(|s| s.0),
+            sample_size,
         })
     }
 
     /// Fits on the full histogram, or on a downscaled copy when asked and
-    /// useful. Returns the fit, each histogram colour's label, the full
-    /// image's inertia, and the copy's size and opaque pixel count if one
-    /// was used.
-    #[allow(clippy::type_complexity)]
-    fn fit(
-        &self,
-        image: &ImageRef<'_>,
-        hist: &ColorHistogram,
-    ) -> Result<(Fit, Vec<u32>, f64, Option<((u32, u32), u64)>), KMeansError> {
+    /// useful.
+    fn fit(&self, image: &ImageRef<'_>, hist: &ColorHistogram) -> Result<FitOutcome, KMeansError> {
         let points = to_points(hist, self.space);
         let weights = weights_of(hist);
         let k = self.params.k();
@@ -229,22 +227,41 @@ impl Quantizer {
                     .params
                     .fit(&to_points(&sample, self.space), &weights_of(&sample))?;
                 let (labels, inertia) = assign(&fit, &points, &weights);
-                let size = (small.view().width(), small.view().height());
-                return Ok((fit, labels, inertia, Some((size, sample.total_opaque()))));
+                return Ok(FitOutcome {
+                    fit,
+                    labels,
+                    inertia,
+                    sample_size: Some((small.view().width(), small.view().height())),
+                    fitted_pixels: sample.total_opaque(),
+                });
             }
         }
-        if points.is_empty() {
-            return Ok((
-                Fit::new(Vec::new(), Vec::new(), Vec::new(), 0.0, Vec::new(), true),
-                Vec::new(),
-                0.0,
-                None,
-            ));
-        }
-        let fit = self.params.fit(&points, &weights)?;
-        let (labels, inertia) = (fit.labels().to_vec(), fit.inertia());
-        Ok((fit, labels, inertia, None))
+        let fit = if points.is_empty() {
+            Fit::new(Vec::new(), Vec::new(), Vec::new(), 0.0, Vec::new(), true)
+        } else {
+            self.params.fit(&points, &weights)?
+        };
+        Ok(FitOutcome {
+            labels: fit.labels().to_vec(),
+            inertia: fit.inertia(),
+            fit,
+            sample_size: None,
+            fitted_pixels: hist.total_opaque(),
+        })
     }
+}
+
+/// What [`Quantizer::fit`] learns about the full image.
+struct FitOutcome {
+    fit: Fit,
+    /// The label of each histogram colour.
+    labels: Vec<u32>,
+    /// The inertia over every pixel of the full image.
+    inertia: f64,
+    /// The downscaled copy's size, if the fit ran on one.
+    sample_size: Option<(u32, u32)>,
+    /// Opaque pixels the fit ran on.
+    fitted_pixels: u64,
 }
 
 fn weights_of(hist: &ColorHistogram) -> Vec<f64> {
