@@ -56,6 +56,7 @@ mod indexed_gif;
 mod indexed_png;
 mod jpeg_structure;
 mod palette_file;
+mod parallel_deflate;
 mod read;
 mod read_error;
 mod write;
