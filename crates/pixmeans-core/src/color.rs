@@ -113,8 +113,14 @@ fn linear_to_srgb8(c: f64) -> u8 {
     (s * 255.0).round().clamp(0.0, 255.0) as u8
 }
 
+/// [`srgb_channel_to_linear`] of every 8-bit value, computed once: the same
+/// numbers without three `powf` per colour (callgrind: a sixth fewer
+/// instructions for CIEDE2000 over the 177k colours of sunset.jpg).
+static LINEAR: std::sync::LazyLock<[f64; 256]> =
+    std::sync::LazyLock::new(|| std::array::from_fn(|c| srgb_channel_to_linear(c as u8)));
+
 fn srgb_to_linear(rgb: [u8; 3]) -> [f64; 3] {
-    rgb.map(srgb_channel_to_linear)
+    rgb.map(|c| LINEAR[usize::from(c)])
 }
 
 fn linear_to_oklab([r, g, b]: [f64; 3]) -> [f64; 3] {
