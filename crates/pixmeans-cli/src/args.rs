@@ -225,6 +225,8 @@ pub enum InitArg {
     KmeansPlusPlus,
     /// k distinct colours drawn at random, weighted by pixel count.
     Random,
+    /// Wu's variance split: deterministic, nearly free at any k.
+    Wu,
 }
 
 /// `--color-space`.

@@ -144,6 +144,7 @@ pub fn quantizer(a: &KMeansArgs) -> Result<Quantizer> {
         .with_init(match a.init {
             InitArg::KmeansPlusPlus => Init::KMeansPlusPlus,
             InitArg::Random => Init::Random,
+            InitArg::Wu => Init::Wu,
         })
         .with_n_init(a.n_init)
         .with_max_iter(a.max_iter)

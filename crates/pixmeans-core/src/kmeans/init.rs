@@ -73,14 +73,29 @@ pub(crate) fn kmeans_plusplus(
     k: usize,
     rng: &mut Rng,
 ) -> Vec<Point> {
+    let sums = chunk_sums(points.len(), |i| weights[i]);
+    let first = draw(&sums, points.len(), |i| weights[i], rng);
+    kmeans_plusplus_from(points, weights, vec![points[first]], k, rng)
+}
+
+/// Greedy k-means++ continued from `centers` (at least one) up to k.
+pub(crate) fn kmeans_plusplus_from(
+    points: &[Point],
+    weights: &[f64],
+    mut centers: Vec<Point>,
+    k: usize,
+    rng: &mut Rng,
+) -> Vec<Point> {
     let n = points.len();
     let trials = 2 + (k as f64).ln().floor() as usize;
-    let sums = chunk_sums(n, |i| weights[i]);
-    let first = draw(&sums, n, |i| weights[i], rng);
-    let mut centers = vec![points[first]];
     let mut closest: Vec<f32> = points
         .par_iter()
-        .map(|p| dist2(p, &points[first]))
+        .map(|p| {
+            centers
+                .iter()
+                .map(|c| dist2(p, c))
+                .fold(f32::INFINITY, f32::min)
+        })
         .collect();
     let mut sums = chunk_sums(n, |i| weights[i] * f64::from(closest[i]));
     // Two passes over the points per centroid: one scores every candidate,

@@ -9,6 +9,7 @@ mod hamerly;
 mod init;
 mod lloyd;
 mod params;
+mod wu;
 
 pub use fit::{Fit, Iteration};
 pub use params::{Init, KMeansError, KMeansParams};

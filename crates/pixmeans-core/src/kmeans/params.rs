@@ -3,7 +3,7 @@
 use crate::color::Point;
 
 use super::fit::Fit;
-use super::{init, lloyd};
+use super::{init, lloyd, wu};
 
 /// How the first centroids are chosen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -16,6 +16,10 @@ pub enum Init {
     /// pixels that have it: what the tutorials do when they pick k random
     /// pixels, without picking the same colour twice.
     Random,
+    /// Wu's variance split (1991): boxes of the colour space cut where they
+    /// leave the least squared error, one centroid per box. Deterministic
+    /// and, unlike k-means++, nearly free at any k.
+    Wu,
     /// These centroids, in this order (for example a palette to refine).
     Centroids(Vec<Point>),
 }
@@ -26,6 +30,7 @@ impl Init {
         match self {
             Init::KMeansPlusPlus => "kmeans++",
             Init::Random => "random",
+            Init::Wu => "wu",
             Init::Centroids(_) => "centroids",
         }
     }
@@ -173,7 +178,7 @@ impl KMeansParams {
     pub fn n_init(&self) -> usize {
         self.n_init.unwrap_or(match self.init {
             Init::Random => 10,
-            Init::KMeansPlusPlus | Init::Centroids(_) => 1,
+            Init::KMeansPlusPlus | Init::Wu | Init::Centroids(_) => 1,
         })
     }
 
@@ -237,6 +242,14 @@ impl KMeansParams {
         match &self.init {
             Init::KMeansPlusPlus => init::kmeans_plusplus(points, weights, self.k, &mut rng),
             Init::Random => init::random_distinct(points, weights, self.k, &mut rng),
+            Init::Wu => {
+                let boxes = wu::wu_centroids(points, weights, self.k);
+                if boxes.len() < self.k {
+                    init::kmeans_plusplus_from(points, weights, boxes, self.k, &mut rng)
+                } else {
+                    boxes
+                }
+            }
             Init::Centroids(c) => c.clone(),
         }
     }
@@ -382,5 +395,23 @@ mod tests {
                 .n_init(),
             2
         );
+    }
+
+    #[test]
+    fn wu_seeding_is_deterministic_and_fills_up_to_k() {
+        // 600 points on a few lines: Wu alone may find fewer boxes than k,
+        // k-means++ adds the rest.
+        let points: Vec<Point> = (0..600)
+            .map(|i| [(i % 3) as f32 * 50.0, (i % 200) as f32, 0.0])
+            .collect();
+        let weights: Vec<f64> = (0..600).map(|i| 1.0 + (i % 7) as f64).collect();
+        for k in [2, 9, 40] {
+            let params = KMeansParams::new(k).with_init(Init::Wu);
+            let a = params.initial_centroids(&points, &weights).unwrap();
+            assert_eq!(a.len(), k);
+            assert_eq!(a, params.initial_centroids(&points, &weights).unwrap());
+            let fit = params.fit(&points, &weights).unwrap();
+            assert_eq!(fit.centroids().len(), k);
+        }
     }
 }
