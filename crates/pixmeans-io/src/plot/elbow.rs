@@ -3,6 +3,7 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{ChartFormat, PlotError, canvas, draw_error};
 
@@ -98,9 +99,11 @@ fn draw<DB: DrawingBackend>(
         .iter()
         .filter_map(|p| p.psnr.map(|db| (p.k as f64, db)))
         .collect();
-    let (db_lo, db_hi) = psnrs.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &(_, db)| {
-        (lo.min(db), hi.max(db))
-    });
+    let (db_lo, db_hi) = psnrs
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), &(_, db)| {
+            (lo.min(db), hi.max(db))
+        });
     let (db_lo, db_hi) = if psnrs.is_empty() {
         (0.0, 1.0)
     } else {
@@ -157,12 +160,8 @@ fn draw<DB: DrawingBackend>(
         .map_err(draw_error)?
         .label("inertia (left axis)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], INERTIA.stroke_width(3)));
-    ctx.draw_series(
-        inertia
-            .iter()
-            .map(|&p| Circle::new(p, 5, INERTIA.filled())),
-    )
-    .map_err(draw_error)?;
+    ctx.draw_series(inertia.iter().map(|&p| Circle::new(p, 5, INERTIA.filled())))
+        .map_err(draw_error)?;
     if !psnrs.is_empty() {
         ctx.draw_secondary_series(LineSeries::new(psnrs.clone(), PSNR.stroke_width(2)))
             .map_err(draw_error)?
@@ -189,20 +188,17 @@ fn draw<DB: DrawingBackend>(
             Circle::new((x, y), 5, KNEE.filled()),
         ])
         .map_err(draw_error)?;
-        ctx.draw_series(std::iter::once(Text::new(
-            format!("k = {}", p.k),
-            (x, y),
-            ("sans-serif", 20).into_font().color(&KNEE).pos(
-                plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Left,
-                    plotters::style::text_anchor::VPos::Bottom,
-                ),
-            ),
-        )))
+        let label = ("sans-serif", 22)
+            .into_font()
+            .color(&KNEE)
+            .pos(Pos::new(HPos::Left, VPos::Bottom));
+        ctx.draw_series(std::iter::once(
+            EmptyElement::at((x, y)) + Text::new(format!("k = {}", p.k), (12, -12), label),
+        ))
         .map_err(draw_error)?;
     }
     ctx.configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(SeriesLabelPosition::MiddleRight)
         .background_style(WHITE.mix(0.9))
         .border_style(RGBColor(160, 160, 160))
         .label_font(("sans-serif", 18))

@@ -29,7 +29,11 @@ pub struct GridTile<'a> {
 /// Columns for `n` tiles: one row for up to three, else a near-square grid.
 fn columns(n: usize) -> u32 {
     let n = n as u32;
-    if n <= 3 { n } else { n.isqrt() + u32::from(n.isqrt().pow(2) < n) }
+    if n <= 3 {
+        n
+    } else {
+        n.isqrt() + u32::from(n.isqrt().pow(2) < n)
+    }
 }
 
 /// Draws the tiles left to right, top to bottom, under `title`, as a PNG.
@@ -151,8 +155,14 @@ mod tests {
         let png = grid_image(&tiles, "two tiles").unwrap();
         let img = image::load_from_memory(&png).unwrap().to_rgb8();
         let (tw, th) = (MAX_TILE_WIDTH, MAX_TILE_WIDTH * 40 / 60);
-        assert_eq!(img.dimensions(), (GAP + 2 * (tw + GAP), TITLE + GAP + th + CAPTION + GAP));
-        let centre = |i: u32| img.get_pixel(GAP + i * (tw + GAP) + tw / 2, TITLE + GAP + th / 2).0;
+        assert_eq!(
+            img.dimensions(),
+            (GAP + 2 * (tw + GAP), TITLE + GAP + th + CAPTION + GAP)
+        );
+        let centre = |i: u32| {
+            img.get_pixel(GAP + i * (tw + GAP) + tw / 2, TITLE + GAP + th / 2)
+                .0
+        };
         assert_eq!((centre(0), centre(1)), ([200, 20, 20], [20, 20, 200]));
         // The captions put dark text on the white band under each tile.
         let band = TITLE + GAP + th..TITLE + GAP + th + CAPTION;

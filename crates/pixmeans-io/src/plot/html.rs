@@ -174,8 +174,14 @@ mod tests {
     #[test]
     fn the_page_is_self_contained_and_holds_every_point() {
         let points = [
-            ScatterPoint { rgb: [255, 0, 0], cluster: 0 },
-            ScatterPoint { rgb: [0, 0, 255], cluster: 1 },
+            ScatterPoint {
+                rgb: [255, 0, 0],
+                cluster: 0,
+            },
+            ScatterPoint {
+                rgb: [0, 0, 255],
+                cluster: 1,
+            },
         ];
         let data = ScatterData {
             points: &points,
@@ -185,7 +191,9 @@ mod tests {
             title: "a <b> & \"c\"",
         };
         let page = scatter_html(&data);
-        for bad in ["http://", "https://", "//cdn", "src=", "<link", "@import", "url("] {
+        for bad in [
+            "http://", "https://", "//cdn", "src=", "<link", "@import", "url(",
+        ] {
             assert!(!page.contains(bad), "the page contains {bad}");
         }
         assert!(page.contains("a &lt;b&gt; &amp; &quot;c&quot;"));

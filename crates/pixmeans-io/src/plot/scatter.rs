@@ -1,10 +1,10 @@
 //! Pixels as dots in 3-D colour space: on the left each dot in its own
 //! colour, on the right in its cluster's colour with the centroids ringed.
 
+use pixmeans_core::ColorSpace;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use pixmeans_core::ColorSpace;
 
 use super::{PlotError, canvas, draw_error};
 
@@ -79,16 +79,27 @@ const PANEL: RGBColor = RGBColor(150, 150, 150);
 
 /// Draws the two panels side by side as a `width` x `height` PNG
 /// (1600 x 800 suits a screen).
-pub fn scatter_chart(data: &ScatterData<'_>, width: u32, height: u32) -> Result<Vec<u8>, PlotError> {
+pub fn scatter_chart(
+    data: &ScatterData<'_>,
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, PlotError> {
     if data.points.is_empty() || data.palette.is_empty() {
         return Err(PlotError::Empty("the scatter needs at least one pixel"));
     }
-    if data.points.iter().any(|p| usize::from(p.cluster) >= data.palette.len()) {
-        return Err(PlotError::Draw("a point's cluster is not in the palette".into()));
+    if data
+        .points
+        .iter()
+        .any(|p| usize::from(p.cluster) >= data.palette.len())
+    {
+        return Err(PlotError::Draw(
+            "a point's cluster is not in the palette".into(),
+        ));
     }
     canvas::png(width, height, |root| {
         root.fill(&WHITE).map_err(draw_error)?;
         let root = root
+            .margin(14, 0, 0, 0)
             .titled(data.title, ("sans-serif", 26))
             .map_err(draw_error)?;
         let (left, right) = root.split_horizontally(width / 2);
@@ -116,7 +127,11 @@ fn panel<DB: DrawingBackend>(
     caption: &str,
 ) -> Result<(), PlotError> {
     let [(x0, x1), (y0, y1), (z0, z1)] = axes.ranges;
-    let legend_h = if by_cluster && data.palette.len() <= 16 { 40 } else { 0 };
+    let legend_h = if by_cluster && data.palette.len() <= 16 {
+        40
+    } else {
+        0
+    };
     let (plot, legend) = area.split_vertically(area.dim_in_pixel().1 - legend_h);
     let mut chart = ChartBuilder::on(&plot)
         .caption(caption, ("sans-serif", 18))
@@ -130,10 +145,20 @@ fn panel<DB: DrawingBackend>(
         p.into_matrix()
     });
     let fmt = |v: &f64| {
-        if v.abs() >= 10.0 || *v == 0.0 {
+        if v.abs() < 1e-9 {
+            "0".to_owned()
+        } else if v.abs() >= 10.0 {
             format!("{v:.0}")
         } else {
             format!("{v:.1}")
+        }
+    };
+    // x and z end at the same front corner: leave z's last label to x.
+    let z_fmt = |v: &f64| {
+        if *v > z1 - (z1 - z0) * 0.1 {
+            String::new()
+        } else {
+            fmt(v)
         }
     };
     chart
@@ -143,17 +168,25 @@ fn panel<DB: DrawingBackend>(
         .label_style(("sans-serif", 13))
         .x_formatter(&fmt)
         .y_formatter(&fmt)
-        .z_formatter(&fmt)
+        .z_formatter(&z_fmt)
         .draw()
         .map_err(draw_error)?;
-    // Axis names just past the far end of each axis.
-    let name = ("sans-serif", 22).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Center));
-    let ext = |lo: f64, hi: f64| hi + (hi - lo) * 0.12;
+    // Axis names beside the middle of the edges that carry the ticks (which
+    // edges those are follows from the fixed projection above).
+    let name = ("sans-serif", 20)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    let mid = |lo: f64, hi: f64| (lo + hi) / 2.0;
+    let label = |i: usize| {
+        let (lo, hi) = axes.ranges[i];
+        format!("{} ({} to {})", axes.names[i], fmt(&lo), fmt(&hi))
+    };
     chart
         .draw_series([
-            Text::new(axes.names[0], (ext(x0, x1), y0, z0), name.clone()),
-            Text::new(axes.names[1], (x0, ext(y0, y1), z0), name.clone()),
-            Text::new(axes.names[2], (x0, y0, ext(z0, z1)), name),
+            EmptyElement::at((mid(x0, x1), y0, z1)) + Text::new(label(0), (-50, 50), name.clone()),
+            EmptyElement::at((x0, y1, z1)) + Text::new(label(1), (0, -28), name.clone()),
+            EmptyElement::at((x1, y0, mid(z0, z1))) + Text::new(label(2), (60, 45), name),
         ])
         .map_err(draw_error)?;
 
@@ -164,15 +197,20 @@ fn panel<DB: DrawingBackend>(
         .iter()
         .map(|p| {
             let at = axes.place(data.space, p.rgb);
-            let rgb = if by_cluster { data.palette[usize::from(p.cluster)] } else { p.rgb };
+            let rgb = if by_cluster {
+                data.palette[usize::from(p.cluster)]
+            } else {
+                p.rgb
+            };
             (at, rgb, coord.projected_depth(&at.0, &at.1, &at.2))
         })
         .collect();
     dots.sort_by_key(|d| std::cmp::Reverse(d.2));
     chart
-        .draw_series(dots.iter().map(|&(at, [r, g, b], _)| {
-            Circle::new(at, 3, RGBColor(r, g, b).filled())
-        }))
+        .draw_series(
+            dots.iter()
+                .map(|&(at, [r, g, b], _)| Circle::new(at, 3, RGBColor(r, g, b).filled())),
+        )
         .map_err(draw_error)?;
     if by_cluster {
         chart
@@ -201,16 +239,29 @@ fn swatch_legend<DB: DrawingBackend>(
     let (w, _) = area.dim_in_pixel();
     let n = data.palette.len() as i32;
     let step = (w as i32 - 20) / n;
-    let text = ("sans-serif", 14).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+    let text = ("sans-serif", 14)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Left, VPos::Center));
     for (i, &[r, g, b]) in data.palette.iter().enumerate() {
         let x = 10 + step * i as i32;
-        area.draw(&Rectangle::new([(x, 8), (x + 22, 30)], RGBColor(r, g, b).filled()))
-            .map_err(draw_error)?;
-        area.draw(&Rectangle::new([(x, 8), (x + 22, 30)], BLACK.stroke_width(1)))
-            .map_err(draw_error)?;
+        area.draw(&Rectangle::new(
+            [(x, 8), (x + 22, 30)],
+            RGBColor(r, g, b).filled(),
+        ))
+        .map_err(draw_error)?;
+        area.draw(&Rectangle::new(
+            [(x, 8), (x + 22, 30)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(draw_error)?;
         let share = data.shares.get(i).copied().unwrap_or(0.0);
-        area.draw(&Text::new(format!("{:.0}%", 100.0 * share), (x + 26, 19), text.clone()))
-            .map_err(draw_error)?;
+        area.draw(&Text::new(
+            format!("{:.0}%", 100.0 * share),
+            (x + 26, 19),
+            text.clone(),
+        ))
+        .map_err(draw_error)?;
     }
     Ok(())
 }
@@ -222,7 +273,10 @@ mod tests {
     #[test]
     fn axes_place_colours_where_their_space_says() {
         let rgb = ScatterAxes::of(ColorSpace::Srgb);
-        assert_eq!(rgb.place(ColorSpace::Srgb, [10, 20, 30]), (10.0, 20.0, 30.0));
+        assert_eq!(
+            rgb.place(ColorSpace::Srgb, [10, 20, 30]),
+            (10.0, 20.0, 30.0)
+        );
         let ok = ScatterAxes::of(ColorSpace::Oklab);
         let (a, l, b) = ok.place(ColorSpace::Oklab, [255, 255, 255]);
         assert!((l - 1.0).abs() < 1e-3 && a.abs() < 1e-3 && b.abs() < 1e-3);
