@@ -23,7 +23,8 @@ pub enum Command {
     Quantize(QuantizeArgs),
     /// List an image's k main colours with their share of the pixels.
     Palette(PaletteArgs),
-    /// Quantize the bundled photo at k = 2, 4, 8, 16 and 32 and print a table.
+    /// Quantize the bundled photo at k = 2, 4, 8, 16 and 32, print a table and
+    /// draw the elbow, grid, palette and scatter pictures, with a page to view them.
     Demo(DemoArgs),
     /// Fit several k to one image: a table of what each k gives, and a plot
     /// of inertia against k with the knee marked.

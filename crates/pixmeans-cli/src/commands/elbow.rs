@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
-use pixmeans_core::{ColorHistogram, ColorSpace, PixelFormat, Sizes, knee};
+use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, PixelFormat, Quantizer, Sizes, knee};
 use pixmeans_io::ChartFormat;
 use pixmeans_io::plot::{ElbowChart, ElbowPoint, elbow_chart};
 use serde::Serialize;
@@ -35,10 +35,10 @@ struct ElbowReport {
 
 /// One k: the same figures `pixmeans quantize --json` reports for it.
 #[derive(Debug, Serialize)]
-struct ElbowRow {
-    k: usize,
+pub struct ElbowRow {
+    pub k: usize,
     colors: usize,
-    inertia: f64,
+    pub inertia: f64,
     mse: f64,
     psnr: Option<f64>,
     delta_e_mean: f64,
@@ -76,56 +76,11 @@ pub fn run(a: &ElbowArgs) -> Result<Outcome> {
     let name = source.display().display().to_string();
     let hist = ColorHistogram::from_image(&view);
 
-    let bar = progress(ks.len());
-    let mut rows = Vec::with_capacity(ks.len());
-    for &k in ks {
-        bar.set_message(format!("k = {k}"));
-        let start = Instant::now();
-        let q = quantizer
-            .clone()
-            .with_k(k)
-            .quantize_counted(&view, &hist)
-            .with_context(|| format!("cannot quantize {name} at k = {k}"))?;
-        let psnr = q.psnr();
-        rows.push(ElbowRow {
-            k,
-            colors: q.counts().len(),
-            inertia: q.inertia(),
-            mse: q.mse(),
-            psnr: psnr.is_finite().then_some(psnr),
-            delta_e_mean: q.delta_e().mean,
-            delta_e_p95: q.delta_e().p95,
-            iterations: q.fit().iterations(),
-            converged: q.fit().converged(),
-            seconds: start.elapsed().as_secs_f64(),
-            indexed_bytes: Sizes::of(q.image(), view.format()).indexed_bytes(),
-        });
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-
+    let rows = sweep(&view, &hist, &quantizer, ks, &name)?;
     let curve: Vec<(usize, f64)> = rows.iter().map(|r| (r.k, r.inertia)).collect();
     let suggested = knee(&curve);
     let space = quantizer.color_space();
-    let points: Vec<ElbowPoint> = rows
-        .iter()
-        .map(|r| ElbowPoint {
-            k: r.k,
-            inertia: r.inertia,
-            psnr: r.psnr,
-        })
-        .collect();
-    let title = format!(
-        "{}: inertia and PSNR against k ({space})",
-        file_name(source.display())
-    );
-    let chart = ElbowChart {
-        points: &points,
-        knee: suggested,
-        inertia_unit: inertia_unit(space),
-        title: &title,
-    };
-    let bytes = elbow_chart(&chart, format, SIZE.0, SIZE.1)
+    let bytes = draw(&rows, suggested, space, file_name(source.display()), format)
         .with_context(|| format!("cannot draw {}", out.display()))?;
     pixmeans_io::write_atomic(&out, &bytes, common.force)?;
 
@@ -163,6 +118,70 @@ pub fn run(a: &ElbowArgs) -> Result<Outcome> {
         report.input, report.width, report.height, report.distinct_colors, report.output
     ));
     Ok(Outcome::Success)
+}
+
+/// Quantizes at each k from one histogram, with a progress bar.
+pub fn sweep(
+    view: &ImageRef<'_>,
+    hist: &ColorHistogram,
+    quantizer: &Quantizer,
+    ks: &[usize],
+    name: &str,
+) -> Result<Vec<ElbowRow>> {
+    let bar = progress(ks.len());
+    let mut rows = Vec::with_capacity(ks.len());
+    for &k in ks {
+        bar.set_message(format!("k = {k}"));
+        let start = Instant::now();
+        let q = quantizer
+            .clone()
+            .with_k(k)
+            .quantize_counted(view, hist)
+            .with_context(|| format!("cannot quantize {name} at k = {k}"))?;
+        let psnr = q.psnr();
+        rows.push(ElbowRow {
+            k,
+            colors: q.counts().len(),
+            inertia: q.inertia(),
+            mse: q.mse(),
+            psnr: psnr.is_finite().then_some(psnr),
+            delta_e_mean: q.delta_e().mean,
+            delta_e_p95: q.delta_e().p95,
+            iterations: q.fit().iterations(),
+            converged: q.fit().converged(),
+            seconds: start.elapsed().as_secs_f64(),
+            indexed_bytes: Sizes::of(q.image(), view.format()).indexed_bytes(),
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(rows)
+}
+
+/// The elbow plot of these rows, titled with the image's name.
+pub fn draw(
+    rows: &[ElbowRow],
+    suggested: Option<usize>,
+    space: ColorSpace,
+    name: String,
+    format: ChartFormat,
+) -> Result<Vec<u8>, pixmeans_io::PlotError> {
+    let points: Vec<ElbowPoint> = rows
+        .iter()
+        .map(|r| ElbowPoint {
+            k: r.k,
+            inertia: r.inertia,
+            psnr: r.psnr,
+        })
+        .collect();
+    let title = format!("{name}: inertia and PSNR against k ({space})");
+    let chart = ElbowChart {
+        points: &points,
+        knee: suggested,
+        inertia_unit: inertia_unit(space),
+        title: &title,
+    };
+    elbow_chart(&chart, format, SIZE.0, SIZE.1)
 }
 
 /// One row per k; the suggested k is marked.

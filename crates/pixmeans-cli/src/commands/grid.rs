@@ -2,7 +2,7 @@
 //! each captioned with k, PSNR and the size of its indexed PNG.
 
 use anyhow::{Context, Result, bail};
-use pixmeans_core::{ColorHistogram, ImageRef, PixelFormat};
+use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, PixelFormat, Quantized};
 use pixmeans_io::OutputFormat;
 use pixmeans_io::plot::{GridTile, grid_image};
 use serde::Serialize;
@@ -33,10 +33,60 @@ struct TileReport {
 }
 
 /// A quantized version, as pixels, with its caption.
-struct Version {
+#[derive(Debug)]
+pub struct Version {
     pixels: Vec<u8>,
     format: PixelFormat,
     caption: String,
+}
+
+impl Version {
+    /// The image quantized at `k` and its caption: k, PSNR and `png_bytes`.
+    pub fn new(q: &Quantized, k: usize, png_bytes: u64) -> Self {
+        let psnr = q.psnr();
+        let db = if psnr.is_finite() {
+            format!("{psnr:.1} dB")
+        } else {
+            "exact".to_owned()
+        };
+        let img = q.image();
+        let (pixels, format) = if img.palette().has_alpha() {
+            (img.to_rgba(), PixelFormat::Rgba8)
+        } else {
+            (img.to_rgb(), PixelFormat::Rgb8)
+        };
+        Version {
+            pixels,
+            format,
+            caption: format!("k = {k} · {db} · {}", human_bytes(png_bytes)),
+        }
+    }
+}
+
+/// The grid's title.
+pub fn title(name: String, ks: &[usize], space: ColorSpace) -> String {
+    let list: Vec<String> = ks.iter().map(ToString::to_string).collect();
+    format!("{name}: the original and k = {} ({space})", list.join(", "))
+}
+
+/// The original and the versions side by side, as a PNG.
+pub fn draw(
+    view: &ImageRef<'_>,
+    original: &str,
+    versions: &[Version],
+    title: &str,
+) -> Result<Vec<u8>> {
+    let mut grid = vec![GridTile {
+        image: *view,
+        caption: original,
+    }];
+    for v in versions {
+        grid.push(GridTile {
+            image: ImageRef::new(view.width(), view.height(), v.format, &v.pixels)?,
+            caption: &v.caption,
+        });
+    }
+    Ok(grid_image(&grid, title)?)
 }
 
 pub fn run(a: &GridArgs) -> Result<Outcome> {
@@ -69,22 +119,7 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
         let png = pixmeans_io::encode(q.image(), OutputFormat::Png, common.compression)
             .with_context(|| format!("cannot encode {name} at k = {k}"))?;
         let psnr = q.psnr();
-        let db = if psnr.is_finite() {
-            format!("{psnr:.1} dB")
-        } else {
-            "exact".to_owned()
-        };
-        let img = q.image();
-        let (pixels, format) = if img.palette().has_alpha() {
-            (img.to_rgba(), PixelFormat::Rgba8)
-        } else {
-            (img.to_rgb(), PixelFormat::Rgb8)
-        };
-        versions.push(Version {
-            pixels,
-            format,
-            caption: format!("k = {k} · {db} · {}", human_bytes(png.len() as u64)),
-        });
+        versions.push(Version::new(&q, k, png.len() as u64));
         tiles.push(TileReport {
             k,
             psnr: psnr.is_finite().then_some(psnr),
@@ -96,25 +131,10 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
     bar.finish_and_clear();
 
     let original = format!("original · {}", human_bytes(decoded.file_bytes));
-    let mut grid = vec![GridTile {
-        image: view,
-        caption: &original,
-    }];
-    for v in &versions {
-        grid.push(GridTile {
-            image: ImageRef::new(view.width(), view.height(), v.format, &v.pixels)?,
-            caption: &v.caption,
-        });
-    }
     let space = quantizer.color_space();
-    let list: Vec<String> = ks.iter().map(ToString::to_string).collect();
-    let title = format!(
-        "{}: the original and k = {} ({space})",
-        file_name(source.display()),
-        list.join(", ")
-    );
-    let bytes =
-        grid_image(&grid, &title).with_context(|| format!("cannot draw {}", out.display()))?;
+    let title = title(file_name(source.display()), ks, space);
+    let bytes = draw(&view, &original, &versions, &title)
+        .with_context(|| format!("cannot draw {}", out.display()))?;
     pixmeans_io::write_atomic(&out, &bytes, common.force)?;
 
     let report = GridReport {

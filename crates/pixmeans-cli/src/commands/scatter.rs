@@ -2,7 +2,7 @@
 //! space, in their own colours and in their clusters' colours.
 
 use anyhow::{Context, Result, bail};
-use pixmeans_core::sample_positions;
+use pixmeans_core::{ImageRef, Quantized, sample_positions};
 use pixmeans_io::plot::{ScatterData, ScatterPoint, scatter_chart, scatter_html};
 use serde::Serialize;
 
@@ -32,6 +32,33 @@ struct ScatterReport {
 enum Kind {
     Png,
     Html,
+}
+
+/// `n` pixels drawn at random by `seed`, transparent ones left out, each with
+/// its cluster in `q`.
+pub fn sample(view: &ImageRef<'_>, q: &Quantized, n: usize, seed: u64) -> Vec<ScatterPoint> {
+    let channels = view.format().channels();
+    let indices = q.image().indices();
+    sample_positions(view.pixel_count(), n, seed)
+        .into_iter()
+        .filter_map(|i| {
+            let px = &view.data()[i * channels..(i + 1) * channels];
+            let opaque = channels == 3 || px[3] > 0;
+            opaque.then(|| ScatterPoint {
+                rgb: [px[0], px[1], px[2]],
+                cluster: indices[i],
+            })
+        })
+        .collect()
+}
+
+/// The opaque palette colours and each one's share of the pixels.
+pub fn palette_shares(q: &Quantized) -> (Vec<[u8; 3]>, Vec<f64>) {
+    let colors = q.counts().len();
+    let palette = q.image().palette().rgb().into_iter().take(colors).collect();
+    let total = q.counts().iter().sum::<u64>().max(1) as f64;
+    let shares = q.counts().iter().map(|&n| n as f64 / total).collect();
+    (palette, shares)
 }
 
 pub fn run(a: &ScatterArgs) -> Result<Outcome> {
@@ -69,27 +96,12 @@ pub fn run(a: &ScatterArgs) -> Result<Outcome> {
         crate::print_message(&crate::report::KChoiceReport::new(c, auto).human());
     }
 
-    let channels = view.format().channels();
     let seed = quantizer.params().seed();
-    let indices = q.image().indices();
-    let points: Vec<ScatterPoint> = sample_positions(view.pixel_count(), a.samples, seed)
-        .into_iter()
-        .filter_map(|i| {
-            let px = &view.data()[i * channels..(i + 1) * channels];
-            let opaque = channels == 3 || px[3] > 0;
-            opaque.then(|| ScatterPoint {
-                rgb: [px[0], px[1], px[2]],
-                cluster: indices[i],
-            })
-        })
-        .collect();
+    let points = sample(&view, &q, a.samples, seed);
     if points.is_empty() {
         bail!("{name} has no opaque pixels to draw");
     }
-    let colors = q.counts().len();
-    let palette: Vec<[u8; 3]> = q.image().palette().rgb().into_iter().take(colors).collect();
-    let total = q.counts().iter().sum::<u64>().max(1) as f64;
-    let shares: Vec<f64> = q.counts().iter().map(|&n| n as f64 / total).collect();
+    let (palette, shares) = palette_shares(&q);
     let space = quantizer.color_space();
     let title = format!(
         "{}: {} of {} pixels in {space} space, k = {}",

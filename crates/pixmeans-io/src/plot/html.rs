@@ -86,7 +86,7 @@ function draw(canvas, byCluster) {{
   const w = canvas.clientWidth * dpr, h = canvas.clientHeight * dpr;
   canvas.width = w; canvas.height = h;
   const g = canvas.getContext("2d");
-  const s = Math.min(w, h) * 0.3 * view.zoom;
+  const s = Math.min(w, h) * 0.27 * view.zoom;
   g.fillStyle = "#969696"; g.fillRect(0, 0, w, h);
   g.strokeStyle = "rgba(0,0,0,0.45)"; g.lineWidth = dpr;
   for (const a of [-1, 1]) for (const b of [-1, 1]) {{
@@ -98,7 +98,7 @@ function draw(canvas, byCluster) {{
   }}
   g.fillStyle = "#000"; g.font = (15 * dpr) + "px sans-serif"; g.textAlign = "center";
   for (let i = 0; i < 3; i++) {{
-    const end = [-1, -1, -1]; end[i] = 1.25;
+    const end = [-1, -1, -1]; end[i] = 1.2;
     const e = project(end[0], end[1], end[2], s, w, h);
     g.fillText(NAMES[i] + " (" + RANGES[i][0] + " to " + RANGES[i][1] + ")", e[0], e[1]);
   }}
