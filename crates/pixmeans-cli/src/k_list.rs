@@ -46,8 +46,8 @@ pub fn parse_k_list(s: &str) -> Result<KList, String> {
     }
     let mut ks = s.split(',').map(one_k).collect::<Result<Vec<_>, _>>()?;
     ks.sort_unstable();
-    if let Some(w) = ks.windows(2).find(|w| w[0] == w[1]) {
-        return Err(format!("k = {} is listed twice", w[0]));
+    if let Some(&[k, _]) = ks.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("k = {k} is listed twice"));
     }
     Ok(KList(ks))
 }

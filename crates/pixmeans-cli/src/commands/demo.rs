@@ -107,7 +107,7 @@ fn pictures(dir: &Path, decoded: &Decoded, quantized: &[(usize, Quantized, u64)]
     let space = ColorSpace::Srgb;
     write(
         "elbow.png",
-        &elbow::draw(&rows, knee, space, PHOTO_NAME.into(), ChartFormat::Png)?,
+        &elbow::draw(&rows, knee, space, PHOTO_NAME, ChartFormat::Png)?,
     )?;
 
     let shown: Vec<&(usize, Quantized, u64)> =
@@ -118,7 +118,7 @@ fn pictures(dir: &Path, decoded: &Decoded, quantized: &[(usize, Quantized, u64)]
         .collect();
     let grid_ks: Vec<usize> = shown.iter().map(|(k, _, _)| *k).collect();
     let original = format!("original · {}", human_bytes(decoded.file_bytes));
-    let title = grid::title(PHOTO_NAME.into(), &grid_ks, space);
+    let title = grid::title(PHOTO_NAME, &grid_ks, space);
     write(
         "grid.png",
         &grid::draw(&view, &original, &versions, &title)?,
@@ -189,7 +189,7 @@ fn index_page(knee: Option<usize>) -> String {
     }
     let mut body = String::new();
     for (file, line) in &items {
-        let preview = if file.ends_with(".png") {
+        let preview = if Path::new(file).extension().is_some_and(|e| e == "png") {
             format!("<br><img src=\"{file}\" alt=\"{file}\">")
         } else {
             String::new()

@@ -80,8 +80,14 @@ pub fn run(a: &ElbowArgs) -> Result<Outcome> {
     let curve: Vec<(usize, f64)> = rows.iter().map(|r| (r.k, r.inertia)).collect();
     let suggested = knee(&curve);
     let space = quantizer.color_space();
-    let bytes = draw(&rows, suggested, space, file_name(source.display()), format)
-        .with_context(|| format!("cannot draw {}", out.display()))?;
+    let bytes = draw(
+        &rows,
+        suggested,
+        space,
+        &file_name(source.display()),
+        format,
+    )
+    .with_context(|| format!("cannot draw {}", out.display()))?;
     pixmeans_io::write_atomic(&out, &bytes, common.force)?;
 
     let report = ElbowReport {
@@ -163,7 +169,7 @@ pub fn draw(
     rows: &[ElbowRow],
     suggested: Option<usize>,
     space: ColorSpace,
-    name: String,
+    name: &str,
     format: ChartFormat,
 ) -> Result<Vec<u8>, pixmeans_io::PlotError> {
     let points: Vec<ElbowPoint> = rows

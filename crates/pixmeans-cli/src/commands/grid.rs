@@ -64,7 +64,7 @@ impl Version {
 }
 
 /// The grid's title.
-pub fn title(name: String, ks: &[usize], space: ColorSpace) -> String {
+pub fn title(name: &str, ks: &[usize], space: ColorSpace) -> String {
     let list: Vec<String> = ks.iter().map(ToString::to_string).collect();
     format!("{name}: the original and k = {} ({space})", list.join(", "))
 }
@@ -132,7 +132,7 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
 
     let original = format!("original · {}", human_bytes(decoded.file_bytes));
     let space = quantizer.color_space();
-    let title = title(file_name(source.display()), ks, space);
+    let title = title(&file_name(source.display()), ks, space);
     let bytes = draw(&view, &original, &versions, &title)
         .with_context(|| format!("cannot draw {}", out.display()))?;
     pixmeans_io::write_atomic(&out, &bytes, common.force)?;

@@ -80,63 +80,92 @@ fn superscript(n: i32) -> String {
         .collect()
 }
 
-fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    chart: &ElbowChart<'_>,
-) -> Result<(), PlotError> {
-    let pts = chart.points;
+/// Tick labels on the k axis: whole numbers only.
+fn k_label(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 && x >= 1.0 {
+        format!("{}", x.round())
+    } else {
+        String::new()
+    }
+}
+
+/// The axes' ranges and the scaled data.
+struct Layout {
+    k_range: std::ops::Range<f64>,
+    /// Inertia is shown divided by 10^exp (= scale).
+    exp: i32,
+    scale: f64,
+    y_top: f64,
+    psnrs: Vec<(f64, f64)>,
+    db_range: std::ops::Range<f64>,
+}
+
+fn layout(pts: &[ElbowPoint]) -> Layout {
     let (k_lo, k_hi) = (pts[0].k as f64, pts[pts.len() - 1].k as f64);
     let pad = ((k_hi - k_lo) * 0.04).max(0.5);
     let max_inertia = pts.iter().map(|p| p.inertia).fold(0.0, f64::max);
     let exp = scale_exponent(max_inertia);
     let scale = 10f64.powi(exp);
-    let y_top = if max_inertia > 0.0 {
-        max_inertia / scale * 1.08
-    } else {
-        1.0
-    };
     let psnrs: Vec<(f64, f64)> = pts
         .iter()
         .filter_map(|p| p.psnr.map(|db| (p.k as f64, db)))
         .collect();
-    let (db_lo, db_hi) = psnrs
+    let (lo, hi) = psnrs
         .iter()
         .fold((f64::MAX, f64::MIN), |(lo, hi), &(_, db)| {
             (lo.min(db), hi.max(db))
         });
-    let (db_lo, db_hi) = if psnrs.is_empty() {
-        (0.0, 1.0)
-    } else {
-        ((db_lo - 2.0).max(0.0).floor(), (db_hi + 2.0).ceil())
-    };
+    Layout {
+        k_range: (k_lo - pad)..(k_hi + pad),
+        exp,
+        scale,
+        y_top: if max_inertia > 0.0 {
+            max_inertia / scale * 1.08
+        } else {
+            1.0
+        },
+        db_range: if psnrs.is_empty() {
+            0.0..1.0
+        } else {
+            (lo - 2.0).max(0.0).floor()..(hi + 2.0).ceil()
+        },
+        psnrs,
+    }
+}
 
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &ElbowChart<'_>,
+) -> Result<(), PlotError> {
+    let pts = chart.points;
+    let Layout {
+        k_range,
+        exp,
+        scale,
+        y_top,
+        psnrs,
+        db_range,
+    } = layout(pts);
     let mut ctx = ChartBuilder::on(root)
         .caption(chart.title, ("sans-serif", 26))
         .margin(20)
         .x_label_area_size(60)
         .y_label_area_size(90)
         .right_y_label_area_size(if psnrs.is_empty() { 20 } else { 80 })
-        .build_cartesian_2d((k_lo - pad)..(k_hi + pad), 0.0..y_top)
+        .build_cartesian_2d(k_range.clone(), 0.0..y_top)
         .map_err(draw_error)?
-        .set_secondary_coord((k_lo - pad)..(k_hi + pad), db_lo..db_hi);
+        .set_secondary_coord(k_range, db_range);
 
     let unit = if exp == 0 {
         chart.inertia_unit.to_owned()
     } else {
         format!("×10{} {}", superscript(exp), chart.inertia_unit)
     };
-    let k_label = |x: &f64| {
-        if (x - x.round()).abs() < 1e-9 && *x >= 1.0 {
-            format!("{}", x.round())
-        } else {
-            String::new()
-        }
-    };
     ctx.configure_mesh()
         .x_desc("k (number of colours)")
         .y_desc(format!("inertia ({unit})"))
         .x_labels(pts.len().clamp(2, 16))
-        .x_label_formatter(&k_label)
+        .x_label_formatter(&|x| k_label(*x))
         .y_label_formatter(&|y| format!("{y:.1}"))
         .axis_desc_style(("sans-serif", 20))
         .label_style(("sans-serif", 16))
@@ -183,17 +212,15 @@ fn draw<DB: DrawingBackend>(
         .map_err(draw_error)?
         .label(format!("suggested k = {} (knee)", p.k))
         .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], KNEE.stroke_width(2)));
-        ctx.draw_series([
-            Circle::new((x, y), 11, KNEE.stroke_width(3)),
-            Circle::new((x, y), 5, KNEE.filled()),
-        ])
-        .map_err(draw_error)?;
         let label = ("sans-serif", 22)
             .into_font()
             .color(&KNEE)
             .pos(Pos::new(HPos::Left, VPos::Bottom));
         ctx.draw_series(std::iter::once(
-            EmptyElement::at((x, y)) + Text::new(format!("k = {}", p.k), (12, -12), label),
+            EmptyElement::at((x, y))
+                + Circle::new((0, 0), 11, KNEE.stroke_width(3))
+                + Circle::new((0, 0), 5, KNEE.filled())
+                + Text::new(format!("k = {}", p.k), (12, -12), label),
         ))
         .map_err(draw_error)?;
     }

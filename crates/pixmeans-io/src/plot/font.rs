@@ -6,8 +6,8 @@ use plotters::style::{FontStyle, register_font};
 
 use super::PlotError;
 
-/// DejaVu Sans 2.37, unmodified; Bitstream Vera and Arev licences (public
-/// domain for DejaVu's changes), in `fonts/LICENSE-DejaVu.txt`. It has every
+/// `DejaVu Sans` 2.37, unmodified; Bitstream Vera and Arev licences (public
+/// domain for the `DejaVu` changes), in `fonts/LICENSE-DejaVu.txt`. It has every
 /// glyph our captions use: ΔE, ², ·, ×.
 static DEJAVU_SANS: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
 

@@ -71,7 +71,7 @@ pub fn grid_image(tiles: &[GridTile<'_>], title: &str) -> Result<Vec<u8>, PlotEr
                 .pos(Pos::new(HPos::Center, VPos::Center));
             root.draw(&Text::new(
                 title,
-                ((width / 2) as i32, (title_h / 2 + GAP / 2) as i32),
+                (px(width / 2), px(title_h / 2 + GAP / 2)),
                 style,
             ))
             .map_err(draw_error)?;
@@ -84,7 +84,7 @@ pub fn grid_image(tiles: &[GridTile<'_>], title: &str) -> Result<Vec<u8>, PlotEr
             let (x, y) = origin(i);
             root.draw(&Text::new(
                 t.caption,
-                ((x + tile_w / 2) as i32, (y + tile_h + 8) as i32),
+                (px(x + tile_w / 2), px(y + tile_h + 8)),
                 style.clone(),
             ))
             .map_err(draw_error)?;
@@ -103,6 +103,12 @@ pub fn grid_image(tiles: &[GridTile<'_>], title: &str) -> Result<Vec<u8>, PlotEr
         }
     }
     canvas::encode_png(width, height, &buf)
+}
+
+/// A pixel coordinate for the drawing backend (pictures are far smaller
+/// than `i32::MAX`).
+pub(super) fn px(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
 }
 
 /// The picture as RGB over white, scaled to `w` x `h`.

@@ -2,7 +2,7 @@
 //! versions side by side, and the pixels as a 3-D scatter (a PNG, or a
 //! self-contained HTML page to turn with the mouse).
 //!
-//! Text is drawn with DejaVu Sans, embedded in this crate (see `fonts/`), so
+//! Text is drawn with the `DejaVu Sans` font, embedded in this crate (see `fonts/`), so
 //! pictures look the same on every machine and no system font is read.
 
 mod canvas;

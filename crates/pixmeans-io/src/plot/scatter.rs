@@ -6,6 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::grid::px;
 use super::{PlotError, canvas, draw_error};
 
 /// The sample to draw: pixels, their clusters and the palette.
@@ -58,7 +59,7 @@ impl ScatterAxes {
                 names: ["a*", "L*", "b*"],
                 ranges: [(-100.0, 100.0), (0.0, 100.0), (-100.0, 100.0)],
             },
-            _ => ScatterAxes {
+            ColorSpace::Srgb => ScatterAxes {
                 channels: [0, 1, 2],
                 names: ["R", "G", "B"],
                 ranges: [(0.0, 255.0); 3],
@@ -73,6 +74,9 @@ impl ScatterAxes {
         (f64::from(p[c[0]]), f64::from(p[c[1]]), f64::from(p[c[2]]))
     }
 }
+
+/// A dot to draw: where, in which colour, and how far from the eye.
+type Dot = ((f64, f64, f64), [u8; 3], i32);
 
 /// The panel background: mid grey, so both light and dark dots show.
 const PANEL: RGBColor = RGBColor(150, 150, 150);
@@ -177,7 +181,7 @@ fn panel<DB: DrawingBackend>(
         .into_font()
         .color(&BLACK)
         .pos(Pos::new(HPos::Center, VPos::Center));
-    let mid = |lo: f64, hi: f64| (lo + hi) / 2.0;
+    let mid = f64::midpoint;
     let label = |i: usize| {
         let (lo, hi) = axes.ranges[i];
         format!("{} ({} to {})", axes.names[i], fmt(&lo), fmt(&hi))
@@ -192,7 +196,7 @@ fn panel<DB: DrawingBackend>(
 
     // Farthest first, so nearer dots cover farther ones.
     let coord = chart.as_coord_spec();
-    let mut dots: Vec<((f64, f64, f64), [u8; 3], i32)> = data
+    let mut dots: Vec<Dot> = data
         .points
         .iter()
         .map(|p| {
@@ -237,14 +241,13 @@ fn swatch_legend<DB: DrawingBackend>(
     data: &ScatterData<'_>,
 ) -> Result<(), PlotError> {
     let (w, _) = area.dim_in_pixel();
-    let n = data.palette.len() as i32;
-    let step = (w as i32 - 20) / n;
+    let step = (w.saturating_sub(20) / data.palette.len().max(1) as u32).max(1);
     let text = ("sans-serif", 14)
         .into_font()
         .color(&BLACK)
         .pos(Pos::new(HPos::Left, VPos::Center));
     for (i, &[r, g, b]) in data.palette.iter().enumerate() {
-        let x = 10 + step * i as i32;
+        let x = px(10 + step * i as u32);
         area.draw(&Rectangle::new(
             [(x, 8), (x + 22, 30)],
             RGBColor(r, g, b).filled(),
