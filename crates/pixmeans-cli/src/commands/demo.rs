@@ -32,7 +32,7 @@ pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
     let decoded = pixmeans_io::decode_bytes(PHOTO, Path::new(PHOTO_NAME), &common.limits)?;
     let decode = start.elapsed().as_secs_f64();
     crate::print_message(&format!(
-        "pixmeans demo: {PHOTO_NAME} ({} x {}, {CREDIT})\nwriting the original and one indexed PNG per k into {}/\n\n",
+        "pixmeans demo: {PHOTO_NAME} ({} x {}, {CREDIT})\nwriting the original, one indexed PNG per k and the pictures that explain them into {}/\n\n",
         decoded.image.view().width(),
         decoded.image.view().height(),
         dir.display()

@@ -208,3 +208,48 @@ fn k_auto_with_a_psnr_target_agrees_with_the_elbow_table() {
     let psnr = |i: usize| elbow["rows"][i]["psnr"].as_f64().unwrap();
     assert!(psnr(1) >= 30.0 && psnr(0) < 30.0, "k = {k}: {elbow}");
 }
+
+#[test]
+fn the_plot_is_the_same_on_one_thread_or_two() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    for j in ["1", "2"] {
+        pixmeans()
+            .current_dir(dir.path())
+            .args([
+                "elbow",
+                "p.png",
+                "--k",
+                "1..6",
+                "-j",
+                j,
+                "-o",
+                &format!("e{j}.png"),
+            ])
+            .assert()
+            .success();
+        pixmeans()
+            .current_dir(dir.path())
+            .args(["scatter", "p.png", "-j", j, "-o", &format!("s{j}.html")])
+            .assert()
+            .success();
+    }
+    let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+    assert!(read("e1.png") == read("e2.png"), "elbow plots differ");
+    assert!(read("s1.html") == read("s2.html"), "scatter pages differ");
+}
+
+#[test]
+fn help_texts() {
+    for command in ["elbow", "grid", "scatter"] {
+        let out = pixmeans()
+            .args([command, "--help"])
+            .env("COLUMNS", "100")
+            .assert()
+            .success();
+        insta::assert_snapshot!(
+            format!("{command}_help"),
+            String::from_utf8_lossy(&out.get_output().stdout)
+        );
+    }
+}
