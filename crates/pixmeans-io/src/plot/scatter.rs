@@ -46,18 +46,19 @@ pub struct ScatterAxes {
 }
 
 impl ScatterAxes {
-    /// R, G, B from 0 to 255 for sRGB; a, L (up), b for Oklab and CIELAB.
+    /// R, G, B from 0 to 255 for sRGB; a, L (up), b for Oklab and CIELAB,
+    /// over ranges that hold the whole sRGB gamut.
     pub fn of(space: ColorSpace) -> ScatterAxes {
         match space {
             ColorSpace::Oklab => ScatterAxes {
                 channels: [1, 0, 2],
                 names: ["a", "L", "b"],
-                ranges: [(-0.3, 0.3), (0.0, 1.0), (-0.3, 0.3)],
+                ranges: [(-0.4, 0.4), (0.0, 1.0), (-0.4, 0.4)],
             },
             ColorSpace::Lab => ScatterAxes {
                 channels: [1, 0, 2],
                 names: ["a*", "L*", "b*"],
-                ranges: [(-100.0, 100.0), (0.0, 100.0), (-100.0, 100.0)],
+                ranges: [(-128.0, 128.0), (0.0, 100.0), (-128.0, 128.0)],
             },
             ColorSpace::Srgb => ScatterAxes {
                 channels: [0, 1, 2],
