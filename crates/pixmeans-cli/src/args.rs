@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::k_list::{KList, parse_k_list};
+
 /// k-means colour quantization of images: fewer colours, smaller files,
 /// honest figures.
 #[derive(Debug, Parser)]
@@ -21,8 +23,17 @@ pub enum Command {
     Quantize(QuantizeArgs),
     /// List an image's k main colours with their share of the pixels.
     Palette(PaletteArgs),
-    /// Quantize the bundled photo at k = 2, 4, 8, 16 and 32 and print a table.
+    /// Quantize the bundled photo at k = 2, 4, 8, 16 and 32, print a table and
+    /// draw the elbow, grid, palette and scatter pictures, with a page to view them.
     Demo(DemoArgs),
+    /// Fit several k to one image: a table of what each k gives, and a plot
+    /// of inertia against k with the knee marked.
+    Elbow(ElbowArgs),
+    /// The original and its quantized versions side by side in one picture.
+    Grid(GridArgs),
+    /// A sample of the pixels as dots in 3-D colour space, by own colour and
+    /// by cluster (a picture, or a page to turn with the mouse).
+    Scatter(ScatterArgs),
 }
 
 /// The k-means settings shared by every command that clusters.
@@ -47,6 +58,15 @@ pub struct KMeansArgs {
     #[arg(long, value_name = "E", allow_negative_numbers = true)]
     pub max_delta_e: Option<f64>,
 
+    /// How each k is fitted.
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+/// How k-means runs for a given k: shared by every command that clusters,
+/// including those that try several k (elbow, grid).
+#[derive(Debug, Args, Clone)]
+pub struct FitArgs {
     /// How to choose the first centroids: k-means++ or k random distinct colours.
     #[arg(long, value_enum, default_value_t = InitArg::KmeansPlusPlus)]
     pub init: InitArg,
@@ -182,6 +202,97 @@ pub struct DemoArgs {
     /// Folder to write into; files pixmeans wrote there before are replaced.
     #[arg(short, long, default_value = "pixmeans-demo", value_name = "DIR")]
     pub output: PathBuf,
+
+    /// Shared settings.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `pixmeans elbow`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  pixmeans elbow photo.jpg --k 2..16\n  \
+    pixmeans elbow photo.jpg --k 2,4,8,16,32 -o elbow.svg\n  \
+    pixmeans elbow photo.jpg --k 1..24 --color-space oklab --json > elbow.json")]
+pub struct ElbowArgs {
+    /// The image to read, or `-` for standard input.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+
+    /// The k to try: a range A..B (both included) or a list like 2,4,8,16;
+    /// each from 1 to 256.
+    #[arg(short = 'k', long = "colors", visible_alias = "k", default_value = "2..16", value_name = "KS", value_parser = parse_k_list)]
+    pub ks: KList,
+
+    /// The plot: `.png` (1200 x 700) or `.svg`.
+    /// [default: <name>-elbow.png in the current folder]
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// How each k is fitted.
+    #[command(flatten)]
+    pub fit: FitArgs,
+
+    /// Shared settings.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `pixmeans grid`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  pixmeans grid photo.jpg --k 2,4,8,16 -o grid.png\n  \
+    pixmeans grid photo.jpg --k 2..7 --color-space oklab"
+)]
+pub struct GridArgs {
+    /// The image to read, or `-` for standard input.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+
+    /// The k to show: a range A..B (both included) or a list like 2,4,8,16.
+    #[arg(short = 'k', long = "colors", visible_alias = "k", default_value = "2,4,8,16", value_name = "KS", value_parser = parse_k_list)]
+    pub ks: KList,
+
+    /// The picture (`.png`): tiles at most 480 pixels wide, at most 1920 in
+    /// all, each captioned with k, PSNR and the size of the indexed PNG
+    /// `pixmeans quantize` would write (encoded in memory, at --compression).
+    /// [default: <name>-grid.png in the current folder]
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// How each k is fitted.
+    #[command(flatten)]
+    pub fit: FitArgs,
+
+    /// Shared settings.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `pixmeans scatter`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  pixmeans scatter photo.jpg -k 8 -o scatter.png\n  \
+    pixmeans scatter photo.jpg -k 8 --color-space oklab -o scatter.html"
+)]
+pub struct ScatterArgs {
+    /// The image to read, or `-` for standard input.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+
+    /// `.png` (two 3-D views, 1600 x 800) or `.html` (a self-contained page
+    /// whose views turn with the mouse). The axes are those of
+    /// --color-space: R, G, B for srgb; a, L, b for oklab and lab.
+    /// [default: <name>-scatter.png in the current folder]
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Pixels to draw, picked at random (by --seed) from the whole image.
+    #[arg(long, default_value_t = 5000, value_name = "N")]
+    pub samples: usize,
+
+    /// Clustering settings.
+    #[command(flatten)]
+    pub kmeans: KMeansArgs,
 
     /// Shared settings.
     #[command(flatten)]

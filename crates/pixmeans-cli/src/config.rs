@@ -9,7 +9,8 @@ use pixmeans_core::{ColorSpace, Init, KMeansError, KMeansParams, KTarget, Palett
 use pixmeans_io::{Limits, OutputFormat, PngCompression};
 
 use crate::args::{
-    CommonArgs, CompressionArg, FormatArg, InitArg, KArg, KMeansArgs, QuantizeArgs, SpaceArg,
+    CommonArgs, CompressionArg, FitArgs, FormatArg, InitArg, KArg, KMeansArgs, QuantizeArgs,
+    SpaceArg,
 };
 
 /// Where an image comes from.
@@ -137,6 +138,12 @@ pub fn quantizer(a: &KMeansArgs) -> Result<Quantizer> {
             "-k {k} is out of range: an indexed image holds 1 to 256 colours\nhint: pick a k from 1 to 256, or -k auto"
         );
     }
+    fit_quantizer(&a.fit, k)
+}
+
+/// Checks the fit settings and builds the quantizer for one k (commands that
+/// try several k change it with [`Quantizer::with_k`]).
+pub fn fit_quantizer(a: &FitArgs, k: usize) -> Result<Quantizer> {
     if a.max_pixels == Some(0) {
         bail!("--max-pixels must be at least 1");
     }
@@ -151,14 +158,18 @@ pub fn quantizer(a: &KMeansArgs) -> Result<Quantizer> {
         .with_tol(a.tol)
         .with_seed(a.seed);
     params.validate().map_err(flag_error)?;
-    let space = match a.color_space {
+    Ok(Quantizer::new(params)
+        .with_color_space(space_of(a.color_space))
+        .with_max_pixels(a.max_pixels))
+}
+
+/// The colour space `--color-space` names.
+pub fn space_of(a: SpaceArg) -> ColorSpace {
+    match a {
         SpaceArg::Srgb => ColorSpace::Srgb,
         SpaceArg::Oklab => ColorSpace::Oklab,
         SpaceArg::Lab => ColorSpace::Lab,
-    };
-    Ok(Quantizer::new(params)
-        .with_color_space(space)
-        .with_max_pixels(a.max_pixels))
+    }
 }
 
 /// A parameter error in the words of the flag that set it.

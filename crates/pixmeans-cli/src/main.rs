@@ -7,6 +7,7 @@
 mod args;
 mod commands;
 mod config;
+mod k_list;
 mod report;
 
 use std::io::Write;
@@ -38,6 +39,9 @@ fn run(cli: &Cli) -> Result<Outcome> {
         Command::Quantize(a) => &a.common,
         Command::Palette(a) => &a.common,
         Command::Demo(a) => &a.common,
+        Command::Elbow(a) => &a.common,
+        Command::Grid(a) => &a.common,
+        Command::Scatter(a) => &a.common,
     };
     if let Some(n) = common_args.threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
@@ -49,6 +53,9 @@ fn run(cli: &Cli) -> Result<Outcome> {
         Command::Quantize(a) => commands::quantize::run(&QuantizeConfig::resolve(a)?),
         Command::Palette(a) => commands::palette::run(a),
         Command::Demo(a) => commands::demo::run(&a.output, &Common::resolve(&a.common)?),
+        Command::Elbow(a) => commands::elbow::run(a),
+        Command::Grid(a) => commands::grid::run(a),
+        Command::Scatter(a) => commands::scatter::run(a),
     }
 }
 

@@ -43,6 +43,7 @@ pub mod kmeans;
 pub mod metrics;
 pub mod palette;
 pub mod quantize;
+pub mod sample;
 
 pub use choose_k::{KChoice, KTarget, Trial, knee, knee_k, smallest_k};
 pub use color::{ColorSpace, Point, UnknownColorSpace};
@@ -52,3 +53,4 @@ pub use kmeans::{Fit, Init, Iteration, KMeansError, KMeansParams};
 pub use metrics::{DeltaE, Sizes};
 pub use palette::{Palette, PaletteOrder, PaletteSize, PaletteSizeError, palette_order};
 pub use quantize::{QuantizeError, Quantized, Quantizer};
+pub use sample::sample_positions;

@@ -15,6 +15,9 @@
 //!   [`encode_gif`] a GIF holding the palette and indices exactly.
 //! - Writing: [`write_atomic`] puts the bytes in place through a temporary
 //!   file and a rename, and never overwrites unless asked.
+//! - Plots ([`plot`]): the elbow curve, a grid of quantized versions and a
+//!   3-D scatter of the pixels (PNG, or a self-contained HTML page), with
+//!   text in a font compiled into the crate.
 //!
 //! # Example
 //!
@@ -57,6 +60,7 @@ mod indexed_png;
 mod jpeg_structure;
 mod palette_file;
 mod parallel_deflate;
+pub mod plot;
 mod read;
 mod read_error;
 mod write;
@@ -65,6 +69,7 @@ pub use encode::{EncodeError, JPEG_QUALITY, OutputFormat, encode};
 pub use indexed_gif::encode_gif;
 pub use indexed_png::{PngCompression, encode_indexed_png};
 pub use palette_file::{Swatch, gimp_palette, swatch_image};
+pub use plot::{ChartFormat, PlotError};
 pub use read::{DEFAULT_MAX_PIXELS, Decoded, Limits, decode_bytes, read_image};
 pub use read_error::ReadError;
 pub use write::{WriteError, write_atomic};

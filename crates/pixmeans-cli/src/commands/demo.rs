@@ -1,15 +1,19 @@
 //! `pixmeans demo`: the bundled photo at k = 2, 4, 8, 16 and 32, written to a
-//! folder, with a table of what each k costs and gives.
+//! folder, with a table of what each k costs and gives, the pictures that
+//! explain it (elbow, grid, palette, scatter) and a page that shows them.
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use pixmeans_core::{KMeansParams, Quantizer};
-use pixmeans_io::OutputFormat;
+use anyhow::{Context, Result, bail};
+use pixmeans_core::{ColorHistogram, ColorSpace, KMeansParams, Quantized, Quantizer};
+use pixmeans_io::plot::{ScatterData, scatter_chart, scatter_html};
+use pixmeans_io::{
+    ChartFormat, Decoded, OutputFormat, PngCompression, Swatch, encode_indexed_png, swatch_image,
+};
 
-use super::{Outcome, print_json, quantize_one};
+use super::{Outcome, elbow, grid, human_bytes, print_json, quantize_one, scatter};
 use crate::config::{Common, Sink};
 use crate::report::{ImageReport, Timings, ratio_words};
 
@@ -28,7 +32,7 @@ pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
     let decoded = pixmeans_io::decode_bytes(PHOTO, Path::new(PHOTO_NAME), &common.limits)?;
     let decode = start.elapsed().as_secs_f64();
     crate::print_message(&format!(
-        "pixmeans demo: {PHOTO_NAME} ({} x {}, {CREDIT})\nwriting the original and one indexed PNG per k into {}/\n\n",
+        "pixmeans demo: {PHOTO_NAME} ({} x {}, {CREDIT})\nwriting the original, one indexed PNG per k and the pictures that explain them into {}/\n\n",
         decoded.image.view().width(),
         decoded.image.view().height(),
         dir.display()
@@ -40,6 +44,7 @@ pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
         ..common.clone()
     };
     let mut reports = Vec::new();
+    let mut quantized = Vec::new();
     for k in KS {
         let quantizer = Quantizer::new(KMeansParams::new(k));
         let sink = Sink::File(dir.join(format!("coffee-k{k}.png")));
@@ -63,16 +68,145 @@ pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
         if common.json {
             print_json(&report)?;
         }
+        quantized.push((k, q, report.sizes.output_bytes));
         reports.push(report);
     }
     if !common.json {
         crate::print_data(&table(&reports))?;
     }
+    pictures(dir, &decoded, &quantized)?;
     crate::print_message(&format!(
-        "\nopen {}/ to compare; inertia is in 8-bit sRGB units, MSE and PSNR over all pixels and channels\n",
+        "\nopen {}/index.html to see it all; inertia is in 8-bit sRGB units, MSE and PSNR over all pixels and channels\n",
         dir.display()
     ));
     Ok(Outcome::Success)
+}
+
+/// The k of the palette swatch and the scatter.
+const SHOWN_K: usize = 8;
+
+/// The elbow plot, the grid, the swatch, the scatter (PNG and page) and the
+/// index page that shows them, from the quantized versions already made.
+fn pictures(dir: &Path, decoded: &Decoded, quantized: &[(usize, Quantized, u64)]) -> Result<()> {
+    let view = decoded.image.view();
+    let write = |name: &str, bytes: &[u8]| -> Result<()> {
+        pixmeans_io::write_atomic(&dir.join(name), bytes, true)?;
+        Ok(())
+    };
+    let hist = ColorHistogram::from_image(&view);
+    let ks: Vec<usize> = (2..=16).collect();
+    let rows = elbow::sweep(
+        &view,
+        &hist,
+        &Quantizer::new(KMeansParams::new(2)),
+        &ks,
+        PHOTO_NAME,
+    )?;
+    let curve: Vec<(usize, f64)> = rows.iter().map(|r| (r.k, r.inertia)).collect();
+    let knee = pixmeans_core::knee(&curve);
+    let space = ColorSpace::Srgb;
+    write(
+        "elbow.png",
+        &elbow::draw(&rows, knee, space, PHOTO_NAME, ChartFormat::Png)?,
+    )?;
+
+    let shown: Vec<&(usize, Quantized, u64)> =
+        quantized.iter().filter(|(k, _, _)| *k <= 16).collect();
+    let versions: Vec<grid::Version> = shown
+        .iter()
+        .map(|(k, q, bytes)| grid::Version::new(q, *k, *bytes))
+        .collect();
+    let grid_ks: Vec<usize> = shown.iter().map(|(k, _, _)| *k).collect();
+    let original = format!("original · {}", human_bytes(decoded.file_bytes));
+    let title = grid::title(PHOTO_NAME, &grid_ks, space);
+    write(
+        "grid.png",
+        &grid::draw(&view, &original, &versions, &title)?,
+    )?;
+
+    let Some((_, q, _)) = quantized.iter().find(|(k, _, _)| *k == SHOWN_K) else {
+        bail!("internal error: the demo made no k = {SHOWN_K}");
+    };
+    let (palette, shares) = scatter::palette_shares(q);
+    let swatches: Vec<Swatch> = palette
+        .iter()
+        .zip(q.counts())
+        .map(|(&rgb, &pixels)| Swatch { rgb, pixels })
+        .collect();
+    let swatch = swatch_image(&swatches, 800, 100).context("cannot draw the swatch")?;
+    write(
+        &format!("palette-k{SHOWN_K}.png"),
+        &encode_indexed_png(&swatch, PngCompression::Default)?,
+    )?;
+    let points = scatter::sample(&view, q, 5000, 0);
+    let title = format!(
+        "{PHOTO_NAME}: {} pixels in srgb space, k = {SHOWN_K}",
+        points.len()
+    );
+    let data = ScatterData {
+        points: &points,
+        palette: &palette,
+        shares: &shares,
+        space,
+        title: &title,
+    };
+    write("scatter.png", &scatter_chart(&data, 1600, 800)?)?;
+    write("scatter.html", scatter_html(&data).as_bytes())?;
+    write("index.html", index_page(knee).as_bytes())
+}
+
+/// The page that shows every file the demo wrote, one line on each.
+fn index_page(knee: Option<usize>) -> String {
+    let knee = knee.map_or_else(String::new, |k| format!(" (here k = {k})"));
+    let mut items = vec![
+        (PHOTO_NAME.to_owned(), format!("The original photo: {CREDIT}.")),
+        (
+            "elbow.png".to_owned(),
+            format!("Inertia (and PSNR) against k = 2..16; the marked knee is where more colours stop paying{knee}."),
+        ),
+        (
+            "grid.png".to_owned(),
+            "The original and k = 2, 4, 8, 16 side by side, each with its PSNR and the size of its indexed PNG.".to_owned(),
+        ),
+        (
+            format!("palette-k{SHOWN_K}.png"),
+            format!("The {SHOWN_K} colours of k = {SHOWN_K}, each band as wide as its share of the pixels."),
+        ),
+        (
+            "scatter.png".to_owned(),
+            format!("5000 pixels in RGB space: left in their own colours, right in their cluster's colour (k = {SHOWN_K}) with the centroids ringed."),
+        ),
+        (
+            "scatter.html".to_owned(),
+            "The same scatter as a page: drag to turn it, scroll to zoom (works offline).".to_owned(),
+        ),
+    ];
+    for k in KS {
+        items.push((
+            format!("coffee-k{k}.png"),
+            format!("The photo quantized to {k} colours, as the indexed PNG `pixmeans quantize -k {k}` writes."),
+        ));
+    }
+    let mut body = String::new();
+    for (file, line) in &items {
+        let preview = if Path::new(file).extension().is_some_and(|e| e == "png") {
+            format!("<br><img src=\"{file}\" alt=\"{file}\">")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            body,
+            "<li><a href=\"{file}\">{file}</a>: {line}{preview}</li>"
+        );
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>pixmeans demo</title>\n\
+         <style>body {{ font-family: sans-serif; margin: 24px; max-width: 1000px; }} \
+         li {{ margin-bottom: 24px; }} img {{ max-width: 100%; margin-top: 6px; }}</style>\n\
+         </head>\n<body>\n<h1>pixmeans demo</h1>\n\
+         <p>What k-means on the pixels of one photo gives, for several numbers of colours k. \
+         Every file below is in this folder.</p>\n<ul>\n{body}</ul>\n</body>\n</html>\n"
+    )
 }
 
 /// The table the demo prints: one row per k.

@@ -1,14 +1,18 @@
 //! One module per subcommand, plus the steps they share.
 
 pub mod demo;
+pub mod elbow;
+pub mod grid;
 pub mod palette;
 pub mod quantize;
+pub mod scatter;
 
 use std::io::{Read, Write};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use std::path::Path;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
 
 use pixmeans_core::{ColorHistogram, ImageRef, KChoice, Quantized, Quantizer, knee_k, smallest_k};
 use pixmeans_io::{Decoded, OutputFormat};
@@ -25,6 +29,77 @@ pub enum Outcome {
     PartialFailure,
     /// Nothing worked: exit 2.
     Failure,
+}
+
+/// The source an input path names (`-` for standard input).
+pub fn source_of(input: &Path) -> Source {
+    if input.as_os_str() == "-" {
+        Source::Stdin
+    } else {
+        Source::File(input.to_path_buf())
+    }
+}
+
+/// Where a picture about `input` goes: `-o`, or `<name>-<what>.<ext>` in the
+/// current folder. Refuses, before any work, to replace an existing file
+/// without `--force`, and ever to replace the input.
+pub fn picture_output(
+    output: Option<&Path>,
+    input: &Path,
+    what: &str,
+    ext: &str,
+    force: bool,
+) -> Result<PathBuf> {
+    let out = output.map_or_else(
+        || {
+            let stem = if input.as_os_str() == "-" {
+                "stdin".into()
+            } else {
+                input
+                    .file_stem()
+                    .map_or_else(|| "image".into(), |s| s.to_string_lossy())
+            };
+            PathBuf::from(format!("{stem}-{what}.{ext}"))
+        },
+        Path::to_path_buf,
+    );
+    if let (Ok(a), Ok(b)) = (out.canonicalize(), input.canonicalize())
+        && a == b
+    {
+        anyhow::bail!(
+            "{} is the input, and would be overwritten by the output\nhint: name another file with -o",
+            out.display()
+        );
+    }
+    check_clobber(&Sink::File(out.clone()), force)?;
+    Ok(out)
+}
+
+/// The last part of a path, for titles and captions.
+pub fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// A progress bar over `n` steps on standard error, shown only on a terminal.
+pub fn progress(n: usize) -> ProgressBar {
+    let bar = ProgressBar::new(n as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Bytes as people read them: `812 B`, `31.9 kB`, `1.25 MB` (powers of 1000).
+pub fn human_bytes(n: u64) -> String {
+    match n {
+        0..1000 => format!("{n} B"),
+        1000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
+        _ => format!("{:.2} MB", n as f64 / 1e6),
+    }
 }
 
 /// Reads and decodes one input.

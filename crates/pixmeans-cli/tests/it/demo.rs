@@ -20,6 +20,31 @@ fn demo_writes_five_quantized_photos_and_a_table() {
         let (d, palette, _) = decode_indexed(&folder.join(format!("coffee-k{k}.png")));
         assert_eq!((d, palette.len()), (depth, k));
     }
+    // The pictures that explain it, and the page that shows them.
+    for (name, size) in [
+        ("elbow.png", (1200, 700)),
+        ("grid.png", (16 + 3 * 496, 48 + 16 + 2 * (320 + 34 + 16))),
+        ("palette-k8.png", (800, 100)),
+        ("scatter.png", (1600, 800)),
+    ] {
+        let img = image::open(folder.join(name)).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), size, "{name}");
+        let colours: std::collections::HashSet<_> = img.pixels().map(|p| p.0).collect();
+        assert!(colours.len() >= 8, "{name}: {} colours", colours.len());
+    }
+    let scatter = std::fs::read_to_string(folder.join("scatter.html")).unwrap();
+    assert!(!scatter.contains("http") && !scatter.contains("src="));
+    let index = std::fs::read_to_string(folder.join("index.html")).unwrap();
+    for file in std::fs::read_dir(&folder).unwrap() {
+        let name = file.unwrap().file_name().into_string().unwrap();
+        if name != "index.html" {
+            assert!(
+                index.contains(&format!("<a href=\"{name}\">")),
+                "{name} not listed"
+            );
+        }
+    }
+    assert!(!index.contains("http"));
     // Running it again replaces its own files.
     pixmeans()
         .current_dir(dir.path())

@@ -5,8 +5,11 @@
 
 mod bad_input;
 mod demo;
+mod elbow;
+mod grid;
 mod palette;
 mod quantize;
+mod scatter;
 
 use std::path::Path;
 

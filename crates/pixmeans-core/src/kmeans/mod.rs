@@ -12,4 +12,5 @@ mod params;
 mod wu;
 
 pub use fit::{Fit, Iteration};
+pub(crate) use init::Rng;
 pub use params::{Init, KMeansError, KMeansParams};

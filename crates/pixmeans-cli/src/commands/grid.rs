@@ -1,0 +1,159 @@
+//! `pixmeans grid`: the original and its quantized versions side by side,
+//! each captioned with k, PSNR and the size of its indexed PNG.
+
+use anyhow::{Context, Result, bail};
+use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, PixelFormat, Quantized};
+use pixmeans_io::OutputFormat;
+use pixmeans_io::plot::{GridTile, grid_image};
+use serde::Serialize;
+
+use super::{Outcome, file_name, human_bytes, picture_output, progress, read, source_of};
+use crate::args::GridArgs;
+use crate::config::{self, Common};
+
+/// The `--json` report.
+#[derive(Debug, Serialize)]
+struct GridReport {
+    input: String,
+    output: String,
+    input_bytes: u64,
+    color_space: &'static str,
+    seed: u64,
+    tiles: Vec<TileReport>,
+}
+
+/// One quantized version.
+#[derive(Debug, Serialize)]
+struct TileReport {
+    k: usize,
+    psnr: Option<f64>,
+    delta_e_mean: f64,
+    /// Bytes of the indexed PNG `pixmeans quantize` would write.
+    png_bytes: u64,
+}
+
+/// A quantized version, as pixels, with its caption.
+#[derive(Debug)]
+pub struct Version {
+    pixels: Vec<u8>,
+    format: PixelFormat,
+    caption: String,
+}
+
+impl Version {
+    /// The image quantized at `k` and its caption: k, PSNR and `png_bytes`.
+    pub fn new(q: &Quantized, k: usize, png_bytes: u64) -> Self {
+        let psnr = q.psnr();
+        let db = if psnr.is_finite() {
+            format!("{psnr:.1} dB")
+        } else {
+            "exact".to_owned()
+        };
+        let img = q.image();
+        let (pixels, format) = if img.palette().has_alpha() {
+            (img.to_rgba(), PixelFormat::Rgba8)
+        } else {
+            (img.to_rgb(), PixelFormat::Rgb8)
+        };
+        Version {
+            pixels,
+            format,
+            caption: format!("k = {k} · {db} · {}", human_bytes(png_bytes)),
+        }
+    }
+}
+
+/// The grid's title.
+pub fn title(name: &str, ks: &[usize], space: ColorSpace) -> String {
+    let list: Vec<String> = ks.iter().map(ToString::to_string).collect();
+    format!("{name}: the original and k = {} ({space})", list.join(", "))
+}
+
+/// The original and the versions side by side, as a PNG.
+pub fn draw(
+    view: &ImageRef<'_>,
+    original: &str,
+    versions: &[Version],
+    title: &str,
+) -> Result<Vec<u8>> {
+    let mut grid = vec![GridTile {
+        image: *view,
+        caption: original,
+    }];
+    for v in versions {
+        grid.push(GridTile {
+            image: ImageRef::new(view.width(), view.height(), v.format, &v.pixels)?,
+            caption: &v.caption,
+        });
+    }
+    Ok(grid_image(&grid, title)?)
+}
+
+pub fn run(a: &GridArgs) -> Result<Outcome> {
+    let common = Common::resolve(&a.common)?;
+    let ks = a.ks.ks();
+    let quantizer = config::fit_quantizer(&a.fit, ks[0])?;
+    let out = picture_output(a.output.as_deref(), &a.input, "grid", "png", common.force)?;
+    if !out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+    {
+        bail!("cannot write a grid to {}: expected .png", out.display());
+    }
+    let source = source_of(&a.input);
+    let decoded = read(&source, &common)?;
+    let view = decoded.image.view();
+    let name = source.display().display().to_string();
+    let hist = ColorHistogram::from_image(&view);
+
+    let bar = progress(ks.len());
+    let mut versions = Vec::with_capacity(ks.len());
+    let mut tiles = Vec::with_capacity(ks.len());
+    for &k in ks {
+        bar.set_message(format!("k = {k}"));
+        let q = quantizer
+            .clone()
+            .with_k(k)
+            .quantize_counted(&view, &hist)
+            .with_context(|| format!("cannot quantize {name} at k = {k}"))?;
+        let png = pixmeans_io::encode(q.image(), OutputFormat::Png, common.compression)
+            .with_context(|| format!("cannot encode {name} at k = {k}"))?;
+        let psnr = q.psnr();
+        versions.push(Version::new(&q, k, png.len() as u64));
+        tiles.push(TileReport {
+            k,
+            psnr: psnr.is_finite().then_some(psnr),
+            delta_e_mean: q.delta_e().mean,
+            png_bytes: png.len() as u64,
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    let original = format!("original · {}", human_bytes(decoded.file_bytes));
+    let space = quantizer.color_space();
+    let title = title(&file_name(source.display()), ks, space);
+    let bytes = draw(&view, &original, &versions, &title)
+        .with_context(|| format!("cannot draw {}", out.display()))?;
+    pixmeans_io::write_atomic(&out, &bytes, common.force)?;
+
+    let report = GridReport {
+        input: name,
+        output: out.display().to_string(),
+        input_bytes: decoded.file_bytes,
+        color_space: space.name(),
+        seed: quantizer.params().seed(),
+        tiles,
+    };
+    if common.json {
+        crate::print_data(&format!("{}\n", serde_json::to_string(&report)?))?;
+    }
+    let captions: Vec<&str> = versions.iter().map(|v| v.caption.as_str()).collect();
+    crate::print_message(&format!(
+        "{}: {original}; {}\nwrote {}\n",
+        report.input,
+        captions.join("; "),
+        report.output
+    ));
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,248 @@
+//! The elbow plot: inertia against k, the suggested k marked, and PSNR on a
+//! second axis.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{ChartFormat, PlotError, canvas, draw_error};
+
+/// One k of an elbow sweep.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ElbowPoint {
+    /// The number of clusters.
+    pub k: usize,
+    /// k-means inertia (sum of squared distances) in the working space.
+    pub inertia: f64,
+    /// PSNR in dB; `None` when the output is exact.
+    pub psnr: Option<f64>,
+}
+
+/// What an elbow plot shows.
+#[derive(Debug, Clone, Copy)]
+pub struct ElbowChart<'a> {
+    /// The points, by increasing k (at least one).
+    pub points: &'a [ElbowPoint],
+    /// The suggested k (the knee), marked with a line and a label.
+    pub knee: Option<usize>,
+    /// Unit of inertia, e.g. `8-bit sRGB levels²`.
+    pub inertia_unit: &'a str,
+    /// The title, e.g. the image's name.
+    pub title: &'a str,
+}
+
+const INERTIA: RGBColor = RGBColor(31, 119, 180);
+const PSNR: RGBColor = RGBColor(230, 120, 20);
+const KNEE: RGBColor = RGBColor(200, 30, 40);
+
+/// Draws the elbow plot as a `width` x `height` PNG or SVG (1200 x 700 suits
+/// a screen).
+pub fn elbow_chart(
+    chart: &ElbowChart<'_>,
+    format: ChartFormat,
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, PlotError> {
+    if chart.points.is_empty() {
+        return Err(PlotError::Empty("the elbow plot needs at least one k"));
+    }
+    match format {
+        ChartFormat::Png => canvas::png(width, height, |root| draw(root, chart)),
+        ChartFormat::Svg => canvas::svg(width, height, |root| draw(root, chart)),
+    }
+}
+
+/// The power of ten that brings `max` below 1000 (0 when it already is).
+fn scale_exponent(max: f64) -> i32 {
+    if max >= 1e4 {
+        max.log10().floor() as i32
+    } else {
+        0
+    }
+}
+
+fn superscript(n: i32) -> String {
+    n.to_string()
+        .chars()
+        .map(|c| match c {
+            '-' => '⁻',
+            '0' => '⁰',
+            '1' => '¹',
+            '2' => '²',
+            '3' => '³',
+            '4' => '⁴',
+            '5' => '⁵',
+            '6' => '⁶',
+            '7' => '⁷',
+            '8' => '⁸',
+            _ => '⁹',
+        })
+        .collect()
+}
+
+/// Tick labels on the k axis: whole numbers only.
+fn k_label(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 && x >= 1.0 {
+        format!("{}", x.round())
+    } else {
+        String::new()
+    }
+}
+
+/// The axes' ranges and the scaled data.
+struct Layout {
+    k_range: std::ops::Range<f64>,
+    /// Inertia is shown divided by 10^exp (= scale).
+    exp: i32,
+    scale: f64,
+    y_top: f64,
+    psnrs: Vec<(f64, f64)>,
+    db_range: std::ops::Range<f64>,
+}
+
+fn layout(pts: &[ElbowPoint]) -> Layout {
+    let (k_lo, k_hi) = (pts[0].k as f64, pts[pts.len() - 1].k as f64);
+    let pad = ((k_hi - k_lo) * 0.04).max(0.5);
+    let max_inertia = pts.iter().map(|p| p.inertia).fold(0.0, f64::max);
+    let exp = scale_exponent(max_inertia);
+    let scale = 10f64.powi(exp);
+    let psnrs: Vec<(f64, f64)> = pts
+        .iter()
+        .filter_map(|p| p.psnr.map(|db| (p.k as f64, db)))
+        .collect();
+    let (lo, hi) = psnrs
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), &(_, db)| {
+            (lo.min(db), hi.max(db))
+        });
+    Layout {
+        k_range: (k_lo - pad)..(k_hi + pad),
+        exp,
+        scale,
+        y_top: if max_inertia > 0.0 {
+            max_inertia / scale * 1.08
+        } else {
+            1.0
+        },
+        db_range: if psnrs.is_empty() {
+            0.0..1.0
+        } else {
+            (lo - 2.0).max(0.0).floor()..(hi + 2.0).ceil()
+        },
+        psnrs,
+    }
+}
+
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &ElbowChart<'_>,
+) -> Result<(), PlotError> {
+    let pts = chart.points;
+    let Layout {
+        k_range,
+        exp,
+        scale,
+        y_top,
+        psnrs,
+        db_range,
+    } = layout(pts);
+    let mut ctx = ChartBuilder::on(root)
+        .caption(chart.title, ("sans-serif", 26))
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size(90)
+        .right_y_label_area_size(if psnrs.is_empty() { 20 } else { 80 })
+        .build_cartesian_2d(k_range.clone(), 0.0..y_top)
+        .map_err(draw_error)?
+        .set_secondary_coord(k_range, db_range);
+
+    let unit = if exp == 0 {
+        chart.inertia_unit.to_owned()
+    } else {
+        format!("×10{} {}", superscript(exp), chart.inertia_unit)
+    };
+    ctx.configure_mesh()
+        .x_desc("k (number of colours)")
+        .y_desc(format!("inertia ({unit})"))
+        .x_labels(pts.len().clamp(2, 16))
+        .x_label_formatter(&|x| k_label(*x))
+        .y_label_formatter(&|y| format!("{y:.1}"))
+        .axis_desc_style(("sans-serif", 20))
+        .label_style(("sans-serif", 16))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(draw_error)?;
+    if !psnrs.is_empty() {
+        ctx.configure_secondary_axes()
+            .y_desc("PSNR (dB)")
+            .axis_desc_style(("sans-serif", 20))
+            .label_style(("sans-serif", 16))
+            .draw()
+            .map_err(draw_error)?;
+    }
+
+    let inertia: Vec<(f64, f64)> = pts
+        .iter()
+        .map(|p| (p.k as f64, p.inertia / scale))
+        .collect();
+    ctx.draw_series(LineSeries::new(inertia.clone(), INERTIA.stroke_width(3)))
+        .map_err(draw_error)?
+        .label("inertia (left axis)")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], INERTIA.stroke_width(3)));
+    ctx.draw_series(inertia.iter().map(|&p| Circle::new(p, 5, INERTIA.filled())))
+        .map_err(draw_error)?;
+    if !psnrs.is_empty() {
+        ctx.draw_secondary_series(LineSeries::new(psnrs.clone(), PSNR.stroke_width(2)))
+            .map_err(draw_error)?
+            .label("PSNR (right axis)")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], PSNR.stroke_width(2)));
+        ctx.draw_secondary_series(
+            psnrs
+                .iter()
+                .map(|&p| TriangleMarker::new(p, 6, PSNR.filled())),
+        )
+        .map_err(draw_error)?;
+    }
+    if let Some(p) = chart.knee.and_then(|k| pts.iter().find(|p| p.k == k)) {
+        let (x, y) = (p.k as f64, p.inertia / scale);
+        ctx.draw_series(std::iter::once(PathElement::new(
+            [(x, 0.0), (x, y_top)],
+            KNEE.stroke_width(2),
+        )))
+        .map_err(draw_error)?
+        .label(format!("suggested k = {} (knee)", p.k))
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], KNEE.stroke_width(2)));
+        let label = ("sans-serif", 22)
+            .into_font()
+            .color(&KNEE)
+            .pos(Pos::new(HPos::Left, VPos::Bottom));
+        ctx.draw_series(std::iter::once(
+            EmptyElement::at((x, y))
+                + Circle::new((0, 0), 11, KNEE.stroke_width(3))
+                + Circle::new((0, 0), 5, KNEE.filled())
+                + Text::new(format!("k = {}", p.k), (12, -12), label),
+        ))
+        .map_err(draw_error)?;
+    }
+    ctx.configure_series_labels()
+        .position(SeriesLabelPosition::MiddleRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(160, 160, 160))
+        .label_font(("sans-serif", 18))
+        .draw()
+        .map_err(draw_error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inertia_axis_scale() {
+        assert_eq!(scale_exponent(900.0), 0);
+        assert_eq!(scale_exponent(1.1e9), 9);
+        assert_eq!(superscript(9), "⁹");
+        assert_eq!(superscript(-12), "⁻¹²");
+    }
+}
