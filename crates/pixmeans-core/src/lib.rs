@@ -43,6 +43,7 @@ pub mod kmeans;
 pub mod metrics;
 pub mod palette;
 pub mod quantize;
+pub mod segment;
 
 pub use choose_k::{KChoice, KTarget, Trial, knee, knee_k, smallest_k};
 pub use color::{ColorSpace, Point, UnknownColorSpace};
@@ -52,3 +53,7 @@ pub use kmeans::{Fit, Init, Iteration, KMeansError, KMeansParams};
 pub use metrics::{DeltaE, Sizes};
 pub use palette::{Palette, PaletteOrder, PaletteSize, PaletteSizeError, palette_order};
 pub use quantize::{QuantizeError, Quantized, Quantizer};
+pub use segment::{
+    BoundingBox, Cluster, Connectivity, FitSummary, LabelMap, Regions, SegmentError, Segmentation,
+    Segmenter,
+};

@@ -11,4 +11,5 @@ mod lloyd;
 mod params;
 
 pub use fit::{Fit, Iteration};
+pub(crate) use init::Rng;
 pub use params::{Init, KMeansError, KMeansParams};
