@@ -8,6 +8,8 @@ mod args;
 mod commands;
 mod config;
 mod report;
+mod segment_config;
+mod segment_report;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -18,6 +20,7 @@ use clap::Parser;
 use crate::args::{Cli, Command};
 use crate::commands::Outcome;
 use crate::config::{Common, QuantizeConfig};
+use crate::segment_config::SegmentConfig;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -37,6 +40,7 @@ fn run(cli: &Cli) -> Result<Outcome> {
     let common_args = match &cli.command {
         Command::Quantize(a) => &a.common,
         Command::Palette(a) => &a.common,
+        Command::Segment(a) => &a.common,
         Command::Demo(a) => &a.common,
     };
     if let Some(n) = common_args.threads {
@@ -48,6 +52,7 @@ fn run(cli: &Cli) -> Result<Outcome> {
     match &cli.command {
         Command::Quantize(a) => commands::quantize::run(&QuantizeConfig::resolve(a)?),
         Command::Palette(a) => commands::palette::run(a),
+        Command::Segment(a) => commands::segment::run(&SegmentConfig::resolve(a)?),
         Command::Demo(a) => commands::demo::run(&a.output, &Common::resolve(&a.common)?),
     }
 }

@@ -36,7 +36,7 @@ pub enum PngCompression {
 }
 
 impl PngCompression {
-    fn zlib_level(self) -> u8 {
+    pub(crate) fn zlib_level(self) -> u8 {
         match self {
             PngCompression::Fast => 1,
             PngCompression::Default => 6,

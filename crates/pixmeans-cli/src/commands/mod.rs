@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod palette;
 pub mod quantize;
+pub mod segment;
 
 use std::io::{Read, Write};
 use std::time::Instant;
