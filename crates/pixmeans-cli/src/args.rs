@@ -252,7 +252,7 @@ pub enum ConnectivityArg {
 pub enum OutputKind {
     /// labels.png: the label map.
     Labels,
-    /// labels.npy: the label map for NumPy.
+    /// labels.npy: the label map as a .npy array, for Python.
     Npy,
     /// mask-<i>-<hex>.png: one white-on-black mask per cluster.
     Masks,

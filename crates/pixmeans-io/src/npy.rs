@@ -1,4 +1,4 @@
-//! The label map as a NumPy `.npy` file (format version 1.0): a short text
+//! The label map as a `NumPy` `.npy` file (format version 1.0): a short text
 //! header naming the element type and shape, then the labels row by row.
 //! The format is a few lines to write, so it is written here rather than
 //! through a dependency.

@@ -189,8 +189,15 @@ fn encode_rgb_or_rgba(
     )
 }
 
-/// A PNG of already laid-out rows. Photos (overlay, mean, cutouts) get the
-/// png crate's adaptive filter; labels and masks, flat by nature, none.
+/// A PNG of already laid-out rows.
+///
+/// Labels and masks (greyscale), flat by nature, are written unfiltered at
+/// the zlib level of `compression`. Photos (overlay, mean, cutouts) get the
+/// png crate's adaptive filter and, unless `compression` is
+/// [`PngCompression::Best`], its fdeflate encoder: on the 12 MP
+/// `sunset.jpg` as RGB, 0.28 s and 10.6 MB against 6.7 s and 8.6 MB at
+/// zlib level 6, and faster and smaller than level 1 (0.63 s, 11.2 MB).
+/// A segmentation writes a dozen such pictures, so this is most of its time.
 fn encode_png(
     width: u32,
     height: u32,
@@ -203,14 +210,20 @@ fn encode_png(
         format: "png",
         detail: e.to_string(),
     };
+    let photo = color != png::ColorType::Grayscale;
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(color);
     encoder.set_depth(depth);
-    encoder.set_deflate_compression(png::DeflateCompression::Level(compression.zlib_level()));
-    encoder.set_filter(match color {
-        png::ColorType::Grayscale => png::Filter::NoFilter,
-        _ => png::Filter::Adaptive,
+    encoder.set_deflate_compression(if photo && compression != PngCompression::Best {
+        png::DeflateCompression::FdeflateUltraFast
+    } else {
+        png::DeflateCompression::Level(compression.zlib_level())
+    });
+    encoder.set_filter(if photo {
+        png::Filter::Adaptive
+    } else {
+        png::Filter::NoFilter
     });
     let mut writer = encoder.write_header().map_err(error)?;
     writer.write_image_data(data).map_err(error)?;

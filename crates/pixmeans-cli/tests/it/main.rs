@@ -7,6 +7,7 @@ mod bad_input;
 mod demo;
 mod palette;
 mod quantize;
+mod segment;
 
 use std::path::Path;
 
