@@ -1,10 +1,14 @@
 //! The pictures of a segmentation, as PNG bytes: the label map, a mask and a
 //! cutout per cluster, the overlay and the region means.
 
-use pixmeans_core::{ColorSpace, ImageRef, LabelMap, Segmentation, segment::region_means};
+use pixmeans_core::{ImageRef, LabelMap, Segmentation, segment::region_means};
+use rayon::prelude::*;
 
 use crate::encode::EncodeError;
 use crate::indexed_png::PngCompression;
+
+/// Pixels per parallel work item.
+const PIXELS: usize = 1 << 16;
 
 /// How far the overlay moves each pixel toward its cluster's colour: half.
 pub const OVERLAY_TINT: f32 = 0.5;
@@ -81,18 +85,17 @@ pub fn cutout_png(
     compression: PngCompression,
 ) -> Result<Vec<u8>, EncodeError> {
     let ch = image.format().channels();
-    let rgba: Vec<u8> = image
-        .data()
-        .chunks_exact(ch)
-        .zip(map.labels())
-        .flat_map(|(p, &l)| {
-            if l == cluster {
-                [p[0], p[1], p[2], if ch == 4 { p[3] } else { 255 }]
-            } else {
-                [0; 4]
+    let mut rgba = vec![0u8; image.pixel_count() * 4];
+    rgba.par_chunks_mut(PIXELS * 4)
+        .zip(image.data().par_chunks(PIXELS * ch))
+        .zip(map.labels().par_chunks(PIXELS))
+        .for_each(|((out, px), labels)| {
+            for ((o, p), &l) in out.chunks_exact_mut(4).zip(px.chunks_exact(ch)).zip(labels) {
+                if l == cluster {
+                    o.copy_from_slice(&[p[0], p[1], p[2], if ch == 4 { p[3] } else { 255 }]);
+                }
             }
-        })
-        .collect();
+        });
     encode_png(
         image.width(),
         image.height(),
@@ -106,7 +109,8 @@ pub fn cutout_png(
 /// The image with every pixel moved [`OVERLAY_TINT`] of the way toward its
 /// cluster's colour, and the boundaries between clusters drawn one pixel
 /// wide (a pixel is on a boundary when its right or lower neighbour is in
-/// another cluster) in white over dark pixels and black over light ones.
+/// another cluster) in white over dark pixels and black over light ones
+/// (by the Rec. 709 luma of the photo's pixel).
 /// RGB, or RGBA keeping the image's alpha when it has some.
 pub fn overlay_png(
     image: &ImageRef<'_>,
@@ -118,28 +122,43 @@ pub fn overlay_png(
     let labels = map.labels();
     let colors: Vec<[u8; 3]> = seg.clusters().iter().map(|c| c.color).collect();
     let ch = image.format().channels();
-    let mut out = Vec::with_capacity(w * h * ch);
-    for (i, p) in image.data().chunks_exact(ch).enumerate() {
-        let l = labels[i];
-        let (x, y) = (i % w, i / w);
-        let edge = (x + 1 < w && labels[i + 1] != l) || (y + 1 < h && labels[i + w] != l);
-        let mut rgb = [p[0], p[1], p[2]];
-        if let Some(c) = colors.get(l as usize) {
-            for k in 0..3 {
-                let mixed =
-                    f32::from(rgb[k]) + OVERLAY_TINT * (f32::from(c[k]) - f32::from(rgb[k]));
-                rgb[k] = mixed.round() as u8;
+    let mut out = vec![0u8; w * h * ch];
+    out.par_chunks_mut(w * ch)
+        .zip(image.data().par_chunks(w * ch))
+        .enumerate()
+        .for_each(|(y, (row_out, row))| {
+            for (x, (o, p)) in row_out
+                .chunks_exact_mut(ch)
+                .zip(row.chunks_exact(ch))
+                .enumerate()
+            {
+                let i = y * w + x;
+                let l = labels[i];
+                let edge = (x + 1 < w && labels[i + 1] != l) || (y + 1 < h && labels[i + w] != l);
+                let mut rgb = [p[0], p[1], p[2]];
+                if edge {
+                    // Rec. 709 luma: black lines over light pixels, white over dark.
+                    let luma = 2126 * u32::from(rgb[0])
+                        + 7152 * u32::from(rgb[1])
+                        + 722 * u32::from(rgb[2]);
+                    rgb = if luma > 128 * 10_000 {
+                        [0; 3]
+                    } else {
+                        [255; 3]
+                    };
+                } else if let Some(c) = colors.get(l as usize) {
+                    for k in 0..3 {
+                        let mixed = f32::from(rgb[k])
+                            + OVERLAY_TINT * (f32::from(c[k]) - f32::from(rgb[k]));
+                        rgb[k] = mixed.round() as u8;
+                    }
+                }
+                o[..3].copy_from_slice(&rgb);
+                if ch == 4 {
+                    o[3] = if edge { 255 } else { p[3] };
+                }
             }
-        }
-        if edge {
-            let light = ColorSpace::Oklab.from_srgb(rgb)[0] > 0.6;
-            rgb = if light { [0; 3] } else { [255; 3] };
-        }
-        out.extend_from_slice(&rgb);
-        if ch == 4 {
-            out.push(if edge { 255 } else { p[3] });
-        }
-    }
+        });
     encode_rgb_or_rgba(image, &out, compression)
 }
 

@@ -282,7 +282,7 @@ fn nearest(p: &Feature, centroids: &[Feature]) -> (u32, f32) {
 }
 
 /// The mean over the five axes of the per-axis variance.
-fn mean_variance(points: &[Feature]) -> f64 {
+pub fn mean_variance(points: &[Feature]) -> f64 {
     let n = points.len().max(1) as f64;
     let mut mean = [0.0f64; 5];
     for p in points {
