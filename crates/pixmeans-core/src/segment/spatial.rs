@@ -14,10 +14,13 @@
 //! scikit-learn's stopping rule, scaled by the sample's mean variance over
 //! the five axes. Then every pixel is assigned to its nearest centroid.
 //!
-//! Accuracy: on a 12 MP photo at k = 5 and W = 1, the sample fit's inertia
-//! over all pixels was within 0.1 % of Lloyd run on every pixel from the
-//! same starting centroids (see `examples/spatial_accuracy.rs` and the
-//! README). All sums run over fixed chunks merged in order, so the result
+//! Accuracy, measured with `examples/spatial_accuracy.rs` (both fits start
+//! from the same k-means++ centroids, both scored on every pixel): on the
+//! 12 MP `sunset.jpg` at W = 1, the sample fit's inertia is 1.00004 times
+//! that of Lloyd on all 12 million pixels at k = 5 (99.8 % of pixels get
+//! the same label; 1 s against 7.7 s), and 1.0034 times at k = 16 (86 %
+//! the same label: several near-equal splits of the sky). All sums run over
+//! fixed chunks merged in order, so the result
 //! does not depend on the number of threads.
 
 use rayon::prelude::*;
