@@ -128,10 +128,30 @@ impl SegmentConfig {
     }
 }
 
-/// Refuses two inputs that would share a folder, and a folder that is a file.
+/// Refuses two inputs that would share a folder, a folder that is a file,
+/// and an input that an output would replace (`--force` is for outputs).
 fn check_folders(jobs: &[SegmentJob]) -> Result<()> {
+    let inputs: Vec<PathBuf> = jobs
+        .iter()
+        .filter_map(|j| match &j.source {
+            Source::File(p) => p.canonicalize().ok(),
+            Source::Stdin => None,
+        })
+        .collect();
     let mut seen = HashSet::new();
     for job in jobs {
+        let dir = job.dir.canonicalize().ok();
+        if let Some(input) = inputs.iter().find(|i| {
+            i.parent().map(Path::to_path_buf) == dir
+                && i.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(is_segment_file)
+        }) {
+            bail!(
+                "{} is an input, and would be overwritten by an output\nhint: write into another folder with -o",
+                input.display()
+            );
+        }
         if job.dir.is_file() {
             bail!(
                 "{} is a file, but segment writes a folder of files\nhint: name a folder with -o",

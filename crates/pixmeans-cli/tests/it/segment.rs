@@ -367,3 +367,43 @@ fn a_batch_with_one_bad_input_exits_1_and_writes_the_good_one() {
     assert!(dir.path().join("parts/good/segments.json").is_file());
     assert!(!dir.path().join("parts/bad").exists());
 }
+
+#[test]
+fn an_input_named_like_an_output_is_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("mean.png"));
+    let before = fs::read(dir.path().join("mean.png")).unwrap();
+    let err = fails(dir.path(), &["mean.png", "-o", ".", "--force"], 2);
+    assert!(err.contains("is an input"), "{err}");
+    assert_eq!(fs::read(dir.path().join("mean.png")).unwrap(), before);
+}
+
+#[test]
+fn k_auto_chooses_k_on_colour_and_says_how() {
+    let dir = tempfile::tempdir().unwrap();
+    save_shapes(&dir.path().join("shapes.png"));
+    for spatial in ["0", "0.1"] {
+        let out = format!("out-{spatial}");
+        let report = run_segment(
+            dir.path(),
+            &[
+                "shapes.png",
+                "-k",
+                "auto",
+                "--target-psnr",
+                "40",
+                "--spatial",
+                spatial,
+                "--only",
+                "json",
+                "-o",
+                &out,
+            ],
+        );
+        // Four flat colours: exact (infinite PSNR) at k = 4, not before.
+        assert_eq!(report["k"], 4);
+        assert_eq!(report["options"]["k"], "auto");
+        assert_eq!(report["k_choice"]["method"], "psnr");
+        assert_eq!(report["clusters"].as_array().unwrap().len(), 4);
+    }
+}
