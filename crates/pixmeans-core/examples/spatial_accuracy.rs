@@ -5,7 +5,7 @@
 //! Both runs start from the same k-means++ centroids (drawn from the
 //! sample); one iterates on the sample, as `pixmeans segment --spatial`
 //! does, the other on every pixel. Both are then scored on every pixel.
-#![allow(clippy::unwrap_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::time::Instant;
 
