@@ -55,6 +55,24 @@ pub struct FitReport {
     pub inertia: f64,
 }
 
+impl FitReport {
+    /// One line for `--verbose`.
+    pub fn human(&self) -> String {
+        format!(
+            "  fit: {} on {} pixels, {} iterations, {}, inertia {:.6e}\n",
+            self.method,
+            self.fitted_pixels,
+            self.iterations,
+            if self.converged {
+                "converged"
+            } else {
+                "stopped at --max-iter"
+            },
+            self.inertia
+        )
+    }
+}
+
 /// The options used.
 #[derive(Debug, Serialize)]
 pub struct OptionsReport {

@@ -53,6 +53,9 @@ pub fn run(cfg: &SegmentConfig) -> Result<Outcome> {
 }
 
 fn show(report: &SegmentReport, cfg: &SegmentConfig) -> Result<()> {
+    if cfg.common.verbose {
+        crate::print_message(&report.fit.human());
+    }
     crate::print_message(&report.human());
     if cfg.common.json {
         let line = serde_json::to_string(report).context("cannot format the JSON report")?;

@@ -407,3 +407,26 @@ fn k_auto_chooses_k_on_colour_and_says_how() {
         assert_eq!(report["clusters"].as_array().unwrap().len(), 4);
     }
 }
+
+#[test]
+fn the_segments_json_means_what_it_says() {
+    let dir = tempfile::tempdir().unwrap();
+    save_shapes(&dir.path().join("shapes.png"));
+    run_segment(
+        dir.path(),
+        &["shapes.png", "-k", "4", "--min-region", "10", "-o", "out"],
+    );
+    let report: Value =
+        serde_json::from_slice(&fs::read(dir.path().join("out/segments.json")).unwrap()).unwrap();
+    insta::assert_json_snapshot!(report);
+}
+
+#[test]
+fn help_text() {
+    let out = pixmeans()
+        .args(["segment", "--help"])
+        .env("COLUMNS", "100")
+        .assert()
+        .success();
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.get_output().stdout));
+}
