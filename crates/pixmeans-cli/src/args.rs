@@ -194,7 +194,7 @@ pub struct SegmentArgs {
     /// colour plus (x, y) scaled so that at W = 1 the image's longer side
     /// spans the colour space's black-to-white range. 0 clusters colour
     /// alone, exactly. Above 0 the fit runs on a random sample of
-    /// --max-pixels pixels (default 262144) and k may go up to 65536.
+    /// --max-pixels pixels (default 262144).
     #[arg(
         long,
         default_value_t = 0.0,

@@ -49,22 +49,17 @@ impl SegmentConfig {
                 a.spatial
             );
         }
-        // Colour clustering makes an indexed image, 256 colours at most;
-        // spatial clustering labels pixels directly, up to 16-bit labels.
+        // The quantizer's checks stop at 256 colours, an indexed image's
+        // limit; labels go up to 16 bits.
         let mut kmeans = a.kmeans.clone();
         let big_k = match a.kmeans.k {
-            KArg::Fixed(k) if k > 256 && a.spatial > 0.0 => {
-                if k > MAX_CLUSTERS {
-                    bail!(
-                        "-k {k} is out of range: with --spatial, k goes from 1 to {MAX_CLUSTERS}"
-                    );
-                }
+            KArg::Fixed(k) if k > MAX_CLUSTERS => {
+                bail!("-k {k} is out of range: segment finds 1 to {MAX_CLUSTERS} clusters")
+            }
+            KArg::Fixed(k) if k > 256 => {
                 kmeans.k = KArg::Fixed(256);
                 Some(k)
             }
-            KArg::Fixed(k) if k > 256 => bail!(
-                "-k {k} is out of range: clustering by colour finds 1 to 256 clusters\nhint: pick a k from 1 to 256, or add --spatial W for up to {MAX_CLUSTERS}"
-            ),
             _ => None,
         };
         let mut quantizer = quantizer(&kmeans)?;

@@ -250,29 +250,38 @@ fn spatial_output_is_the_same_bytes_on_one_or_two_threads() {
 }
 
 #[test]
-fn more_than_256_spatial_clusters_take_16_bit_labels() {
+fn more_than_256_clusters_take_16_bit_labels() {
     let dir = tempfile::tempdir().unwrap();
     save_picture(&dir.path().join("p.png"));
-    let report = run_segment(
-        dir.path(),
-        &[
+    for spatial in ["0", "2"] {
+        let out = format!("out-{spatial}");
+        let only = "labels,npy,json";
+        let args = [
             "p.png",
             "-k",
             "300",
             "--spatial",
-            "2",
+            spatial,
             "--only",
-            "labels,npy,json",
+            only,
             "-o",
-            "out",
-        ],
-    );
-    let n = report["clusters"].as_array().unwrap().len();
-    assert!(n > 256, "{n} clusters");
-    assert_eq!(report["label_bits"], 16);
-    let (bits, labels) = labels_of(&dir.path().join("out/labels.png"));
-    assert_eq!(bits, 16);
-    assert_eq!(labels.iter().max().copied(), Some(n as u32 - 1));
+            &out,
+        ];
+        let report = run_segment(dir.path(), &args);
+        let n = report["clusters"].as_array().unwrap().len();
+        assert!(n > 256, "{n} clusters");
+        assert_eq!(report["label_bits"], 16);
+        let (bits, labels) = labels_of(&dir.path().join(&out).join("labels.png"));
+        assert_eq!(bits, 16);
+        assert_eq!(labels.iter().max().copied(), Some(n as u32 - 1));
+        let npy = fs::read(dir.path().join(&out).join("labels.npy")).unwrap();
+        let header = usize::from(u16::from_le_bytes([npy[8], npy[9]]));
+        let from_npy: Vec<u32> = npy[10 + header..]
+            .chunks_exact(2)
+            .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
+            .collect();
+        assert_eq!(from_npy, labels);
+    }
 }
 
 #[test]
@@ -324,8 +333,8 @@ fn bad_input_leaves_no_folder() {
         2,
     );
     assert!(err.contains("p.png") && err.contains("6144"), "{err}");
-    let err = fails(dir.path(), &["p.png", "-k", "300", "-o", "out"], 2);
-    assert!(err.contains("--spatial"), "{err}");
+    let err = fails(dir.path(), &["p.png", "-k", "65537", "-o", "out"], 2);
+    assert!(err.contains("65536"), "{err}");
     fails(
         dir.path(),
         &["p.png", "--connectivity", "6", "-o", "out"],

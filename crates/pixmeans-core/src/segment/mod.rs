@@ -4,8 +4,10 @@
 //!
 //! Start with [`Segmenter`]. With a spatial weight of 0 (the default) it
 //! clusters colours only, with the exact histogram k-means of
-//! [`Quantizer`], so its labels are the quantized image's indices. With a
-//! positive weight it clusters colour plus position (see [`spatial`]).
+//! [`Quantizer`], so its labels are the quantized image's indices (for k
+//! above 256, which no indexed image holds, the same fit labels pixels
+//! directly). With a positive weight it clusters colour plus position (see
+//! [`spatial`]).
 //! Then, when asked, regions below a minimum size are merged into their
 //! neighbours (see [`Segmenter::with_min_region`]), and the clusters are put
 //! in their final order: most pixels first, ties by lightness (Oklab L,
@@ -28,6 +30,7 @@
 //! ```
 
 mod labels;
+mod many_colors;
 mod merge;
 mod regions;
 pub mod spatial;
@@ -39,6 +42,7 @@ pub use stats::{BoundingBox, Cluster, region_means};
 
 use crate::color::{ColorSpace, Point};
 use crate::image::ImageRef;
+use crate::palette::PaletteSize;
 use crate::quantize::{QuantizeError, Quantized, Quantizer};
 
 /// The most clusters a segmentation may have: labels must fit 16 bits.
@@ -141,7 +145,8 @@ impl Segmenter {
     /// Weight W of position against colour, 0 to [`spatial::MAX_WEIGHT`]
     /// (see [`spatial`] for the exact features). Above 0 the fit runs on a
     /// sample of `max_pixels` pixels ([`spatial::DEFAULT_SAMPLE`] when not
-    /// set), and k may go up to [`MAX_CLUSTERS`]. Default 0: colour only.
+    /// set). Default 0: colour only. Either way k may go up to
+    /// [`MAX_CLUSTERS`].
     pub fn with_spatial(mut self, weight: f64) -> Self {
         self.spatial = weight;
         self
@@ -204,16 +209,21 @@ impl Segmenter {
     /// Segments `image`.
     pub fn segment(&self, image: &ImageRef<'_>) -> Result<Segmentation, SegmentError> {
         self.validate(image.pixel_count() as u64)?;
-        if self.spatial == 0.0 {
+        let params = self.quantizer.params();
+        if self.spatial == 0.0 && params.k() <= PaletteSize::MAX.get() {
             let q = self.quantizer.quantize(image)?;
             return self.segment_quantized(image, &q);
         }
-        let params = self.quantizer.params();
         params.validate().map_err(QuantizeError::from)?;
         if self.quantizer.max_pixels() == Some(0) {
             return Err(QuantizeError::ZeroMaxPixels.into());
         }
         let space = self.quantizer.color_space();
+        if self.spatial == 0.0 {
+            let (map, centroids, colors, summary) =
+                many_colors::segment(image, params, space, self.quantizer.max_pixels())?;
+            return Ok(self.finish(map, &centroids, &colors, summary));
+        }
         let sample = self
             .quantizer
             .max_pixels()

@@ -299,3 +299,27 @@ fn transparent_pixels_belong_to_no_cluster() {
         assert!((shares - 1.0).abs() < 1e-12);
     }
 }
+
+#[test]
+fn more_clusters_than_an_indexed_image_holds() {
+    // 1000 distinct colours, one per pixel.
+    let px: Vec<u8> = (0..1000u32)
+        .flat_map(|i| {
+            [
+                (i % 10 * 25) as u8,
+                (i / 10 % 10 * 25) as u8,
+                (i / 100 * 25) as u8,
+            ]
+        })
+        .collect();
+    let img = ImageRef::new(40, 25, PixelFormat::Rgb8, &px).unwrap();
+    let seg = segment(&img, 400, |s| s);
+    assert_eq!(seg.clusters().len(), 400);
+    assert_eq!(seg.clusters().iter().map(|c| c.pixels).sum::<u64>(), 1000);
+    // More clusters than colours: each colour is its own, exactly.
+    let seg = segment(&img, 2000, |s| s);
+    assert_eq!(seg.clusters().len(), 1000);
+    for (i, &l) in seg.labels().labels().iter().enumerate() {
+        assert_eq!(seg.clusters()[l as usize].color, px[i * 3..i * 3 + 3]);
+    }
+}
