@@ -1,5 +1,6 @@
 //! Connected regions of a label map: two-pass labelling with union-find
-//! (Rosenfeld and Pfaltz, 1966; union by smallest index, path halving).
+//! (Rosenfeld and Pfaltz, 1966; union by smallest index, path halving), on
+//! strips of rows in parallel whose sets are then joined across the seams.
 //!
 //! A region is a maximal set of pixels of one label joined through
 //! neighbours: the 4 that share an edge, or the 8 that share an edge or a
@@ -46,47 +47,43 @@ impl Regions {
     pub fn find(map: &LabelMap, connectivity: Connectivity) -> Regions {
         let (w, h) = (map.width() as usize, map.height() as usize);
         let labels = map.labels();
-        let mut ids = vec![0u32; labels.len()];
-        // parent[p] <= p always, so the root of a set is its first-created
-        // provisional id, which belongs to the set's first pixel in raster
-        // order.
-        let mut parent: Vec<u32> = Vec::new();
         let eight = connectivity == Connectivity::Eight;
-        for y in 0..h {
-            let row = y * w;
+        // Strips of rows are labelled in parallel, each with its own
+        // provisional ids; then the ids are shifted to be global, in strip
+        // order, and the sets that meet across each seam are joined.
+        let mut ids = vec![0u32; labels.len()];
+        let parents: Vec<Vec<u32>> = ids
+            .par_chunks_mut(STRIP * w)
+            .zip(labels.par_chunks(STRIP * w))
+            .map(|(ids, labels)| label_strip(labels, ids, w, eight))
+            .collect();
+        let mut parent = Vec::with_capacity(parents.iter().map(Vec::len).sum());
+        let mut offsets = Vec::with_capacity(parents.len());
+        for p in &parents {
+            let offset = parent.len() as u32;
+            offsets.push(offset);
+            parent.extend(p.iter().map(|&q| q + offset));
+        }
+        ids.par_chunks_mut(STRIP * w)
+            .zip(offsets)
+            .for_each(|(ids, offset)| ids.iter_mut().for_each(|id| *id += offset));
+        for y in (STRIP..h).step_by(STRIP) {
             for x in 0..w {
-                let i = row + x;
-                let l = labels[i];
-                let mut id = u32::MAX;
-                if x > 0 && labels[i - 1] == l {
-                    id = ids[i - 1];
-                }
-                if y > 0 {
-                    let up = i - w;
-                    let mut join = |j: usize| {
-                        if labels[j] == l {
-                            if id == u32::MAX {
-                                id = ids[j];
-                            } else if ids[j] != id {
-                                union(&mut parent, id, ids[j]);
-                            }
-                        }
-                    };
-                    join(up);
-                    if eight {
-                        if x > 0 {
-                            join(up - 1);
-                        }
-                        if x + 1 < w {
-                            join(up + 1);
-                        }
+                let (i, l) = (y * w + x, labels[y * w + x]);
+                let mut join = |j: usize| {
+                    if labels[j] == l {
+                        union(&mut parent, ids[i], ids[j]);
+                    }
+                };
+                join(i - w);
+                if eight {
+                    if x > 0 {
+                        join(i - w - 1);
+                    }
+                    if x + 1 < w {
+                        join(i - w + 1);
                     }
                 }
-                if id == u32::MAX {
-                    id = parent.len() as u32;
-                    parent.push(id);
-                }
-                ids[i] = id;
             }
         }
         // Number the roots in order; every other id takes its root's number,
@@ -169,6 +166,51 @@ impl Regions {
     }
 }
 
+/// Rows per strip labelled on its own.
+const STRIP: usize = 128;
+
+/// Two-pass labelling of a strip of rows: writes each pixel's provisional
+/// id and returns the union-find parents. `parent[p] <= p` always, so the
+/// root of a set is its first-created id, that of its first pixel in raster
+/// order.
+fn label_strip(labels: &[u32], ids: &mut [u32], w: usize, eight: bool) -> Vec<u32> {
+    let mut parent: Vec<u32> = Vec::new();
+    for (i, &l) in labels.iter().enumerate() {
+        let x = i % w;
+        let mut id = u32::MAX;
+        if x > 0 && labels[i - 1] == l {
+            id = ids[i - 1];
+        }
+        if i >= w {
+            let up = i - w;
+            let mut join = |j: usize| {
+                if labels[j] == l {
+                    if id == u32::MAX {
+                        id = ids[j];
+                    } else if ids[j] != id {
+                        union(&mut parent, id, ids[j]);
+                    }
+                }
+            };
+            join(up);
+            if eight {
+                if x > 0 {
+                    join(up - 1);
+                }
+                if x + 1 < w {
+                    join(up + 1);
+                }
+            }
+        }
+        if id == u32::MAX {
+            id = parent.len() as u32;
+            parent.push(id);
+        }
+        ids[i] = id;
+    }
+    parent
+}
+
 /// The root of `p`'s set, halving the path on the way.
 pub(crate) fn find(parent: &mut [u32], mut p: u32) -> u32 {
     while parent[p as usize] != p {
@@ -215,6 +257,67 @@ mod tests {
         assert_eq!(eight.len(), 2);
         assert_eq!(eight.sizes(), [3, 6]);
         assert_eq!(eight.labels(), [1, 0]);
+    }
+
+    #[test]
+    fn strips_agree_with_a_flood_fill() {
+        // 9 x 700 pixels of three labels, in runs so regions cross the
+        // strip seams every 128 rows.
+        let (w, h) = (9usize, 700usize);
+        let mut state = 7u64;
+        let labels: Vec<u32> = (0..w * h)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                u32::from((state >> 60) < 11) + u32::from((state >> 60) < 2)
+            })
+            .collect();
+        let m = LabelMap::new(w as u32, h as u32, 3, labels.clone()).unwrap();
+        for (c, eight) in [(Connectivity::Four, false), (Connectivity::Eight, true)] {
+            let r = Regions::find(&m, c);
+            // Flood fill, numbering regions by first pixel as `find` does.
+            let mut ids = vec![u32::MAX; w * h];
+            let mut next = 0;
+            for start in 0..w * h {
+                if ids[start] != u32::MAX {
+                    continue;
+                }
+                let mut stack = vec![start];
+                ids[start] = next;
+                while let Some(i) = stack.pop() {
+                    let (x, y) = ((i % w) as i64, (i / w) as i64);
+                    for (dx, dy) in [
+                        (-1, 0),
+                        (1, 0),
+                        (0, -1),
+                        (0, 1),
+                        (-1, -1),
+                        (1, -1),
+                        (-1, 1),
+                        (1, 1),
+                    ] {
+                        let (nx, ny) = (x + dx, y + dy);
+                        let diagonal = dx != 0 && dy != 0;
+                        if (diagonal && !eight)
+                            || nx < 0
+                            || ny < 0
+                            || nx >= w as i64
+                            || ny >= h as i64
+                        {
+                            continue;
+                        }
+                        let j = ny as usize * w + nx as usize;
+                        if ids[j] == u32::MAX && labels[j] == labels[i] {
+                            ids[j] = next;
+                            stack.push(j);
+                        }
+                    }
+                }
+                next += 1;
+            }
+            assert_eq!(r.ids(), ids, "{c:?}");
+        }
     }
 
     #[test]
