@@ -260,6 +260,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::cast_possible_wrap)]
     fn strips_agree_with_a_flood_fill() {
         // 9 x 700 pixels of three labels, in runs so regions cross the
         // strip seams every 128 rows.
