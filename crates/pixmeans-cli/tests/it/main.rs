@@ -8,6 +8,7 @@ mod demo;
 mod palette;
 mod quantize;
 mod segment;
+mod segment_bad_input;
 
 use std::path::Path;
 
