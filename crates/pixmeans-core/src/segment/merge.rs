@@ -136,46 +136,50 @@ fn borders(
     let (w, h) = (regions.width() as usize, regions.height() as usize);
     let ids = regions.ids();
     let eight = connectivity == Connectivity::Eight;
-    // Pairs as (low << 32 | high, edge length 1 or corner 0), collected per
-    // strip of rows and concatenated in strip order.
-    let pairs: Vec<(u64, u32)> = (0..h.div_ceil(ROWS))
+    // Pairs as low << 32 | high, one per shared pixel edge, and apart one
+    // per corner contact; collected per strip of rows, in strip order.
+    let key = |a: u32, b: u32| (u64::from(a.min(b)) << 32) | u64::from(a.max(b));
+    let (edges, corners): (Vec<Vec<u64>>, Vec<Vec<u64>>) = (0..h.div_ceil(ROWS))
         .into_par_iter()
-        .flat_map_iter(|strip| {
-            let mut out = Vec::new();
-            let mut touch = |a: u32, b: u32, len: u32| {
-                if a != b && (small(a) || small(b)) {
-                    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-                    out.push(((u64::from(lo) << 32) | u64::from(hi), len));
-                }
-            };
+        .map(|strip| {
+            let (mut edges, mut corners) = (Vec::new(), Vec::new());
+            let wanted = |a: u32, b: u32| a != b && (small(a) || small(b));
             for y in strip * ROWS..((strip + 1) * ROWS).min(h) {
                 let row = &ids[y * w..(y + 1) * w];
                 for x in 1..w {
-                    touch(row[x - 1], row[x], 1);
+                    if wanted(row[x - 1], row[x]) {
+                        edges.push(key(row[x - 1], row[x]));
+                    }
                 }
                 if y + 1 < h {
                     let below = &ids[(y + 1) * w..(y + 2) * w];
                     for x in 0..w {
-                        touch(row[x], below[x], 1);
+                        if wanted(row[x], below[x]) {
+                            edges.push(key(row[x], below[x]));
+                        }
                         if eight && x + 1 < w {
-                            touch(row[x], below[x + 1], 0);
-                            touch(row[x + 1], below[x], 0);
+                            for (a, b) in [(row[x], below[x + 1]), (row[x + 1], below[x])] {
+                                if wanted(a, b) {
+                                    corners.push(key(a, b));
+                                }
+                            }
                         }
                     }
                 }
             }
-            out
+            (edges, corners)
         })
-        .collect();
+        .unzip();
     let mut adjacency = vec![Vec::new(); regions.len()];
-    let mut pairs = pairs;
-    pairs.par_sort_unstable_by_key(|&(key, _)| key);
-    for run in pairs.chunk_by(|x, y| x.0 == y.0) {
-        let key = run[0].0;
-        let (lo, hi) = ((key >> 32) as u32, key as u32);
-        let len: u32 = run.iter().map(|&(_, l)| l).sum();
-        adjacency[lo as usize].push((hi, len));
-        adjacency[hi as usize].push((lo, len));
+    for (pairs, counts) in [(edges, true), (corners, false)] {
+        let mut pairs: Vec<u64> = pairs.concat();
+        pairs.par_sort_unstable();
+        for run in pairs.chunk_by(|x, y| x == y) {
+            let (lo, hi) = ((run[0] >> 32) as u32, run[0] as u32);
+            let len = if counts { run.len() as u32 } else { 0 };
+            adjacency[lo as usize].push((hi, len));
+            adjacency[hi as usize].push((lo, len));
+        }
     }
     adjacency
 }
