@@ -8,7 +8,9 @@
 //! distinct colours, which a photo has far fewer of than pixels.
 //!
 //! Start with [`Quantizer`]: an image in, an indexed image and its quality
-//! figures (inertia, MSE, PSNR) out. The crate does no I/O; `pixmeans-io`
+//! figures (inertia, MSE, PSNR) out. To split an image into regions (label
+//! map, connected regions, small ones merged, figures per cluster), use
+//! [`Segmenter`] (see [`segment`]). The crate does no I/O; `pixmeans-io`
 //! reads and writes files.
 //!
 //! ```
