@@ -53,7 +53,7 @@ impl SegmentConfig {
         // limit; labels go up to 16 bits.
         let mut kmeans = a.kmeans.clone();
         let big_k = match a.kmeans.k {
-            KArg::Fixed(k) if k > MAX_CLUSTERS => {
+            KArg::Fixed(k) if k == 0 || k > MAX_CLUSTERS => {
                 bail!("-k {k} is out of range: segment finds 1 to {MAX_CLUSTERS} clusters")
             }
             KArg::Fixed(k) if k > 256 => {
