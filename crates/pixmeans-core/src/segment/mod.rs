@@ -152,10 +152,14 @@ impl Segmenter {
         self
     }
 
-    /// Merge connected regions of fewer than this many pixels into the
-    /// neighbour they share the longest border with (the rule is in full in
-    /// the `merge` module docs). At most the image's pixel count.
-    /// Default 0: merge nothing (as does 1).
+    /// Merge connected regions of fewer than this many pixels into their
+    /// neighbours: the smallest region first (ties: first in raster order)
+    /// goes to the neighbouring region it shares the most pixel edges with
+    /// (ties: the larger, then the first in raster order), taking its
+    /// label; regions of that label it touched are joined to it; sizes are
+    /// recomputed and the next smallest goes, until none is below the
+    /// minimum or none can move. Transparent pixels never merge nor absorb.
+    /// At most the image's pixel count. Default 0: merge nothing (as does 1).
     pub fn with_min_region(mut self, min_region: u64) -> Self {
         self.min_region = min_region;
         self
