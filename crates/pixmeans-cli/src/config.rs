@@ -235,7 +235,7 @@ fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// The inputs as sources, folders expanded; and whether any was a folder.
-fn sources(inputs: &[PathBuf]) -> Result<(Vec<Source>, bool)> {
+pub fn sources(inputs: &[PathBuf]) -> Result<(Vec<Source>, bool)> {
     let mut sources = Vec::new();
     let mut from_folder = false;
     for input in inputs {

@@ -9,6 +9,8 @@ mod commands;
 mod config;
 mod k_list;
 mod report;
+mod segment_config;
+mod segment_report;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -19,6 +21,7 @@ use clap::Parser;
 use crate::args::{Cli, Command};
 use crate::commands::Outcome;
 use crate::config::{Common, QuantizeConfig};
+use crate::segment_config::SegmentConfig;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -38,6 +41,7 @@ fn run(cli: &Cli) -> Result<Outcome> {
     let common_args = match &cli.command {
         Command::Quantize(a) => &a.common,
         Command::Palette(a) => &a.common,
+        Command::Segment(a) => &a.common,
         Command::Demo(a) => &a.common,
         Command::Elbow(a) => &a.common,
         Command::Grid(a) => &a.common,
@@ -52,6 +56,7 @@ fn run(cli: &Cli) -> Result<Outcome> {
     match &cli.command {
         Command::Quantize(a) => commands::quantize::run(&QuantizeConfig::resolve(a)?),
         Command::Palette(a) => commands::palette::run(a),
+        Command::Segment(a) => commands::segment::run(&SegmentConfig::resolve(a)?),
         Command::Demo(a) => commands::demo::run(&a.output, &Common::resolve(&a.common)?),
         Command::Elbow(a) => commands::elbow::run(a),
         Command::Grid(a) => commands::grid::run(a),

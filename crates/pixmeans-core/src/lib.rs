@@ -8,7 +8,9 @@
 //! distinct colours, which a photo has far fewer of than pixels.
 //!
 //! Start with [`Quantizer`]: an image in, an indexed image and its quality
-//! figures (inertia, MSE, PSNR) out. The crate does no I/O; `pixmeans-io`
+//! figures (inertia, MSE, PSNR) out. To split an image into regions (label
+//! map, connected regions, small ones merged, figures per cluster), use
+//! [`Segmenter`] (see [`segment`]). The crate does no I/O; `pixmeans-io`
 //! reads and writes files.
 //!
 //! ```
@@ -44,6 +46,7 @@ pub mod metrics;
 pub mod palette;
 pub mod quantize;
 pub mod sample;
+pub mod segment;
 
 pub use choose_k::{KChoice, KTarget, Trial, knee, knee_k, smallest_k};
 pub use color::{ColorSpace, Point, UnknownColorSpace};
@@ -54,3 +57,7 @@ pub use metrics::{DeltaE, Sizes};
 pub use palette::{Palette, PaletteOrder, PaletteSize, PaletteSizeError, palette_order};
 pub use quantize::{QuantizeError, Quantized, Quantizer};
 pub use sample::sample_positions;
+pub use segment::{
+    BoundingBox, Cluster, Connectivity, FitSummary, LabelMap, Regions, SegmentError, Segmentation,
+    Segmenter,
+};

@@ -48,7 +48,7 @@ pub enum PngCompression {
 }
 
 impl PngCompression {
-    fn zlib_level(self) -> u8 {
+    pub(crate) fn zlib_level(self) -> u8 {
         match self {
             PngCompression::Fast => 2,
             PngCompression::Default => 5,

@@ -13,6 +13,9 @@
 //!   [`OutputFormat::from_path`]); [`encode_indexed_png`] writes a palette PNG
 //!   at 1, 2, 4 or 8 bits a pixel, which the `image` crate cannot, and
 //!   [`encode_gif`] a GIF holding the palette and indices exactly.
+//! - Segmentation pictures: [`labels_png`] (8- or 16-bit grey) and
+//!   [`labels_npy`], [`mask_png`], [`cutout_png`], [`overlay_png`] and
+//!   [`mean_png`].
 //! - Writing: [`write_atomic`] puts the bytes in place through a temporary
 //!   file and a rename, and never overwrites unless asked.
 //! - Plots ([`plot`]): the elbow curve, a grid of quantized versions and a
@@ -58,18 +61,24 @@ mod encode;
 mod indexed_gif;
 mod indexed_png;
 mod jpeg_structure;
+mod npy;
 mod palette_file;
 mod parallel_deflate;
 pub mod plot;
 mod read;
 mod read_error;
+mod segment_images;
 mod write;
 
 pub use encode::{EncodeError, JPEG_QUALITY, OutputFormat, encode};
 pub use indexed_gif::encode_gif;
 pub use indexed_png::{PngCompression, encode_indexed_png};
+pub use npy::labels_npy;
 pub use palette_file::{Swatch, gimp_palette, swatch_image};
 pub use plot::{ChartFormat, PlotError};
 pub use read::{DEFAULT_MAX_PIXELS, Decoded, Limits, decode_bytes, read_image};
 pub use read_error::ReadError;
+pub use segment_images::{
+    OVERLAY_TINT, cutout_png, label_bits, labels_png, mask_png, mean_png, overlay_png,
+};
 pub use write::{WriteError, write_atomic};

@@ -6,6 +6,7 @@ pub mod grid;
 pub mod palette;
 pub mod quantize;
 pub mod scatter;
+pub mod segment;
 
 use std::io::{Read, Write};
 use std::time::Instant;

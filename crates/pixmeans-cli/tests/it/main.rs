@@ -10,6 +10,8 @@ mod grid;
 mod palette;
 mod quantize;
 mod scatter;
+mod segment;
+mod segment_bad_input;
 
 use std::path::Path;
 

@@ -10,6 +10,7 @@
 mod exactness;
 mod known_answers;
 mod properties;
+mod segment;
 
 use pixmeans_core::{ImageRef, PixelFormat};
 

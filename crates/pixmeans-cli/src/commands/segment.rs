@@ -1,0 +1,290 @@
+//! `pixmeans segment`: every input split into clusters, and a folder of
+//! files describing them.
+//!
+//! Nothing is written until everything is computed and encoded; then the
+//! folder is created and filled. If writing fails, what this run created
+//! is removed again.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use pixmeans_core::{ImageRef, Segmentation, Segmenter};
+use rayon::prelude::*;
+
+use super::{Outcome, quantize_auto, read};
+use crate::args::OutputKind;
+use crate::report::KChoiceReport;
+use crate::segment_config::{SegmentConfig, SegmentJob, segment_files_in};
+use crate::segment_report::{SegmentReport, SegmentTimings};
+
+pub fn run(cfg: &SegmentConfig) -> Result<Outcome> {
+    if cfg.jobs.len() == 1 {
+        let report = one(&cfg.jobs[0], cfg)?;
+        show(&report, cfg)?;
+        return Ok(Outcome::Success);
+    }
+    let bar = ProgressBar::new(cfg.jobs.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut failed = 0;
+    for job in &cfg.jobs {
+        bar.set_message(job.source.display().display().to_string());
+        let shown = one(job, cfg).and_then(|report| bar.suspend(|| show(&report, cfg)));
+        match shown {
+            Err(e) if crate::is_broken_pipe(&e) => break,
+            Err(e) => {
+                bar.suspend(|| crate::print_error(&e));
+                failed += 1;
+            }
+            Ok(()) => {}
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(match failed {
+        0 => Outcome::Success,
+        n if n == cfg.jobs.len() => Outcome::Failure,
+        _ => Outcome::PartialFailure,
+    })
+}
+
+fn show(report: &SegmentReport, cfg: &SegmentConfig) -> Result<()> {
+    if cfg.common.verbose {
+        crate::print_message(&report.fit.human());
+    }
+    crate::print_message(&report.human());
+    if cfg.common.json {
+        let line = serde_json::to_string(report).context("cannot format the JSON report")?;
+        crate::print_data(&format!("{line}\n"))?;
+    }
+    Ok(())
+}
+
+/// Segments one input and writes its folder.
+fn one(job: &SegmentJob, cfg: &SegmentConfig) -> Result<SegmentReport> {
+    let common = &cfg.common;
+    refuse_to_clobber(&job.dir, common.force)?;
+    let mut seconds = SegmentTimings::default();
+    let start = Instant::now();
+    let decoded = read(&job.source, common)?;
+    seconds.decode = start.elapsed().as_secs_f64();
+
+    let start = Instant::now();
+    let view = decoded.image.view();
+    let input = job.source.display();
+    let (seg, segmenter, choice) = segment(&view, input, cfg)?;
+    seconds.segment = start.elapsed().as_secs_f64();
+
+    let start = Instant::now();
+    let names = Names::new(&seg);
+    let bits = pixmeans_io::label_bits(seg.labels());
+    let wants = |k| cfg.outputs.wants(k);
+    let mut report = SegmentReport::new(&seg, &segmenter, cfg.k_typed, bits, |i| {
+        (
+            wants(OutputKind::Masks).then(|| names.mask(i)),
+            wants(OutputKind::Cutouts).then(|| names.cutout(i)),
+        )
+    });
+    report.input = input.display().to_string();
+    report.output = job.dir.display().to_string();
+    report.k_choice = choice.map(|c| KChoiceReport::new(&c, cfg.auto));
+    let mut files = encode(&view, &seg, cfg, &names)
+        .with_context(|| format!("cannot encode the files for {}", job.dir.display()))?;
+    if wants(OutputKind::Json) {
+        files.push(("segments.json".to_owned(), Vec::new()));
+    }
+    report.files = files.iter().map(|(n, _)| n.clone()).collect();
+    if let Some(json) = files.last_mut().filter(|(n, _)| n == "segments.json") {
+        json.1 = serde_json::to_vec_pretty(&report).context("cannot format segments.json")?;
+        json.1.push(b'\n');
+    }
+    seconds.encode = start.elapsed().as_secs_f64();
+
+    let start = Instant::now();
+    write_folder(&job.dir, &files, common.force)?;
+    seconds.write = start.elapsed().as_secs_f64();
+    seconds.total = seconds.decode + seconds.segment + seconds.encode + seconds.write;
+    report.seconds = Some(seconds);
+    Ok(report)
+}
+
+/// Clusters the image (choosing k first under `-k auto`), merges and
+/// measures; returns the segmenter with the k actually used.
+fn segment(
+    view: &ImageRef<'_>,
+    input: &Path,
+    cfg: &SegmentConfig,
+) -> Result<(Segmentation, Segmenter, Option<pixmeans_core::KChoice>)> {
+    let cannot = || format!("cannot segment {}", input.display());
+    let base = &cfg.segmenter;
+    base.validate(view.pixel_count() as u64)
+        .with_context(cannot)?;
+    let Some(auto) = cfg.auto else {
+        return Ok((base.segment(view).with_context(cannot)?, base.clone(), None));
+    };
+    // k is chosen on colour alone, from the quantization it produces.
+    let (q, quantizer, choice) = quantize_auto(view, input, base.quantizer(), Some(auto))?;
+    let chosen = Segmenter::new(quantizer)
+        .with_spatial(base.spatial())
+        .with_min_region(base.min_region())
+        .with_connectivity(base.connectivity());
+    let seg = if chosen.spatial() == 0.0 {
+        chosen.segment_quantized(view, &q)
+    } else {
+        chosen.segment(view)
+    }
+    .with_context(cannot)?;
+    Ok((seg, chosen, choice))
+}
+
+/// The names of the per-cluster files: the index padded to the width of the
+/// largest, so that they sort in order, then the colour.
+struct Names {
+    hex: Vec<String>,
+    width: usize,
+}
+
+impl Names {
+    fn new(seg: &Segmentation) -> Self {
+        let n = seg.clusters().len();
+        Names {
+            hex: seg
+                .clusters()
+                .iter()
+                .map(|c| crate::segment_report::hex(c.color)[1..].to_owned())
+                .collect(),
+            width: n.saturating_sub(1).to_string().len(),
+        }
+    }
+
+    fn mask(&self, i: usize) -> String {
+        format!("mask-{i:0w$}-{}.png", self.hex[i], w = self.width)
+    }
+
+    fn cutout(&self, i: usize) -> String {
+        format!("cutout-{i:0w$}-{}.png", self.hex[i], w = self.width)
+    }
+}
+
+/// One file to encode.
+#[derive(Clone, Copy)]
+enum Task {
+    Labels,
+    Npy,
+    Mask(usize),
+    Cutout(usize),
+    Overlay,
+    Mean,
+}
+
+/// Every requested file but segments.json, encoded in parallel, in a fixed
+/// order: labels, masks, cutouts, overlay, mean.
+fn encode(
+    view: &ImageRef<'_>,
+    seg: &Segmentation,
+    cfg: &SegmentConfig,
+    names: &Names,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let wants = |k| cfg.outputs.wants(k);
+    let n = seg.clusters().len();
+    let mut tasks = Vec::new();
+    if wants(OutputKind::Labels) {
+        tasks.push(Task::Labels);
+    }
+    if wants(OutputKind::Npy) {
+        tasks.push(Task::Npy);
+    }
+    if wants(OutputKind::Masks) {
+        tasks.extend((0..n).map(Task::Mask));
+    }
+    if wants(OutputKind::Cutouts) {
+        tasks.extend((0..n).map(Task::Cutout));
+    }
+    if wants(OutputKind::Overlay) {
+        tasks.push(Task::Overlay);
+    }
+    if wants(OutputKind::Mean) {
+        tasks.push(Task::Mean);
+    }
+    let level = cfg.common.compression;
+    let map = seg.labels();
+    tasks
+        .par_iter()
+        .map(|&task| -> Result<(String, Vec<u8>)> {
+            Ok(match task {
+                Task::Labels => ("labels.png".into(), pixmeans_io::labels_png(map, level)?),
+                Task::Npy => ("labels.npy".into(), pixmeans_io::labels_npy(map)),
+                Task::Mask(i) => (names.mask(i), pixmeans_io::mask_png(map, i as u32, level)?),
+                Task::Cutout(i) => (
+                    names.cutout(i),
+                    pixmeans_io::cutout_png(view, map, i as u32, level)?,
+                ),
+                Task::Overlay => (
+                    "overlay.png".into(),
+                    pixmeans_io::overlay_png(view, seg, level)?,
+                ),
+                Task::Mean => ("mean.png".into(), pixmeans_io::mean_png(view, seg, level)?),
+            })
+        })
+        .collect()
+}
+
+/// Refuses, before any work, a folder that already holds segment files,
+/// unless `--force`.
+fn refuse_to_clobber(dir: &Path, force: bool) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    if let Some(first) = segment_files_in(dir).first() {
+        anyhow::bail!(
+            "{} already holds segment files ({})\nhint: add --force to replace them",
+            dir.display(),
+            first.display()
+        );
+    }
+    Ok(())
+}
+
+/// Creates `dir` if needed and writes the files into it. With `force`,
+/// segment files of an earlier run that this one did not write (masks of
+/// other colours) are removed, so the folder describes one run. On failure,
+/// the folders this call created, or else the files it wrote, are removed.
+fn write_folder(dir: &Path, files: &[(String, Vec<u8>)], force: bool) -> Result<()> {
+    let created: Option<PathBuf> = dir
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .take_while(|a| !a.exists())
+        .last()
+        .map(Path::to_path_buf);
+    let mut written = Vec::new();
+    let result = std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output folder {}", dir.display()))
+        .and_then(|()| {
+            for (name, bytes) in files {
+                let path = dir.join(name);
+                pixmeans_io::write_atomic(&path, bytes, force)?;
+                written.push(path);
+            }
+            Ok(())
+        });
+    if let Err(e) = result {
+        match &created {
+            Some(top) => drop(std::fs::remove_dir_all(top)),
+            None => written.iter().for_each(|p| drop(std::fs::remove_file(p))),
+        }
+        return Err(e);
+    }
+    if force {
+        for stale in segment_files_in(dir) {
+            if !written.contains(&stale) {
+                std::fs::remove_file(&stale)
+                    .with_context(|| format!("cannot remove {}", stale.display()))?;
+            }
+        }
+    }
+    Ok(())
+}

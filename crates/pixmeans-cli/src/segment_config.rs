@@ -1,0 +1,218 @@
+//! `pixmeans segment`, resolved: the segmenter, which files to write, and
+//! one output folder per input, all checked before any pixel is read.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use pixmeans_core::segment::{MAX_CLUSTERS, spatial::MAX_WEIGHT};
+use pixmeans_core::{Connectivity, Segmenter};
+
+use crate::args::{ConnectivityArg, KArg, OutputKind, SegmentArgs};
+use crate::config::{AutoK, Common, Source, auto_k, quantizer, sources};
+
+/// One image to segment, and the folder its files go into.
+#[derive(Debug, Clone)]
+pub struct SegmentJob {
+    pub source: Source,
+    pub dir: PathBuf,
+}
+
+/// Which files to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outputs(HashSet<OutputKind>);
+
+impl Outputs {
+    pub fn wants(&self, kind: OutputKind) -> bool {
+        self.0.contains(&kind)
+    }
+}
+
+/// `pixmeans segment`, resolved.
+#[derive(Debug)]
+pub struct SegmentConfig {
+    pub segmenter: Segmenter,
+    /// Set when `-k auto` chooses k per image (on colour alone).
+    pub auto: Option<AutoK>,
+    /// `-k` as typed, for the report.
+    pub k_typed: KArg,
+    pub outputs: Outputs,
+    pub jobs: Vec<SegmentJob>,
+    pub common: Common,
+}
+
+impl SegmentConfig {
+    pub fn resolve(a: &SegmentArgs) -> Result<Self> {
+        if !(a.spatial.is_finite() && (0.0..=MAX_WEIGHT).contains(&a.spatial)) {
+            bail!(
+                "--spatial must be a number from 0 to {MAX_WEIGHT}, got {}\nhint: 1 weighs position as much as colour; 0 turns it off",
+                a.spatial
+            );
+        }
+        // The quantizer's checks stop at 256 colours, an indexed image's
+        // limit; labels go up to 16 bits.
+        let mut kmeans = a.kmeans.clone();
+        let big_k = match a.kmeans.k {
+            KArg::Fixed(k) if k == 0 || k > MAX_CLUSTERS => {
+                bail!("-k {k} is out of range: segment finds 1 to {MAX_CLUSTERS} clusters")
+            }
+            KArg::Fixed(k) if k > 256 => {
+                kmeans.k = KArg::Fixed(256);
+                Some(k)
+            }
+            _ => None,
+        };
+        let mut quantizer = quantizer(&kmeans)?;
+        if let Some(k) = big_k {
+            quantizer = quantizer.with_k(k);
+        }
+        let auto = auto_k(&a.kmeans)?;
+        let common = Common::resolve(&a.common)?;
+        let segmenter = Segmenter::new(quantizer)
+            .with_spatial(a.spatial)
+            .with_min_region(a.min_region)
+            .with_connectivity(match a.connectivity {
+                ConnectivityArg::Four => Connectivity::Four,
+                ConnectivityArg::Eight => Connectivity::Eight,
+            });
+        let all = [
+            OutputKind::Labels,
+            OutputKind::Npy,
+            OutputKind::Masks,
+            OutputKind::Cutouts,
+            OutputKind::Overlay,
+            OutputKind::Mean,
+            OutputKind::Json,
+        ];
+        let outputs: HashSet<OutputKind> = if a.only.is_empty() {
+            all.into_iter().filter(|k| !a.skip.contains(k)).collect()
+        } else {
+            a.only.iter().copied().collect()
+        };
+        if outputs.is_empty() {
+            bail!("--skip leaves nothing to write\nhint: name fewer kinds, or use --only");
+        }
+        let (sources, from_folder) = sources(&a.inputs)?;
+        let batch = sources.len() > 1 || from_folder;
+        let stem = |s: &Source| match s {
+            Source::Stdin => "stdin".to_owned(),
+            Source::File(p) => p
+                .file_stem()
+                .map_or_else(|| "image".to_owned(), |s| s.to_string_lossy().into_owned()),
+        };
+        let jobs: Vec<SegmentJob> = sources
+            .into_iter()
+            .map(|source| {
+                let dir = match &a.output {
+                    Some(o) if batch => o.join(stem(&source)),
+                    Some(o) => o.clone(),
+                    None => PathBuf::from(format!("{}-segments", stem(&source))),
+                };
+                SegmentJob { source, dir }
+            })
+            .collect();
+        check_folders(&jobs)?;
+        Ok(SegmentConfig {
+            segmenter,
+            auto,
+            k_typed: a.kmeans.k,
+            outputs: Outputs(outputs),
+            jobs,
+            common,
+        })
+    }
+}
+
+/// Refuses two inputs that would share a folder, a folder that is a file,
+/// and an input that an output would replace (`--force` is for outputs).
+fn check_folders(jobs: &[SegmentJob]) -> Result<()> {
+    let inputs: Vec<PathBuf> = jobs
+        .iter()
+        .filter_map(|j| match &j.source {
+            Source::File(p) => p.canonicalize().ok(),
+            Source::Stdin => None,
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    for job in jobs {
+        let dir = job.dir.canonicalize().ok();
+        if let Some(input) = inputs.iter().find(|i| {
+            i.parent().map(Path::to_path_buf) == dir
+                && i.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(is_segment_file)
+        }) {
+            bail!(
+                "{} is an input, and would be overwritten by an output\nhint: write into another folder with -o",
+                input.display()
+            );
+        }
+        if job.dir.is_file() {
+            bail!(
+                "{} is a file, but segment writes a folder of files\nhint: name a folder with -o",
+                job.dir.display()
+            );
+        }
+        if !seen.insert(job.dir.clone()) {
+            bail!(
+                "two inputs would both be written to {}\nhint: give inputs different names, or segment them separately",
+                job.dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether `name` is a file `pixmeans segment` writes: a fixed name, or a
+/// mask or cutout (`mask-<i>-<rrggbb>.png`).
+pub fn is_segment_file(name: &str) -> bool {
+    const FIXED: [&str; 5] = [
+        "labels.png",
+        "labels.npy",
+        "overlay.png",
+        "mean.png",
+        "segments.json",
+    ];
+    if FIXED.contains(&name) {
+        return true;
+    }
+    let rest = name
+        .strip_prefix("mask-")
+        .or_else(|| name.strip_prefix("cutout-"))
+        .and_then(|r| r.strip_suffix(".png"));
+    let Some((index, hex)) = rest.and_then(|r| r.split_once('-')) else {
+        return false;
+    };
+    !index.is_empty()
+        && index.bytes().all(|b| b.is_ascii_digit())
+        && hex.len() == 6
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The segment files already in `dir`, sorted.
+pub fn segment_files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_str().is_some_and(is_segment_file))
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_file_names() {
+        assert!(is_segment_file("labels.png"));
+        assert!(is_segment_file("mask-0-1a2b3c.png"));
+        assert!(is_segment_file("cutout-12-ffffff.png"));
+        assert!(!is_segment_file("mask-x-1a2b3c.png"));
+        assert!(!is_segment_file("mask-0-1a2b3.png"));
+        assert!(!is_segment_file("photo.png"));
+    }
+}

@@ -1,0 +1,254 @@
+//! What `pixmeans segment` reports: `segments.json`, the `--json` line (the
+//! same object plus timings) and the human summary.
+
+use std::fmt::Write as _;
+
+use pixmeans_core::{Segmentation, Segmenter};
+use serde::Serialize;
+
+use crate::args::KArg;
+use crate::report::KChoiceReport;
+
+/// Everything pixmeans says about one segmented image.
+#[derive(Debug, Serialize)]
+pub struct SegmentReport {
+    pub input: String,
+    pub output: String,
+    pub width: u32,
+    pub height: u32,
+    /// The k clustered with (chosen, under `-k auto`).
+    pub k: usize,
+    pub color_space: &'static str,
+    /// Pixels that belong to no cluster (fully transparent); they carry the
+    /// label `clusters.len()`.
+    pub transparent_pixels: u64,
+    /// Connected regions over all clusters, after merging.
+    pub regions: usize,
+    /// Small regions merged into a neighbour.
+    pub merged_regions: usize,
+    /// Bits per label in labels.png and labels.npy.
+    pub label_bits: u8,
+    pub fit: FitReport,
+    pub options: OptionsReport,
+    /// Largest first (ties: lightest first).
+    pub clusters: Vec<ClusterReport>,
+    /// Files written into `output`, in order.
+    pub files: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k_choice: Option<KChoiceReport>,
+    /// Only on the `--json` line, not in segments.json (which is the same
+    /// bytes on every run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<SegmentTimings>,
+}
+
+/// How the clusters were fitted.
+#[derive(Debug, Serialize)]
+pub struct FitReport {
+    /// `histogram` (exact, colour alone) or `spatial-sample`.
+    pub method: &'static str,
+    pub fitted_pixels: u64,
+    pub iterations: usize,
+    pub converged: bool,
+    /// Over every opaque pixel, before merging; with position for a
+    /// spatial fit.
+    pub inertia: f64,
+}
+
+impl FitReport {
+    /// One line for `--verbose`.
+    pub fn human(&self) -> String {
+        format!(
+            "  fit: {} on {} pixels, {} iterations, {}, inertia {:.6e}\n",
+            self.method,
+            self.fitted_pixels,
+            self.iterations,
+            if self.converged {
+                "converged"
+            } else {
+                "stopped at --max-iter"
+            },
+            self.inertia
+        )
+    }
+}
+
+/// The options used.
+#[derive(Debug, Serialize)]
+pub struct OptionsReport {
+    /// As typed: a number or "auto".
+    pub k: serde_json::Value,
+    pub seed: u64,
+    pub color_space: &'static str,
+    pub spatial: f64,
+    pub min_region: u64,
+    pub connectivity: u8,
+    pub init: &'static str,
+    pub n_init: usize,
+    pub max_iter: usize,
+    pub tol: f64,
+    pub max_pixels: Option<usize>,
+}
+
+/// One cluster.
+#[derive(Debug, Serialize)]
+pub struct ClusterReport {
+    pub index: usize,
+    /// The centroid as sRGB, `#rrggbb`.
+    pub hex: String,
+    /// The centroid in the working colour space.
+    pub centroid: [f32; 3],
+    pub pixels: u64,
+    /// Of the opaque pixels.
+    pub share: f64,
+    /// `[x0, y0, x1, y1]`, both corners inclusive.
+    pub bbox: [u32; 4],
+    /// Connected regions.
+    pub regions: usize,
+    /// Pixels in the largest one.
+    pub largest_region: u64,
+    pub mask: Option<String>,
+    pub cutout: Option<String>,
+}
+
+/// Seconds spent.
+#[derive(Debug, Serialize, Default, Clone, Copy)]
+pub struct SegmentTimings {
+    pub decode: f64,
+    pub segment: f64,
+    pub encode: f64,
+    pub write: f64,
+    pub total: f64,
+}
+
+/// `#rrggbb`.
+pub fn hex(c: [u8; 3]) -> String {
+    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+}
+
+impl SegmentReport {
+    /// The report before any file is named; `cluster_files(i)` gives the
+    /// mask and cutout names of cluster i.
+    pub fn new(
+        seg: &Segmentation,
+        segmenter: &Segmenter,
+        k_typed: KArg,
+        label_bits: u8,
+        cluster_files: impl Fn(usize) -> (Option<String>, Option<String>),
+    ) -> Self {
+        let q = segmenter.quantizer();
+        let params = q.params();
+        let map = seg.labels();
+        let void = map.void();
+        let fit = seg.fit();
+        SegmentReport {
+            input: String::new(),
+            output: String::new(),
+            width: map.width(),
+            height: map.height(),
+            k: params.k(),
+            color_space: seg.color_space().name(),
+            transparent_pixels: seg.transparent_pixels(),
+            regions: seg
+                .regions()
+                .labels()
+                .iter()
+                .filter(|&&l| l != void)
+                .count(),
+            merged_regions: seg.merged_regions(),
+            label_bits,
+            fit: FitReport {
+                method: if fit.spatial {
+                    "spatial-sample"
+                } else {
+                    "histogram"
+                },
+                fitted_pixels: fit.fitted_pixels,
+                iterations: fit.iterations,
+                converged: fit.converged,
+                inertia: fit.inertia,
+            },
+            options: OptionsReport {
+                k: match k_typed {
+                    KArg::Fixed(k) => k.into(),
+                    KArg::Auto => "auto".into(),
+                },
+                seed: params.seed(),
+                color_space: q.color_space().name(),
+                spatial: segmenter.spatial(),
+                min_region: segmenter.min_region(),
+                connectivity: segmenter.connectivity().neighbours(),
+                init: params.init().name(),
+                n_init: params.n_init(),
+                max_iter: params.max_iter(),
+                tol: params.tol(),
+                max_pixels: q.max_pixels(),
+            },
+            clusters: seg
+                .clusters()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let (mask, cutout) = cluster_files(i);
+                    ClusterReport {
+                        index: i,
+                        hex: hex(c.color),
+                        centroid: c.centroid,
+                        pixels: c.pixels,
+                        share: c.share,
+                        bbox: [c.bbox.x0, c.bbox.y0, c.bbox.x1, c.bbox.y1],
+                        regions: c.regions,
+                        largest_region: c.largest_region,
+                        mask,
+                        cutout,
+                    }
+                })
+                .collect(),
+            files: Vec::new(),
+            k_choice: None,
+            seconds: None,
+        }
+    }
+
+    /// The summary for standard error: one line for the image, one per
+    /// cluster.
+    pub fn human(&self) -> String {
+        let mut s = String::new();
+        let merged = if self.merged_regions > 0 {
+            format!(" ({} small ones merged)", self.merged_regions)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "{} -> {}: {} clusters, {} regions{merged}, {} files",
+            self.input,
+            self.output,
+            self.clusters.len(),
+            self.regions,
+            self.files.len()
+        );
+        if let Some(c) = &self.k_choice {
+            s.push_str(&c.human());
+        }
+        for c in &self.clusters {
+            let _ = writeln!(
+                s,
+                "  {:>3}  {}  {:5.1} %  {} regions, largest {} px",
+                c.index,
+                c.hex,
+                c.share * 100.0,
+                c.regions,
+                c.largest_region
+            );
+        }
+        if let Some(t) = &self.seconds {
+            let _ = writeln!(
+                s,
+                "  {:.2} s (decode {:.2}, segment {:.2}, encode {:.2}, write {:.2})",
+                t.total, t.decode, t.segment, t.encode, t.write
+            );
+        }
+        s
+    }
+}

@@ -1,0 +1,95 @@
+//! `pixmeans segment` on bad input: one clear line naming the file, exit 2
+//! (1 for a partly failed batch), and no folder or file left behind or
+//! replaced.
+
+use std::fs;
+use std::path::Path;
+
+use crate::segment::run_segment;
+use crate::{pixmeans, save_picture};
+
+/// Runs `pixmeans segment ARGS...` in `dir`; expects exit `code` and one
+/// `error:` line, and returns standard error.
+fn fails(dir: &Path, args: &[&str], code: i32) -> String {
+    let out = pixmeans()
+        .current_dir(dir)
+        .arg("segment")
+        .args(args)
+        .assert()
+        .code(code);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.lines().any(|l| l.starts_with("error: ")), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn bad_input_leaves_no_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    let err = fails(dir.path(), &["nope.jpg", "-o", "out"], 2);
+    assert!(err.contains("nope.jpg"), "{err}");
+    for bad in ["-1", "101", "NaN", "inf"] {
+        let err = fails(dir.path(), &["p.png", "--spatial", bad, "-o", "out"], 2);
+        assert!(err.contains("--spatial"), "{err}");
+    }
+    // The picture is 96 x 64 = 6144 pixels.
+    let err = fails(
+        dir.path(),
+        &["p.png", "--min-region", "6145", "-o", "out"],
+        2,
+    );
+    assert!(err.contains("p.png") && err.contains("6144"), "{err}");
+    let err = fails(dir.path(), &["p.png", "-k", "65537", "-o", "out"], 2);
+    assert!(err.contains("65536"), "{err}");
+    fails(
+        dir.path(),
+        &["p.png", "--connectivity", "6", "-o", "out"],
+        2,
+    );
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn existing_files_are_kept_without_force_and_replaced_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    run_segment(dir.path(), &["p.png", "-k", "3", "-o", "out"]);
+    let before = fs::read(dir.path().join("out/segments.json")).unwrap();
+    let err = fails(dir.path(), &["p.png", "-k", "4", "-o", "out"], 2);
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(
+        fs::read(dir.path().join("out/segments.json")).unwrap(),
+        before
+    );
+    // With --force the folder describes the new run alone: no masks of the
+    // old colours are left behind.
+    let report = run_segment(dir.path(), &["p.png", "-k", "4", "-o", "out", "--force"]);
+    let present = fs::read_dir(dir.path().join("out")).unwrap().count();
+    assert_eq!(present, report["files"].as_array().unwrap().len());
+}
+
+#[test]
+fn a_batch_with_one_bad_input_exits_1_and_writes_the_good_one() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("good.png"));
+    fs::write(dir.path().join("bad.png"), "not a picture").unwrap();
+    let err = fails(
+        dir.path(),
+        &["good.png", "bad.png", "-k", "3", "-o", "parts"],
+        1,
+    );
+    assert!(err.contains("bad.png"), "{err}");
+    assert!(dir.path().join("parts/good/segments.json").is_file());
+    assert!(!dir.path().join("parts/bad").exists());
+}
+
+#[test]
+fn an_input_named_like_an_output_is_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("mean.png"));
+    let before = fs::read(dir.path().join("mean.png")).unwrap();
+    let err = fails(dir.path(), &["mean.png", "-o", ".", "--force"], 2);
+    assert!(err.contains("is an input"), "{err}");
+    assert_eq!(fs::read(dir.path().join("mean.png")).unwrap(), before);
+}

@@ -1,0 +1,132 @@
+//! [`LabelMap`]: the cluster of every pixel.
+
+use super::SegmentError;
+
+/// The cluster index of every pixel, rows top to bottom.
+///
+/// Labels run from 0 to `clusters() - 1`; fully transparent pixels, which
+/// belong to no cluster, carry the label `clusters()` (the *void* label, as
+/// a quantized image's transparent entry comes after its colours).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelMap {
+    width: u32,
+    height: u32,
+    clusters: u32,
+    labels: Vec<u32>,
+}
+
+impl LabelMap {
+    /// Checks that there is one label per pixel and none above `clusters`
+    /// (the void label).
+    pub fn new(
+        width: u32,
+        height: u32,
+        clusters: u32,
+        labels: Vec<u32>,
+    ) -> Result<Self, SegmentError> {
+        let pixels = width as usize * height as usize;
+        if pixels == 0 || labels.len() != pixels {
+            return Err(SegmentError::LabelCount {
+                width,
+                height,
+                labels: labels.len(),
+            });
+        }
+        if let Some(position) = labels.iter().position(|&l| l > clusters) {
+            return Err(SegmentError::LabelOutOfRange {
+                label: labels[position],
+                position,
+                clusters,
+            });
+        }
+        Ok(LabelMap {
+            width,
+            height,
+            clusters,
+            labels,
+        })
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// The number of clusters.
+    pub fn clusters(&self) -> u32 {
+        self.clusters
+    }
+
+    /// The label of fully transparent pixels: `clusters()`.
+    pub fn void(&self) -> u32 {
+        self.clusters
+    }
+
+    /// One label per pixel.
+    pub fn labels(&self) -> &[u32] {
+        &self.labels
+    }
+
+    /// Whether any pixel carries the void label.
+    pub fn has_void(&self) -> bool {
+        self.labels.contains(&self.clusters)
+    }
+
+    /// The pixels of one cluster: true inside.
+    pub fn mask(&self, cluster: u32) -> Vec<bool> {
+        self.labels.iter().map(|&l| l == cluster).collect()
+    }
+
+    /// Renames the clusters: `rank[old]` is the new label of cluster `old`,
+    /// and there are `clusters` of them after. The void label follows.
+    pub(crate) fn relabel(&mut self, rank: &[u32], clusters: u32) {
+        use rayon::prelude::*;
+        let old_void = self.clusters;
+        self.labels.par_chunks_mut(1 << 16).for_each(|chunk| {
+            for l in chunk {
+                *l = if *l == old_void {
+                    clusters
+                } else {
+                    rank[*l as usize]
+                };
+            }
+        });
+        self.clusters = clusters;
+    }
+
+    /// Mutable labels, for merging regions; the cluster count is unchanged.
+    pub(crate) fn labels_mut(&mut self) -> &mut [u32] {
+        &mut self.labels
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_size_and_range() {
+        assert!(LabelMap::new(2, 2, 2, vec![0, 1, 2, 0]).is_ok());
+        assert!(matches!(
+            LabelMap::new(2, 2, 2, vec![0, 1, 3, 0]),
+            Err(SegmentError::LabelOutOfRange { position: 2, .. })
+        ));
+        assert!(matches!(
+            LabelMap::new(2, 2, 2, vec![0]),
+            Err(SegmentError::LabelCount { labels: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn relabel_keeps_void_last() {
+        let mut m = LabelMap::new(4, 1, 3, vec![0, 2, 3, 1]).unwrap();
+        m.relabel(&[1, 0, 0], 2);
+        assert_eq!(m.labels(), [1, 0, 2, 0]);
+        assert_eq!(m.void(), 2);
+    }
+}

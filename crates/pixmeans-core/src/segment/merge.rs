@@ -1,0 +1,241 @@
+//! Merging regions smaller than a minimum size into their neighbours.
+//!
+//! The rule, applied until no region is small or no small region can move:
+//!
+//! 1. Take the smallest region below the minimum (ties: the one whose first
+//!    pixel comes first in raster order). Transparent pixels are never
+//!    merged and never absorb a region.
+//! 2. Give it to the neighbouring region it shares the longest border with,
+//!    counted in pixel edges (ties: the larger neighbour, then the first in
+//!    raster order). Its pixels take that region's label. Under 8-connectivity
+//!    a neighbour touching only at a corner has a border of 0 and is chosen
+//!    only when nothing else touches.
+//! 3. Regions of the receiving label that touched the merged one are now
+//!    joined to the receiver through it, and become one region with it.
+//! 4. The grown region goes back in line if it is still below the minimum.
+//!
+//! Because the smallest region always goes first and sizes are recomputed
+//! after every merge, a speck surrounded by other specks waits until they
+//! have grown or gone, and the result is a function of the label map alone.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use rayon::prelude::*;
+
+use super::labels::LabelMap;
+use super::regions::{Connectivity, Regions, find};
+
+/// Rows per parallel work item when collecting borders.
+const ROWS: usize = 64;
+
+/// Merges every region of fewer than `min_region` pixels as the module
+/// describes, rewriting the labels of `map`. Returns how many regions were
+/// merged away (not counting regions joined in step 3).
+pub(crate) fn merge_small(
+    map: &mut LabelMap,
+    regions: &Regions,
+    connectivity: Connectivity,
+    min_region: u64,
+) -> usize {
+    let void = map.void();
+    let small = |r: u32| regions.sizes()[r as usize] < min_region;
+    let mut adjacency = borders(regions, connectivity, &small);
+    let mut size = regions.sizes().to_vec();
+    let label = regions.labels();
+    let mut parent: Vec<u32> = (0..regions.len() as u32).collect();
+    let mut line: BinaryHeap<Reverse<(u64, u32)>> = (0..regions.len() as u32)
+        .filter(|&r| small(r) && label[r as usize] != void)
+        .map(|r| Reverse((size[r as usize], r)))
+        .collect();
+    let mut merged = 0;
+    while let Some(Reverse((s, a))) = line.pop() {
+        if parent[a as usize] != a || size[a as usize] != s {
+            continue; // merged away, or grown since it was queued
+        }
+        let neighbours = compact(&mut adjacency, &mut parent, a);
+        let best = neighbours
+            .iter()
+            .filter(|&&(n, _)| label[n as usize] != void)
+            .max_by_key(|&&(n, border)| (border, size[n as usize], Reverse(n)));
+        let Some(&(b, _)) = best else { continue };
+        let b_label = label[b as usize];
+        absorb(&mut adjacency, &mut parent, &mut size, b, a);
+        for &(c, _) in &neighbours {
+            if c != b && label[c as usize] == b_label {
+                absorb(&mut adjacency, &mut parent, &mut size, b, c);
+            }
+        }
+        merged += 1;
+        if size[b as usize] < min_region {
+            line.push(Reverse((size[b as usize], b)));
+        }
+    }
+    // Every region takes the label of the region it ended up in.
+    let final_label: Vec<u32> = (0..regions.len() as u32)
+        .map(|r| label[find(&mut parent, r) as usize])
+        .collect();
+    map.labels_mut()
+        .par_chunks_mut(1 << 16)
+        .zip(regions.ids().par_chunks(1 << 16))
+        .for_each(|(labels, ids)| {
+            for (l, &id) in labels.iter_mut().zip(ids) {
+                *l = final_label[id as usize];
+            }
+        });
+    merged
+}
+
+/// Moves region `from` into region `into`.
+fn absorb(
+    adjacency: &mut [Vec<(u32, u32)>],
+    parent: &mut [u32],
+    size: &mut [u64],
+    into: u32,
+    from: u32,
+) {
+    parent[from as usize] = into;
+    size[into as usize] += size[from as usize];
+    let mut moved = std::mem::take(&mut adjacency[from as usize]);
+    let target = &mut adjacency[into as usize];
+    if moved.len() > target.len() {
+        std::mem::swap(&mut moved, target);
+    }
+    target.extend(moved);
+}
+
+/// The current neighbours of region `a` with their border lengths, sorted by
+/// region; rewrites `a`'s list in that compact form.
+fn compact(adjacency: &mut [Vec<(u32, u32)>], parent: &mut [u32], a: u32) -> Vec<(u32, u32)> {
+    let mut list = std::mem::take(&mut adjacency[a as usize]);
+    for entry in &mut list {
+        entry.0 = find(parent, entry.0);
+    }
+    list.retain(|&(n, _)| n != a);
+    list.sort_unstable();
+    list.dedup_by(|next, kept| {
+        if next.0 == kept.0 {
+            kept.1 += next.1;
+            true
+        } else {
+            false
+        }
+    });
+    adjacency[a as usize].clone_from(&list);
+    list
+}
+
+/// The neighbour lists of every region: for each pair of regions that touch,
+/// with at least one of them small, the number of pixel edges they share
+/// (and, under 8-connectivity, a 0-length entry for a corner contact).
+fn borders(
+    regions: &Regions,
+    connectivity: Connectivity,
+    small: &(impl Fn(u32) -> bool + Sync),
+) -> Vec<Vec<(u32, u32)>> {
+    let (w, h) = (regions.width() as usize, regions.height() as usize);
+    let ids = regions.ids();
+    let eight = connectivity == Connectivity::Eight;
+    // Pairs as low << 32 | high, one per shared pixel edge, and apart one
+    // per corner contact; collected per strip of rows, in strip order.
+    let key = |a: u32, b: u32| (u64::from(a.min(b)) << 32) | u64::from(a.max(b));
+    let (edges, corners): (Vec<Vec<u64>>, Vec<Vec<u64>>) = (0..h.div_ceil(ROWS))
+        .into_par_iter()
+        .map(|strip| {
+            let (mut edges, mut corners) = (Vec::new(), Vec::new());
+            let wanted = |a: u32, b: u32| a != b && (small(a) || small(b));
+            for y in strip * ROWS..((strip + 1) * ROWS).min(h) {
+                let row = &ids[y * w..(y + 1) * w];
+                for x in 1..w {
+                    if wanted(row[x - 1], row[x]) {
+                        edges.push(key(row[x - 1], row[x]));
+                    }
+                }
+                if y + 1 < h {
+                    let below = &ids[(y + 1) * w..(y + 2) * w];
+                    for x in 0..w {
+                        if wanted(row[x], below[x]) {
+                            edges.push(key(row[x], below[x]));
+                        }
+                        if eight && x + 1 < w {
+                            for (a, b) in [(row[x], below[x + 1]), (row[x + 1], below[x])] {
+                                if wanted(a, b) {
+                                    corners.push(key(a, b));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            (edges, corners)
+        })
+        .unzip();
+    let mut adjacency = vec![Vec::new(); regions.len()];
+    for (pairs, counts) in [(edges, true), (corners, false)] {
+        let mut pairs: Vec<u64> = pairs.concat();
+        pairs.par_sort_unstable();
+        for run in pairs.chunk_by(|x, y| x == y) {
+            let (lo, hi) = ((run[0] >> 32) as u32, run[0] as u32);
+            let len = if counts { run.len() as u32 } else { 0 };
+            adjacency[lo as usize].push((hi, len));
+            adjacency[hi as usize].push((lo, len));
+        }
+    }
+    adjacency
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn merged(w: u32, rows: &[&str], c: Connectivity, min: u64) -> (Vec<u32>, usize) {
+        let labels: Vec<u32> = rows
+            .iter()
+            .flat_map(|r| r.bytes().map(|b| u32::from(b - b'0')))
+            .collect();
+        let mut m = LabelMap::new(w, rows.len() as u32, 9, labels).unwrap();
+        let r = Regions::find(&m, c);
+        let n = merge_small(&mut m, &r, c, min);
+        (m.labels().to_vec(), n)
+    }
+
+    #[test]
+    fn a_speck_goes_to_the_longest_border() {
+        // The 2 touches the 1s along three edges and the 0s along one.
+        let (l, n) = merged(3, &["000", "121", "111"], Connectivity::Four, 2);
+        assert_eq!(l, [0, 0, 0, 1, 1, 1, 1, 1, 1]);
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn a_grown_region_still_small_merges_again() {
+        let rows = ["00000", "02220", "02320", "00000"];
+        // The 3 joins the 2s around it, which then hold 6 pixels: enough
+        // for a minimum of 4, too few for 7, when they go to the 0s.
+        let (l, n) = merged(5, &rows, Connectivity::Four, 4);
+        assert_eq!(l[12], 2);
+        assert_eq!(n, 1);
+        let (l, n) = merged(5, &rows, Connectivity::Four, 7);
+        assert_eq!(l, [0; 20]);
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn merging_joins_regions_of_the_receiving_label() {
+        // The bar of 1s goes to the larger 0s on its left, and joins the 0s
+        // on its right to them: those are then part of a 12-pixel region
+        // and stay 0, though alone they share a longer border with the 2s.
+        let rows = ["00102", "00102", "00102", "22222"];
+        let (l, n) = merged(5, &rows, Connectivity::Four, 4);
+        assert_eq!(&l[..5], [0, 0, 0, 0, 2]);
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn transparent_pixels_neither_merge_nor_absorb() {
+        // 9 is the void label: the lone 1 touches it on three sides but
+        // must go to the 0s.
+        let (l, _) = merged(3, &["999", "910", "999"], Connectivity::Four, 2);
+        assert_eq!(l, [9, 9, 9, 9, 0, 0, 9, 9, 9]);
+    }
+}
