@@ -94,6 +94,39 @@ pub fn progress(n: usize) -> ProgressBar {
     bar
 }
 
+/// Runs `each` over a batch of `jobs` under a progress bar (shown only on
+/// a terminal: indicatif hides it otherwise), printing each failure and
+/// going on; a broken pipe (`... | head`) stops the batch quietly. `each`
+/// does the work and returns what to print, which is printed with the bar
+/// hidden so that no stale bar is left in the scrollback.
+pub fn run_batch<J, R>(
+    jobs: &[J],
+    name: impl Fn(&J) -> String,
+    each: impl Fn(&J) -> Result<R>,
+    print: impl Fn(&R) -> Result<()>,
+) -> Outcome {
+    let bar = progress(jobs.len());
+    let mut failed = 0;
+    for job in jobs {
+        bar.set_message(name(job));
+        match each(job).and_then(|r| bar.suspend(|| print(&r))) {
+            Err(e) if crate::is_broken_pipe(&e) => break,
+            Err(e) => {
+                bar.suspend(|| crate::print_error(&e));
+                failed += 1;
+            }
+            Ok(()) => {}
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    match failed {
+        0 => Outcome::Success,
+        n if n == jobs.len() => Outcome::Failure,
+        _ => Outcome::PartialFailure,
+    }
+}
+
 /// Bytes as people read them: `812 B`, `31.9 kB`, `1.25 MB` (powers of 1000).
 pub fn human_bytes(n: u64) -> String {
     match n {

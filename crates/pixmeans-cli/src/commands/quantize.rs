@@ -4,7 +4,6 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Outcome, check_clobber, print_json, quantize_one, read};
 use crate::config::{Job, QuantizeConfig};
@@ -20,36 +19,12 @@ pub fn run(cfg: &QuantizeConfig) -> Result<Outcome> {
         show(trace.as_deref(), &report, cfg)?;
         return Ok(Outcome::Success);
     }
-    // Progress goes to standard error and only to a terminal: indicatif hides
-    // it when standard error is not one.
-    let bar = ProgressBar::new(cfg.jobs.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let mut failed = 0;
-    for job in &cfg.jobs {
-        bar.set_message(job.source.display().display().to_string());
-        // Printing while the bar is hidden keeps stale bars out of the scrollback.
-        let shown = one(job, cfg)
-            .and_then(|(trace, report)| bar.suspend(|| show(trace.as_deref(), &report, cfg)));
-        match shown {
-            // Whoever read our output has gone (`... | head`): stop quietly.
-            Err(e) if crate::is_broken_pipe(&e) => break,
-            Err(e) => {
-                bar.suspend(|| crate::print_error(&e));
-                failed += 1;
-            }
-            Ok(()) => {}
-        }
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    Ok(match failed {
-        0 => Outcome::Success,
-        n if n == cfg.jobs.len() => Outcome::Failure,
-        _ => Outcome::PartialFailure,
-    })
+    Ok(super::run_batch(
+        &cfg.jobs,
+        |job| job.source.display().display().to_string(),
+        |job| one(job, cfg),
+        |(trace, report)| show(trace.as_deref(), report, cfg),
+    ))
 }
 
 /// Quantizes one job: the `--verbose` trace (if asked for) and the report.

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use pixmeans_core::{ImageRef, Segmentation, Segmenter};
 use rayon::prelude::*;
 
@@ -25,31 +24,12 @@ pub fn run(cfg: &SegmentConfig) -> Result<Outcome> {
         show(&report, cfg)?;
         return Ok(Outcome::Success);
     }
-    let bar = ProgressBar::new(cfg.jobs.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let mut failed = 0;
-    for job in &cfg.jobs {
-        bar.set_message(job.source.display().display().to_string());
-        let shown = one(job, cfg).and_then(|report| bar.suspend(|| show(&report, cfg)));
-        match shown {
-            Err(e) if crate::is_broken_pipe(&e) => break,
-            Err(e) => {
-                bar.suspend(|| crate::print_error(&e));
-                failed += 1;
-            }
-            Ok(()) => {}
-        }
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    Ok(match failed {
-        0 => Outcome::Success,
-        n if n == cfg.jobs.len() => Outcome::Failure,
-        _ => Outcome::PartialFailure,
-    })
+    Ok(super::run_batch(
+        &cfg.jobs,
+        |job| job.source.display().display().to_string(),
+        |job| one(job, cfg),
+        |report| show(report, cfg),
+    ))
 }
 
 fn show(report: &SegmentReport, cfg: &SegmentConfig) -> Result<()> {
