@@ -9,16 +9,7 @@ use crate::{pixmeans, save_picture};
 /// Runs `pixmeans quantize ARGS...` in `dir`; expects exit `code` and returns
 /// standard error.
 fn fails(dir: &Path, args: &[&str], code: i32) -> String {
-    let out = pixmeans()
-        .current_dir(dir)
-        .arg("quantize")
-        .args(args)
-        .assert()
-        .code(code);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(stderr.lines().any(|l| l.starts_with("error: ")), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
+    crate::fails_with(dir, &[&["quantize"], args].concat(), code)
 }
 
 fn no_outputs(dir: &Path, keep: &[&str]) {

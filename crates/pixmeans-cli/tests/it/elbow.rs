@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use crate::{json_lines, pixmeans, save_picture};
+use crate::{pixmeans, run_json, save_picture};
 
 /// `n` well-separated colours (corners of the RGB cube, inset) in equal
 /// vertical bands, with a little noise: the elbow's knee must be at n.
@@ -18,16 +18,6 @@ fn blobs(path: &Path, n: usize) {
         }))
     });
     img.save(path).unwrap();
-}
-
-fn run_json(dir: &Path, args: &[&str]) -> serde_json::Value {
-    let out = pixmeans()
-        .current_dir(dir)
-        .args(args)
-        .arg("--json")
-        .assert()
-        .success();
-    json_lines(&out.get_output().stdout).remove(0)
 }
 
 #[test]

@@ -64,6 +64,28 @@ pub fn decode_indexed(path: &Path) -> (u8, Vec<[u8; 3]>, Vec<u8>) {
 }
 
 /// Parses every JSON line of standard output.
+/// Runs `pixmeans ARGS... --json` in `dir`, expects success, and returns the
+/// first JSON line.
+pub fn run_json(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = pixmeans()
+        .current_dir(dir)
+        .args(args)
+        .arg("--json")
+        .assert()
+        .success();
+    json_lines(&out.get_output().stdout).remove(0)
+}
+
+/// Runs `pixmeans ARGS...` in `dir`; expects exit `code`, an `error:` line
+/// and no panic, and returns standard error.
+pub fn fails_with(dir: &Path, args: &[&str], code: i32) -> String {
+    let out = pixmeans().current_dir(dir).args(args).assert().code(code);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.lines().any(|l| l.starts_with("error: ")), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
 pub fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
     std::str::from_utf8(stdout)
         .unwrap()

@@ -61,14 +61,7 @@ fn labels_of(path: &Path) -> (u8, Vec<u32>) {
 }
 
 pub fn run_segment(dir: &Path, args: &[&str]) -> Value {
-    let out = pixmeans()
-        .current_dir(dir)
-        .arg("segment")
-        .args(args)
-        .arg("--json")
-        .assert()
-        .success();
-    json_lines(&out.get_output().stdout).remove(0)
+    crate::run_json(dir, &[&["segment"], args].concat())
 }
 
 #[test]

@@ -5,22 +5,13 @@
 use std::fs;
 use std::path::Path;
 
+use crate::save_picture;
 use crate::segment::run_segment;
-use crate::{pixmeans, save_picture};
 
 /// Runs `pixmeans segment ARGS...` in `dir`; expects exit `code` and one
 /// `error:` line, and returns standard error.
 fn fails(dir: &Path, args: &[&str], code: i32) -> String {
-    let out = pixmeans()
-        .current_dir(dir)
-        .arg("segment")
-        .args(args)
-        .assert()
-        .code(code);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(stderr.lines().any(|l| l.starts_with("error: ")), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
+    crate::fails_with(dir, &[&["segment"], args].concat(), code)
 }
 
 #[test]
