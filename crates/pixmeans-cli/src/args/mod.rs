@@ -1,0 +1,260 @@
+//! What the user typed: the clap definitions and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod explore;
+mod segment;
+
+pub use explore::{ElbowArgs, GridArgs, PaletteArgs, ScatterArgs, SortArg};
+pub use segment::{ConnectivityArg, OutputKind, SegmentArgs};
+
+/// k-means colour quantization of images: fewer colours, smaller files,
+/// honest figures.
+#[derive(Debug, Parser)]
+#[command(name = "pixmeans", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Reduce images to k colours and write them (indexed PNG by default).
+    Quantize(QuantizeArgs),
+    /// List an image's k main colours with their share of the pixels.
+    Palette(PaletteArgs),
+    /// Split images into k regions by colour (and position): label map,
+    /// masks, cutouts, overlay, mean colours and figures, in a folder.
+    Segment(SegmentArgs),
+    /// Quantize the bundled photo at k = 2, 4, 8, 16 and 32, print a table and
+    /// draw the elbow, grid, palette and scatter pictures, with a page to view them.
+    Demo(DemoArgs),
+    /// Fit several k to one image: a table of what each k gives, and a plot
+    /// of inertia against k with the knee marked.
+    Elbow(ElbowArgs),
+    /// The original and its quantized versions side by side in one picture.
+    Grid(GridArgs),
+    /// A sample of the pixels as dots in 3-D colour space, by own colour and
+    /// by cluster (a picture, or a page to turn with the mouse).
+    Scatter(ScatterArgs),
+}
+
+/// The k-means settings shared by every command that clusters.
+#[derive(Debug, Args, Clone)]
+pub struct KMeansArgs {
+    /// Number of colours (clusters), 1 to 256; or `auto`: the smallest k that
+    /// meets --target-psnr or --max-delta-e, else the knee of inertia over
+    /// k = 1..16.
+    #[arg(short = 'k', long = "colors", visible_alias = "k", default_value = "16", value_name = "K", value_parser = parse_k)]
+    pub k: KArg,
+
+    /// With -k auto: the smallest k whose PSNR reaches this many dB.
+    #[arg(
+        long,
+        value_name = "DB",
+        conflicts_with = "max_delta_e",
+        allow_negative_numbers = true
+    )]
+    pub target_psnr: Option<f64>,
+
+    /// With -k auto: the smallest k whose mean CIEDE2000 is at most E.
+    #[arg(long, value_name = "E", allow_negative_numbers = true)]
+    pub max_delta_e: Option<f64>,
+
+    /// How each k is fitted.
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+/// How k-means runs for a given k: shared by every command that clusters,
+/// including those that try several k (elbow, grid).
+#[derive(Debug, Args, Clone)]
+pub struct FitArgs {
+    /// How to choose the first centroids: k-means++ or k random distinct colours.
+    #[arg(long, value_enum, default_value_t = InitArg::KmeansPlusPlus)]
+    pub init: InitArg,
+
+    /// Number of seedings; the one with the lowest inertia is kept.
+    /// [default: 1 for kmeans++, 10 for random]
+    #[arg(long, value_name = "N")]
+    pub n_init: Option<usize>,
+
+    /// Most Lloyd iterations per seeding.
+    #[arg(long, default_value_t = 300, value_name = "N")]
+    pub max_iter: usize,
+
+    /// Stop when the centroids' summed squared shift falls below TOL times the
+    /// mean colour variance (scikit-learn's rule).
+    #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
+    pub tol: f64,
+
+    /// Seed of every random choice; the same seed gives the same output.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Colour space in which distances are measured.
+    #[arg(long, value_enum, default_value_t = SpaceArg::Srgb)]
+    pub color_space: SpaceArg,
+
+    /// Fit on a copy shrunk to at most N pixels, then map every pixel of the
+    /// full image. [default: fit on every pixel]
+    #[arg(long, value_name = "N")]
+    pub max_pixels: Option<usize>,
+}
+
+/// `-k`: a number, or `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KArg {
+    /// This many colours.
+    Fixed(usize),
+    /// pixmeans chooses.
+    Auto,
+}
+
+fn parse_k(s: &str) -> Result<KArg, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(KArg::Auto);
+    }
+    s.parse()
+        .map(KArg::Fixed)
+        .map_err(|_| format!("expected a number of colours or `auto`, got {s:?}"))
+}
+
+/// `pixmeans quantize`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  pixmeans quantize photo.jpg -k 16 -o photo-16.png\n  \
+    pixmeans quantize photos/ -k 8 -o small/ --format webp\n  \
+    pixmeans quantize photo.jpg -k 32 --color-space oklab --json > report.json"
+)]
+pub struct QuantizeArgs {
+    /// Images to read (JPEG, PNG, GIF, BMP, TIFF, WebP), folders of them, or
+    /// `-` for standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Output file for one input (its extension picks the format; `-` for
+    /// standard output), or a folder for several.
+    /// [default: <name>-k<K>.<format> in the current folder]
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Format of outputs named by pixmeans (in a folder, or by default).
+    #[arg(long, value_enum, default_value_t = FormatArg::Png)]
+    pub format: FormatArg,
+
+    /// Clustering settings.
+    #[command(flatten)]
+    pub kmeans: KMeansArgs,
+
+    /// Shared settings.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `pixmeans demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder to write into; files pixmeans wrote there before are replaced.
+    #[arg(short, long, default_value = "pixmeans-demo", value_name = "DIR")]
+    pub output: PathBuf,
+
+    /// Shared settings.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Settings every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct CommonArgs {
+    /// Print a machine-readable report on standard output (one JSON object
+    /// per line, one line per image).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print each iteration's inertia and centroid shift.
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Replace output files that already exist.
+    #[arg(short, long)]
+    pub force: bool,
+
+    /// Refuse images with more pixels than this.
+    #[arg(long, default_value_t = 200_000_000, value_name = "N")]
+    pub pixel_limit: u64,
+
+    /// PNG compression: fast, default, or best (smallest, slowest).
+    #[arg(long, value_enum, default_value_t = CompressionArg::Default)]
+    pub compression: CompressionArg,
+
+    /// Worker threads. [default: one per core]
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// `--init`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitArg {
+    /// Greedy k-means++.
+    #[value(name = "kmeans++", alias = "k-means++")]
+    KmeansPlusPlus,
+    /// k distinct colours drawn at random, weighted by pixel count.
+    Random,
+    /// Wu's variance split: deterministic, nearly free at any k.
+    Wu,
+}
+
+/// `--color-space`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SpaceArg {
+    /// Raw 8-bit sRGB values, as the tutorials and scikit-learn use them.
+    Srgb,
+    /// Oklab, a perceptual space.
+    Oklab,
+    /// CIELAB (D65).
+    Lab,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Indexed PNG (1, 2, 4 or 8 bits per pixel).
+    Png,
+    /// GIF with the exact palette.
+    Gif,
+    /// Lossless WebP.
+    Webp,
+    /// JPEG (quality 90; re-adds colours).
+    Jpg,
+    /// BMP.
+    Bmp,
+    /// TIFF.
+    Tiff,
+}
+
+/// `--compression`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompressionArg {
+    /// Fastest encoding.
+    Fast,
+    /// A balance of size and speed.
+    Default,
+    /// Smallest files.
+    Best,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
