@@ -234,11 +234,12 @@ impl SegmentReport {
         for c in &self.clusters {
             let _ = writeln!(
                 s,
-                "  {:>3}  {}  {:5.1} %  {} regions, largest {} px",
+                "  {:>3}  {}  {:5.1} %  {} region{}, largest {} px",
                 c.index,
                 c.hex,
                 c.share * 100.0,
                 c.regions,
+                if c.regions == 1 { "" } else { "s" },
                 c.largest_region
             );
         }
