@@ -78,13 +78,76 @@ pub(crate) fn kmeans_plusplus(
     kmeans_plusplus_from(points, weights, vec![points[first]], k, rng)
 }
 
+/// How much farther than a chunk's largest closest distance a candidate's
+/// distance to the chunk's bounding box must be for the chunk to be
+/// skipped: far above the rounding error of f32 distances, so a skipped
+/// chunk is one where every point would have kept its distance.
+const SKIP_MARGIN: f32 = 1.0 + 1e-4;
+
+/// The bounding box of a chunk of points.
+struct Bounds {
+    lo: Point,
+    hi: Point,
+}
+
+impl Bounds {
+    fn of(points: &[Point]) -> Self {
+        let mut b = Bounds {
+            lo: [f32::INFINITY; 3],
+            hi: [f32::NEG_INFINITY; 3],
+        };
+        for p in points {
+            for c in 0..3 {
+                b.lo[c] = b.lo[c].min(p[c]);
+                b.hi[c] = b.hi[c].max(p[c]);
+            }
+        }
+        b
+    }
+
+    /// Squared distance from `x` to the nearest point of the box.
+    fn dist2(&self, x: &Point) -> f32 {
+        (0..3)
+            .map(|c| {
+                let d = (self.lo[c] - x[c]).max(x[c] - self.hi[c]).max(0.0);
+                d * d
+            })
+            .sum()
+    }
+
+    /// Whether no point of the chunk can be nearer to `x` than its closest
+    /// centroid so far, the largest such squared distance being `max_closest`.
+    fn out_of_reach(&self, x: &Point, max_closest: f32) -> bool {
+        self.dist2(x) > max_closest * SKIP_MARGIN
+    }
+}
+
 /// Greedy k-means++ continued from `centers` (at least one) up to k.
+///
+/// A chunk of points (the colours are sorted, so a chunk spans a narrow
+/// slice of the colour cube) whose bounding box is farther from a candidate
+/// than any of its points is from its closest centroid cannot change: its
+/// potential is taken as it stands, bit for bit what scanning it would
+/// give. Late in the seeding most chunks are skipped this way.
 pub(crate) fn kmeans_plusplus_from(
+    points: &[Point],
+    weights: &[f64],
+    centers: Vec<Point>,
+    k: usize,
+    rng: &mut Rng,
+) -> Vec<Point> {
+    seed_from(points, weights, centers, k, rng, true)
+}
+
+/// [`kmeans_plusplus_from`], skipping out-of-reach chunks only if `prune`
+/// (the tests compare both ways).
+fn seed_from(
     points: &[Point],
     weights: &[f64],
     mut centers: Vec<Point>,
     k: usize,
     rng: &mut Rng,
+    prune: bool,
 ) -> Vec<Point> {
     let n = points.len();
     let trials = 2 + (k as f64).ln().floor() as usize;
@@ -96,6 +159,11 @@ pub(crate) fn kmeans_plusplus_from(
                 .map(|c| dist2(p, c))
                 .fold(f32::INFINITY, f32::min)
         })
+        .collect();
+    let boxes: Vec<Bounds> = points.par_chunks(CHUNK).map(Bounds::of).collect();
+    let mut reach: Vec<f32> = closest
+        .par_chunks(CHUNK)
+        .map(|cl| cl.iter().copied().fold(0.0, f32::max))
         .collect();
     let mut sums = chunk_sums(n, |i| weights[i] * f64::from(closest[i]));
     // Two passes over the points per centroid: one scores every candidate,
@@ -110,11 +178,19 @@ pub(crate) fn kmeans_plusplus_from(
             .par_chunks(CHUNK)
             .zip(weights.par_chunks(CHUNK))
             .zip(closest.par_chunks(CHUNK))
-            .map(|((pts, ws), cl)| {
+            .enumerate()
+            .map(|(c, ((pts, ws), cl))| {
+                let (near, far): (Vec<usize>, Vec<usize>) =
+                    (0..trials).partition(|&t| !boxes[c].out_of_reach(&candidates[t], reach[c]));
                 let mut acc = vec![0.0f64; trials];
-                for ((p, &w), &c) in pts.iter().zip(ws).zip(cl) {
-                    for (a, cand) in acc.iter_mut().zip(&candidates) {
-                        *a += w * f64::from(c.min(dist2(p, cand)));
+                for t in far {
+                    acc[t] = sums[c];
+                }
+                if !near.is_empty() {
+                    for ((p, &w), &d) in pts.iter().zip(ws).zip(cl) {
+                        for &t in &near {
+                            acc[t] += w * f64::from(d.min(dist2(p, &candidates[t])));
+                        }
                     }
                 }
                 acc
@@ -129,19 +205,25 @@ pub(crate) fn kmeans_plusplus_from(
             }
         }
         let cand = candidates[best.0];
-        sums = closest
+        let updated: Vec<(f64, f32)> = closest
             .par_chunks_mut(CHUNK)
             .zip(points.par_chunks(CHUNK))
             .zip(weights.par_chunks(CHUNK))
-            .map(|((cl, pts), ws)| {
-                let mut sum = 0.0;
+            .enumerate()
+            .map(|(c, ((cl, pts), ws))| {
+                if prune && boxes[c].out_of_reach(&cand, reach[c]) {
+                    return (sums[c], reach[c]);
+                }
+                let (mut sum, mut max) = (0.0, 0.0f32);
                 for ((d, p), &w) in cl.iter_mut().zip(pts).zip(ws) {
                     *d = d.min(dist2(p, &cand));
                     sum += w * f64::from(*d);
+                    max = max.max(*d);
                 }
-                sum
+                (sum, max)
             })
             .collect();
+        (sums, reach) = updated.into_iter().unzip();
         centers.push(cand);
     }
     centers
@@ -184,6 +266,28 @@ mod tests {
         for (i, a) in c.iter().enumerate() {
             assert!(pts.contains(a));
             assert!(c[..i].iter().all(|b| b != a), "centroid {i} repeats");
+        }
+    }
+
+    #[test]
+    fn skipping_out_of_reach_chunks_changes_nothing() {
+        // Sorted, clustered points over many chunks: most chunks go out of
+        // reach as centroids are added.
+        let mut pts: Vec<Point> = (0..40_000u32)
+            .map(|i| {
+                let blob = (i % 9) as f32 * 28.0;
+                let j = (i.wrapping_mul(2_654_435_761) >> 20) as f32 / 4096.0;
+                [blob + 5.0 * j, (i % 7) as f32 * 30.0 + j, 255.0 - blob - j]
+            })
+            .collect();
+        pts.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        pts.dedup();
+        let w: Vec<f64> = (0..pts.len()).map(|i| 1.0 + (i % 5) as f64).collect();
+        for k in [16, 100] {
+            let start = vec![pts[0]];
+            let pruned = seed_from(&pts, &w, start.clone(), k, &mut Rng::new(4), true);
+            let full = seed_from(&pts, &w, start, k, &mut Rng::new(4), false);
+            assert_eq!(pruned, full, "k = {k}");
         }
     }
 
