@@ -60,7 +60,16 @@ struct Trials<'a> {
     done: BTreeMap<usize, Trial>,
 }
 
-impl Trials<'_> {
+impl<'a> Trials<'a> {
+    fn new(quantizer: &'a Quantizer, image: &'a ImageRef<'a>, hist: &'a ColorHistogram) -> Self {
+        Trials {
+            quantizer,
+            image,
+            hist,
+            done: BTreeMap::new(),
+        }
+    }
+
     fn get(&mut self, k: usize) -> Result<Trial, QuantizeError> {
         if let Some(t) = self.done.get(&k) {
             return Ok(*t);
@@ -106,12 +115,7 @@ pub fn smallest_k(
     hist: &ColorHistogram,
     target: KTarget,
 ) -> Result<KChoice, QuantizeError> {
-    let mut trials = Trials {
-        quantizer,
-        image,
-        hist,
-        done: BTreeMap::new(),
-    };
+    let mut trials = Trials::new(quantizer, image, hist);
     let limit = k_limit(hist);
     // Double k until it meets the target; the last k that did not is lo.
     let (mut lo, mut k) = (0, 1);
@@ -144,12 +148,7 @@ pub fn knee_k(
     hist: &ColorHistogram,
     ks: RangeInclusive<usize>,
 ) -> Result<KChoice, QuantizeError> {
-    let mut trials = Trials {
-        quantizer,
-        image,
-        hist,
-        done: BTreeMap::new(),
-    };
+    let mut trials = Trials::new(quantizer, image, hist);
     let (lo, hi) = ((*ks.start()).max(1), (*ks.end()).min(k_limit(hist)));
     let mut curve = Vec::new();
     for k in lo..=hi {
