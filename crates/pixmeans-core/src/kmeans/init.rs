@@ -7,7 +7,12 @@ use rand_core::{Rng as _, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use super::lloyd::{CHUNK, dist2};
+use super::lloyd::dist2;
+
+/// Points per chunk, for the sums behind each draw and for skipping. Fixed,
+/// so that the seeds do not depend on the thread count; at k = 256 chunks of
+/// 512 skipped more than chunks of 2048 and no worse than chunks of 256.
+const CHUNK: usize = 512;
 use crate::color::Point;
 
 /// The portable, seeded random stream behind every random choice.
@@ -124,11 +129,15 @@ impl Bounds {
 
 /// Greedy k-means++ continued from `centers` (at least one) up to k.
 ///
-/// A chunk of points (the colours are sorted, so a chunk spans a narrow
-/// slice of the colour cube) whose bounding box is farther from a candidate
-/// than any of its points is from its closest centroid cannot change: its
-/// potential is taken as it stands, bit for bit what scanning it would
-/// give. Late in the seeding most chunks are skipped this way.
+/// The points are visited in Morton (Z-curve) order, so that each chunk of
+/// them fills a small, compact box of the colour space. A chunk whose box is
+/// farther from a candidate than any of its points is from its closest
+/// centroid cannot change: its potential is taken as it stands, bit for bit
+/// what scanning it would give. Late in the seeding most chunks are skipped
+/// this way. (In the histogram's own order a chunk spans a slab across the
+/// whole cube; Z order and chunks of 512 cut seeding at k = 256 on
+/// sunset.jpg from 0.36–0.53 s to 0.21–0.24 s, and at k = 64 from 0.10–0.15 s
+/// to 0.07–0.09 s.)
 pub(crate) fn kmeans_plusplus_from(
     points: &[Point],
     weights: &[f64],
@@ -136,7 +145,46 @@ pub(crate) fn kmeans_plusplus_from(
     k: usize,
     rng: &mut Rng,
 ) -> Vec<Point> {
-    seed_from(points, weights, centers, k, rng, true)
+    let order = morton_order(points);
+    let points: Vec<Point> = order.iter().map(|&i| points[i as usize]).collect();
+    let weights: Vec<f64> = order.iter().map(|&i| weights[i as usize]).collect();
+    seed_from(&points, &weights, centers, k, rng, true)
+}
+
+/// The indices of `points` in Z-curve order over a 32³ grid of their
+/// bounding box (a counting sort: points in one cell keep their order).
+fn morton_order(points: &[Point]) -> Vec<u32> {
+    const BITS: u32 = 5;
+    let b = Bounds::of(points);
+    // Spreads the low 5 bits of v to every third bit.
+    let spread = |v: u32| (0..BITS).fold(0u32, |x, i| x | (((v >> i) & 1) << (3 * i)));
+    let cell = |p: &Point| {
+        let q = |c: usize| {
+            let span = b.hi[c] - b.lo[c];
+            let max = ((1 << BITS) - 1) as f32;
+            if span > 0.0 {
+                ((p[c] - b.lo[c]) / span * max) as u32
+            } else {
+                0
+            }
+        };
+        ((spread(q(0)) << 2) | (spread(q(1)) << 1) | spread(q(2))) as usize
+    };
+    let cells: Vec<usize> = points.par_iter().map(cell).collect();
+    let mut start = vec![0u32; 1 << (3 * BITS)];
+    for &c in &cells {
+        start[c] += 1;
+    }
+    let mut next = 0;
+    for s in &mut start {
+        (*s, next) = (next, next + *s);
+    }
+    let mut order = vec![0u32; points.len()];
+    for (i, &c) in cells.iter().enumerate() {
+        order[start[c] as usize] = i as u32;
+        start[c] += 1;
+    }
+    order
 }
 
 /// [`kmeans_plusplus_from`], skipping out-of-reach chunks only if `prune`
