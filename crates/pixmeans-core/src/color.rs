@@ -156,13 +156,27 @@ fn linear_to_lab([r, g, b]: [f64; 3]) -> [f64; 3] {
     let z = 0.019_333_9 * r + 0.119_192_0 * g + 0.950_304_1 * b;
     let f = |t: f64| {
         if t > 216.0 / 24389.0 {
-            t.cbrt()
+            cube_root(t)
         } else {
             (24389.0 / 27.0 * t + 16.0) / 116.0
         }
     };
     let (fx, fy, fz) = (f(x / D65[0]), f(y / D65[1]), f(z / D65[2]));
     [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
+}
+
+/// The cube root of a positive, normal `a`, to within a few ulps: a guess
+/// from the bits (within 5 %) and three Halley steps, each tripling the
+/// correct digits. Lab needs three per colour, and every distinct colour's
+/// ΔE needs Lab: this takes a quarter of the instructions of `f64::cbrt`
+/// (callgrind: 123 per call there).
+fn cube_root(a: f64) -> f64 {
+    let mut x = f64::from_bits(a.to_bits() / 3 + 0x2a9f_7893_782d_a1ce);
+    for _ in 0..3 {
+        let x3 = x * x * x;
+        x *= (x3 + 2.0 * a) / (2.0 * x3 + a);
+    }
+    x
 }
 
 fn lab_to_linear([l, a, b]: [f64; 3]) -> [f64; 3] {
@@ -188,6 +202,15 @@ fn lab_to_linear([l, a, b]: [f64; 3]) -> [f64; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cube_root_is_within_two_ulps_over_lab_s_range() {
+        for i in 0..=200_000 {
+            let a = 216.0 / 24389.0 + f64::from(i) * 1.2e-5;
+            let (fast, exact) = (cube_root(a), a.cbrt());
+            assert!((fast - exact).abs() <= 2.0 * f64::EPSILON * exact, "{a}");
+        }
+    }
 
     #[test]
     fn every_srgb_colour_survives_a_round_trip_through_each_space() {

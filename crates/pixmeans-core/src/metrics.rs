@@ -60,13 +60,23 @@ pub fn psnr(mse: f64) -> f64 {
 }
 
 /// The CIEDE2000 colour difference between two CIELAB colours.
+///
+/// Written for speed as well as to the letter, since every distinct colour
+/// of an image goes through it: `sqrt(a² + b²)` instead of `hypot` (no
+/// overflow is possible at Lab magnitudes), and the four cosines of the
+/// hue weighting T from one `sin_cos` by the multiple-angle formulas. The
+/// results agree with the textbook form to within 1e-12.
 pub fn ciede2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
     let ([l1, a1, b1], [l2, a2, b2]) = (lab1, lab2);
-    let pow7 = |x: f64| x.powi(7);
-    let c_bar = f64::midpoint(a1.hypot(b1), a2.hypot(b2));
-    let g = 0.5 * (1.0 - (pow7(c_bar) / (pow7(c_bar) + pow7(25.0))).sqrt());
+    let norm = |x: f64, y: f64| (x * x + y * y).sqrt();
+    // c^7 / (c^7 + 25^7), under a square root in both G and R_C.
+    let chroma_weight = |c: f64| {
+        let c7 = c.powi(7);
+        (c7 / (c7 + 6_103_515_625.0)).sqrt()
+    };
+    let g = 0.5 * (1.0 - chroma_weight(f64::midpoint(norm(a1, b1), norm(a2, b2))));
     let (a1, a2) = ((1.0 + g) * a1, (1.0 + g) * a2);
-    let (c1, c2) = (a1.hypot(b1), a2.hypot(b2));
+    let (c1, c2) = (norm(a1, b1), norm(a2, b2));
     let hue = |b: f64, a: f64| {
         if a == 0.0 && b == 0.0 {
             0.0
@@ -98,18 +108,31 @@ pub fn ciede2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
     } else {
         (h1 + h2 - 360.0) / 2.0
     };
-    let cos = |deg: f64| deg.to_radians().cos();
-    let t =
-        1.0 - 0.17 * cos(h_bar - 30.0) + 0.24 * cos(2.0 * h_bar) + 0.32 * cos(3.0 * h_bar + 6.0)
-            - 0.20 * cos(4.0 * h_bar - 63.0);
+    let t = hue_weight(h_bar);
     let d_theta = 30.0 * (-((h_bar - 275.0) / 25.0).powi(2)).exp();
-    let r_c = 2.0 * (pow7(c_bar) / (pow7(c_bar) + pow7(25.0))).sqrt();
-    let s_l = 1.0 + 0.015 * (l_bar - 50.0).powi(2) / (20.0 + (l_bar - 50.0).powi(2)).sqrt();
+    let r_c = 2.0 * chroma_weight(c_bar);
+    let l50 = (l_bar - 50.0).powi(2);
+    let s_l = 1.0 + 0.015 * l50 / (20.0 + l50).sqrt();
     let s_c = 1.0 + 0.045 * c_bar;
     let s_h = 1.0 + 0.015 * c_bar * t;
     let r_t = -(2.0 * d_theta).to_radians().sin() * r_c;
     let (x, y, z) = (dl / s_l, dc / s_c, dh_big / s_h);
     (x * x + y * y + z * z + r_t * y * z).max(0.0).sqrt()
+}
+
+/// CIEDE2000's T = 1 - 0.17 cos(h - 30°) + 0.24 cos 2h + 0.32 cos(3h + 6°)
+/// - 0.20 cos(4h - 63°), with h in degrees.
+fn hue_weight(h: f64) -> f64 {
+    let (s1, c1) = h.to_radians().sin_cos();
+    let (s2, c2) = (2.0 * s1 * c1, 2.0 * c1 * c1 - 1.0);
+    let (s3, c3) = (s1 * c2 + c1 * s2, c1 * c2 - s1 * s2);
+    let (s4, c4) = (2.0 * s2 * c2, 2.0 * c2 * c2 - 1.0);
+    // cos and sin of 30°, 6° and 63°.
+    let (cos30, sin30) = (0.866_025_403_784_438_7, 0.5);
+    let (cos6, sin6) = (0.994_521_895_368_273_3, 0.104_528_463_267_653_47);
+    let (cos63, sin63) = (0.453_990_499_739_546_8, 0.891_006_524_188_367_8);
+    1.0 - 0.17 * (c1 * cos30 + s1 * sin30) + 0.24 * c2 + 0.32 * (c3 * cos6 - s3 * sin6)
+        - 0.20 * (c4 * cos63 + s4 * sin63)
 }
 
 /// Mean and 95th percentile of CIEDE2000 over the pixels of an image.
@@ -138,7 +161,7 @@ pub fn histogram_delta_e(hist: &ColorHistogram, labels: &[u32], palette: &[[u8; 
         .map(|((&c, &n), &l)| (ciede2000(srgb_to_lab(c), pal[l as usize]), n))
         .collect();
     let mean = de.iter().map(|&(d, n)| d * n as f64).sum::<f64>() / total as f64;
-    de.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    de.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let need = (total * 95).div_ceil(100);
     let mut seen = 0;
     let p95 = de.iter().find(|&&(_, n)| {
@@ -249,6 +272,17 @@ mod tests {
             assert!((ciede2000(b, a) - r[6]).abs() < 5e-5, "{r:?} reversed");
         }
         assert_eq!(ciede2000([40.0, 10.0, -5.0], [40.0, 10.0, -5.0]), 0.0);
+    }
+
+    #[test]
+    fn the_hue_weight_equals_its_four_cosines() {
+        let cos = |deg: f64| deg.to_radians().cos();
+        for i in 0..=36_000 {
+            let h = f64::from(i) / 100.0;
+            let t = 1.0 - 0.17 * cos(h - 30.0) + 0.24 * cos(2.0 * h) + 0.32 * cos(3.0 * h + 6.0)
+                - 0.20 * cos(4.0 * h - 63.0);
+            assert!((hue_weight(h) - t).abs() < 1e-13, "h = {h}");
+        }
     }
 
     #[test]
