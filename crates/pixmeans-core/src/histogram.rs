@@ -14,6 +14,20 @@ use crate::image::{ImageRef, PixelFormat};
 /// entries to scan) is then small next to the pixel pass.
 const DENSE_MIN_PIXELS: usize = 1 << 20;
 
+/// Counters per 4 KiB page of a dense table.
+const PAGE: usize = 2048;
+
+/// Counters tested at once for being all empty.
+const RUN: usize = 64;
+
+/// One band's dense count: a 16-bit counter per colour, the colours whose
+/// counter wrapped (once per 65 536 pixels), and which pages were written.
+struct Table {
+    counts: Vec<u16>,
+    wrapped: Vec<u32>,
+    touched: Vec<bool>,
+}
+
 /// The distinct opaque colours of an image with their pixel counts, sorted
 /// by colour (`0xRRGGBB` order), plus the number of fully transparent pixels.
 ///
@@ -106,17 +120,25 @@ impl ColorHistogram {
     // an image's colours are ever touched, and half-width counters halve
     // them: 19 MB instead of 34 MB on sunset.jpg, which keeps the peak
     // memory of a whole run within twice the decoded image.
+    //
+    // Collecting the colours reads only the pages that some pixel wrote
+    // (one flag per page, set beside each count): on picture0b.jpg, 4.5 MP
+    // and 176k colours, counting then takes 37-53 ms instead of 72-100 ms,
+    // and 50-64 ms instead of 80-90 ms on sunset.jpg (both loaded runs).
     fn count_dense(image: &ImageRef<'_>) -> Self {
         let (w, h) = (image.width() as usize, image.height() as usize);
         let parts = rayon::current_num_threads().clamp(1, 4);
         let ch = image.format().channels();
         let band = w * ch * h.div_ceil(parts);
-        let tables: Vec<(Vec<u16>, Vec<u32>)> = image
+        let tables: Vec<Table> = image
             .data()
             .par_chunks(band)
             .map(|data| {
-                let mut counts = vec![0u16; 1 << 24];
-                let mut wrapped = Vec::new();
+                let mut t = Table {
+                    counts: vec![0u16; 1 << 24],
+                    wrapped: Vec::new(),
+                    touched: vec![false; (1 << 24) / PAGE],
+                };
                 if let Ok(rows) = ImageRef::new(
                     image.width(),
                     (data.len() / (w * ch)) as u32,
@@ -124,27 +146,43 @@ impl ColorHistogram {
                     data,
                 ) {
                     for_each_opaque_key(&rows, |k| {
-                        let n = &mut counts[k as usize];
+                        let n = &mut t.counts[k as usize];
                         *n = n.wrapping_add(1);
                         if *n == 0 {
-                            wrapped.push(k);
+                            t.wrapped.push(k);
                         }
+                        t.touched[k as usize / PAGE] = true;
                     });
                 }
-                (counts, wrapped)
+                t
             })
             .collect();
-        let mut found: Vec<(u32, u64)> = (0..1usize << 8)
+        // Only the pages some pixel touched are read, and within them runs
+        // of 64 empty counters are passed over in one vector test.
+        let mut found: Vec<(u32, u64)> = (0..(1usize << 24) / PAGE)
             .into_par_iter()
-            .flat_map_iter(|c| {
+            .filter(|&p| tables.iter().any(|t| t.touched[p]))
+            .flat_map_iter(|p| {
                 let tables = &tables;
-                (c << 16..(c + 1) << 16).filter_map(move |k| {
-                    let n: u64 = tables.iter().map(|t| u64::from(t.0[k])).sum();
-                    (n > 0).then_some((k as u32, n))
-                })
+                (p * PAGE..(p + 1) * PAGE)
+                    .step_by(RUN)
+                    .filter(move |&r| {
+                        tables
+                            .iter()
+                            .any(|t| t.counts[r..r + RUN].iter().fold(0, |a, &n| a | n) != 0)
+                    })
+                    .flat_map(move |r| {
+                        (r..r + RUN).filter_map(move |k| {
+                            let n: u64 = tables.iter().map(|t| u64::from(t.counts[k])).sum();
+                            (n > 0).then_some((k as u32, n))
+                        })
+                    })
             })
             .collect();
-        let mut wrapped: Vec<u32> = tables.iter().flat_map(|t| t.1.iter().copied()).collect();
+        let mut wrapped: Vec<u32> = tables
+            .iter()
+            .flat_map(|t| t.wrapped.iter().copied())
+            .collect();
         drop(tables);
         wrapped.sort_unstable();
         for run in wrapped.chunk_by(|a, b| a == b) {
@@ -246,19 +284,27 @@ mod tests {
 
     #[test]
     fn dense_and_sorted_counting_agree() {
-        // Large enough to take the dense path; a deterministic colour pattern.
+        // Large enough to take the dense path: a few colours in many pixels,
+        // and colours scattered over the whole cube (sparse pages and runs,
+        // and the first and last keys).
         let (w, h) = (1024u32, 1024u32);
-        let px: Vec<u8> = (0..w * h)
-            .flat_map(|i| {
-                let v = i.wrapping_mul(2_654_435_761) >> 13;
-                [(v % 7) as u8 * 30, (v % 11) as u8 * 20, (i % 3) as u8]
-            })
-            .collect();
-        let img = ImageRef::new(w, h, PixelFormat::Rgb8, &px).unwrap();
-        let dense = ColorHistogram::from_image(&img);
-        let sorted = ColorHistogram::count_sorted(opaque_keys(&img));
-        assert_eq!(dense, sorted);
-        assert_eq!(dense.total_opaque(), u64::from(w * h));
+        let few = |i: u32| {
+            let v = i.wrapping_mul(2_654_435_761) >> 13;
+            [(v % 7) as u8 * 30, (v % 11) as u8 * 20, (i % 3) as u8]
+        };
+        let scattered = |i: u32| match i % 1000 {
+            0 => [0, 0, 0],
+            1 => [255, 255, 255],
+            _ => unkey(i.wrapping_mul(2_654_435_761) >> 8 & 0x00ff_f0ff),
+        };
+        for colour in [&few as &dyn Fn(u32) -> [u8; 3], &scattered] {
+            let px: Vec<u8> = (0..w * h).flat_map(colour).collect();
+            let img = ImageRef::new(w, h, PixelFormat::Rgb8, &px).unwrap();
+            let dense = ColorHistogram::from_image(&img);
+            let sorted = ColorHistogram::count_sorted(opaque_keys(&img));
+            assert_eq!(dense, sorted);
+            assert_eq!(dense.total_opaque(), u64::from(w * h));
+        }
     }
 
     #[test]
