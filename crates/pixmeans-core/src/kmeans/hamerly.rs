@@ -112,8 +112,10 @@ impl Neighbours {
     ) -> (u32, f32, f32) {
         let r = f64::from(d_own).sqrt();
         let (mut best, mut d1, mut d2) = (own as u32, d_own, f32::INFINITY);
+        // The square root of d2, taken only when d2 changes: a root per
+        // visit put one on every step's critical path.
+        let mut second = f64::INFINITY;
         for &(gap, j) in self.row(own) {
-            let second = f64::from(d2).sqrt();
             if gap - r - second > 1e-4 * (gap + r + second) {
                 break;
             }
@@ -122,7 +124,10 @@ impl Neighbours {
                 (best, d2, d1) = (j, d1, d);
             } else if d < d2 {
                 d2 = d;
+            } else {
+                continue;
             }
+            second = f64::from(d2).sqrt();
         }
         (best, d1, d2)
     }
@@ -179,7 +184,9 @@ impl Bounds {
                     let scan = if own < k {
                         *low -= if own == argmax { second } else { first };
                         let d = dist2(p, &centers[own]);
-                        if f64::from(d).sqrt() * MARGIN < low.max(near.half_gap(own)) {
+                        // Compared squared, so no root is taken per point.
+                        let bound = low.max(near.half_gap(own));
+                        if f64::from(d) * (MARGIN * MARGIN) < bound * bound {
                             pass.add(p, w, own, d);
                             continue;
                         }
