@@ -306,6 +306,21 @@ pub(crate) struct QuantizedColors {
 }
 
 impl QuantizedColors {
+    /// See [`Quantized::inertia`].
+    pub(crate) fn inertia(&self) -> f64 {
+        self.inertia
+    }
+
+    /// See [`Quantized::psnr`].
+    pub(crate) fn psnr(&self) -> f64 {
+        psnr(self.mse)
+    }
+
+    /// See [`Quantized::delta_e`].
+    pub(crate) fn delta_e(&self) -> DeltaE {
+        self.delta_e
+    }
+
     /// Maps every pixel of `image` through the colour → index table: the
     /// one pass over the pixels. `image` and `hist` must be those the
     /// colours were quantized from.
