@@ -134,6 +134,20 @@ impl Quantizer {
         image: &ImageRef<'_>,
         hist: &ColorHistogram,
     ) -> Result<Quantized, QuantizeError> {
+        self.quantize_colors(image, hist)?
+            .into_quantized(image, hist)
+    }
+
+    /// The part of [`quantize_counted`](Self::quantize_counted) that works
+    /// on the distinct colours: the fit, the palette, the figures and the
+    /// palette index of each colour. Mapping the pixels
+    /// ([`QuantizedColors::into_quantized`]) is left for later, so that a
+    /// search over k maps only the k it keeps.
+    pub(crate) fn quantize_colors(
+        &self,
+        image: &ImageRef<'_>,
+        hist: &ColorHistogram,
+    ) -> Result<QuantizedColors, QuantizeError> {
         self.params.validate()?;
         let k = self.params.k();
         if PaletteSize::new(k).is_err() {
@@ -189,14 +203,15 @@ impl Quantizer {
             .map_err(|PaletteSizeError(n)| QuantizeError::TooManyColors(n))?;
         let mse = histogram_mse(hist, &labels, &colors);
         let delta_e = histogram_delta_e(hist, &labels, &colors);
-        let transparent_index = palette
-            .transparent_index()
-            .and_then(|i| u8::try_from(i).ok());
-        let indices = map_pixels(image, hist, &labels, transparent_index);
-        let image = IndexedImage::new(image.width(), image.height(), palette, indices)?;
-        Ok(Quantized {
-            image,
+        // Fitted on the histogram itself, the fit's labels are these labels
+        // (`reorder` ranked both alike): keep one copy.
+        let own_labels = sample_size
+            .is_some()
+            .then(|| labels.iter().map(|&l| l as u8).collect());
+        Ok(QuantizedColors {
             fit,
+            own_labels,
+            palette,
             space: self.space,
             inertia,
             mse,
@@ -264,6 +279,85 @@ struct FitOutcome {
     fitted_pixels: u64,
 }
 
+/// An image's colours quantized: everything a [`Quantized`] holds but the
+/// pixel indices, with the palette index of each distinct colour to map
+/// them later.
+///
+/// Size: 4 bytes per colour the fit ran on (the fit's labels: the image's
+/// distinct colours, or the downscaled copy's), plus 1 byte per distinct
+/// colour of the image when the fit ran on a copy, plus O(k + iterations)
+/// for centroids, palette, counts and history.
+#[derive(Debug)]
+pub(crate) struct QuantizedColors {
+    fit: Fit,
+    /// The palette index of each histogram colour when the fit ran on a
+    /// downscaled copy; `None` when it ran on the histogram, whose colours'
+    /// indices are then the fit's labels.
+    own_labels: Option<Vec<u8>>,
+    palette: Palette,
+    space: ColorSpace,
+    inertia: f64,
+    mse: f64,
+    delta_e: DeltaE,
+    counts: Vec<u64>,
+    distinct_colors: usize,
+    fitted_pixels: u64,
+    sample_size: Option<(u32, u32)>,
+}
+
+impl QuantizedColors {
+    /// See [`Quantized::inertia`].
+    pub(crate) fn inertia(&self) -> f64 {
+        self.inertia
+    }
+
+    /// See [`Quantized::psnr`].
+    pub(crate) fn psnr(&self) -> f64 {
+        psnr(self.mse)
+    }
+
+    /// See [`Quantized::delta_e`].
+    pub(crate) fn delta_e(&self) -> DeltaE {
+        self.delta_e
+    }
+
+    /// Maps every pixel of `image` through the colour → index table: the
+    /// one pass over the pixels. `image` and `hist` must be those the
+    /// colours were quantized from.
+    pub(crate) fn into_quantized(
+        self,
+        image: &ImageRef<'_>,
+        hist: &ColorHistogram,
+    ) -> Result<Quantized, QuantizeError> {
+        let transparent_index = self
+            .palette
+            .transparent_index()
+            .and_then(|i| u8::try_from(i).ok());
+        let indices = match &self.own_labels {
+            Some(labels) => map_pixels(image, hist, labels.iter().copied(), transparent_index),
+            None => map_pixels(
+                image,
+                hist,
+                self.fit.labels().iter().map(|&l| l as u8),
+                transparent_index,
+            ),
+        };
+        let image = IndexedImage::new(image.width(), image.height(), self.palette, indices)?;
+        Ok(Quantized {
+            image,
+            fit: self.fit,
+            space: self.space,
+            inertia: self.inertia,
+            mse: self.mse,
+            delta_e: self.delta_e,
+            counts: self.counts,
+            distinct_colors: self.distinct_colors,
+            fitted_pixels: self.fitted_pixels,
+            sample_size: self.sample_size,
+        })
+    }
+}
+
 fn weights_of(hist: &ColorHistogram) -> Vec<f64> {
     hist.counts().iter().map(|&n| n as f64).collect()
 }
@@ -286,19 +380,20 @@ fn assign(fit: &Fit, points: &[Point], weights: &[f64]) -> (Vec<u32>, f64) {
     (nearest.into_iter().map(|(l, _)| l).collect(), inertia)
 }
 
-/// Every pixel through a colour → label table; fully transparent pixels get
-/// `transparent_index` (present whenever the image has such pixels).
+/// Every pixel through a colour → label table (`labels`: one per histogram
+/// colour); fully transparent pixels get `transparent_index` (present
+/// whenever the image has such pixels).
 fn map_pixels(
     image: &ImageRef<'_>,
     hist: &ColorHistogram,
-    labels: &[u32],
+    labels: impl Iterator<Item = u8>,
     transparent_index: Option<u8>,
 ) -> Vec<u8> {
     // A dense table over all 2^24 colours: one load per pixel, no hashing.
     // Only the pages holding the image's colours are ever touched.
     let mut table = vec![0u8; 1 << 24];
-    for (&[r, g, b], &l) in hist.colors().iter().zip(labels) {
-        table[(usize::from(r) << 16) | (usize::from(g) << 8) | usize::from(b)] = l as u8;
+    for (&[r, g, b], l) in hist.colors().iter().zip(labels) {
+        table[(usize::from(r) << 16) | (usize::from(g) << 8) | usize::from(b)] = l;
     }
     let ch = image.format().channels();
     let lookup = |p: &[u8]| {

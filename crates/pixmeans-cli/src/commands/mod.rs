@@ -191,6 +191,8 @@ pub fn write(sink: &Sink, bytes: &[u8], force: bool) -> Result<u64> {
 }
 
 /// Counts the image's colours, chooses k when asked to, and quantizes.
+/// Under `-k auto` the quantization is the one the search made for the k it
+/// chose, not a second fit.
 pub fn quantize_auto(
     view: &ImageRef<'_>,
     input: &Path,
@@ -199,23 +201,18 @@ pub fn quantize_auto(
 ) -> Result<(Quantized, Quantizer, Option<KChoice>)> {
     let hist = ColorHistogram::from_image(view);
     let cannot = || format!("cannot quantize {}", input.display());
-    let choice = match auto {
-        None => None,
-        Some(AutoK { target: Some(t) }) => {
-            Some(smallest_k(quantizer, view, &hist, t).with_context(cannot)?)
-        }
-        Some(AutoK { target: None }) => {
-            Some(knee_k(quantizer, view, &hist, KNEE_RANGE).with_context(cannot)?)
-        }
+    let Some(auto) = auto else {
+        let q = quantizer
+            .quantize_counted(view, &hist)
+            .with_context(cannot)?;
+        return Ok((q, quantizer.clone(), None));
     };
-    let quantizer = match &choice {
-        Some(c) => quantizer.clone().with_k(c.k),
-        None => quantizer.clone(),
-    };
-    let q = quantizer
-        .quantize_counted(view, &hist)
-        .with_context(cannot)?;
-    Ok((q, quantizer, choice))
+    let (choice, q) = match auto.target {
+        Some(t) => smallest_k(quantizer, view, &hist, t),
+        None => knee_k(quantizer, view, &hist, KNEE_RANGE),
+    }
+    .with_context(cannot)?;
+    Ok((q, quantizer.clone().with_k(choice.k), Some(choice)))
 }
 
 /// Quantizes one decoded image, encodes and writes it, and reports.

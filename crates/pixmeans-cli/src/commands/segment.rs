@@ -112,6 +112,8 @@ fn segment(
         .with_spatial(base.spatial())
         .with_min_region(base.min_region())
         .with_connectivity(base.connectivity());
+    // By colour alone, the segmentation is that quantization; with a spatial
+    // weight it is another model, fitted on colour and position.
     let seg = if chosen.spatial() == 0.0 {
         chosen.segment_quantized(view, &q)
     } else {
