@@ -57,6 +57,13 @@ pub struct Quantizer {
 #[derive(Debug, Clone)]
 pub struct Quantized {
     image: IndexedImage,
+    summary: Summary,
+}
+
+/// What a quantization learns about the colours, whether or not its pixels
+/// have been mapped yet.
+#[derive(Debug, Clone)]
+struct Summary {
     fit: Fit,
     space: ColorSpace,
     inertia: f64,
@@ -209,17 +216,19 @@ impl Quantizer {
             .is_some()
             .then(|| labels.iter().map(|&l| l as u8).collect());
         Ok(QuantizedColors {
-            fit,
             own_labels,
             palette,
-            space: self.space,
-            inertia,
-            mse,
-            delta_e,
-            counts,
-            distinct_colors: hist.len(),
-            fitted_pixels,
-            sample_size,
+            summary: Summary {
+                fit,
+                space: self.space,
+                inertia,
+                mse,
+                delta_e,
+                counts,
+                distinct_colors: hist.len(),
+                fitted_pixels,
+                sample_size,
+            },
         })
     }
 
@@ -289,36 +298,28 @@ struct FitOutcome {
 /// for centroids, palette, counts and history.
 #[derive(Debug)]
 pub(crate) struct QuantizedColors {
-    fit: Fit,
     /// The palette index of each histogram colour when the fit ran on a
     /// downscaled copy; `None` when it ran on the histogram, whose colours'
     /// indices are then the fit's labels.
     own_labels: Option<Vec<u8>>,
     palette: Palette,
-    space: ColorSpace,
-    inertia: f64,
-    mse: f64,
-    delta_e: DeltaE,
-    counts: Vec<u64>,
-    distinct_colors: usize,
-    fitted_pixels: u64,
-    sample_size: Option<(u32, u32)>,
+    summary: Summary,
 }
 
 impl QuantizedColors {
     /// See [`Quantized::inertia`].
     pub(crate) fn inertia(&self) -> f64 {
-        self.inertia
+        self.summary.inertia
     }
 
     /// See [`Quantized::psnr`].
     pub(crate) fn psnr(&self) -> f64 {
-        psnr(self.mse)
+        psnr(self.summary.mse)
     }
 
     /// See [`Quantized::delta_e`].
     pub(crate) fn delta_e(&self) -> DeltaE {
-        self.delta_e
+        self.summary.delta_e
     }
 
     /// Maps every pixel of `image` through the colour → index table: the
@@ -338,22 +339,14 @@ impl QuantizedColors {
             None => map_pixels(
                 image,
                 hist,
-                self.fit.labels().iter().map(|&l| l as u8),
+                self.summary.fit.labels().iter().map(|&l| l as u8),
                 transparent_index,
             ),
         };
         let image = IndexedImage::new(image.width(), image.height(), self.palette, indices)?;
         Ok(Quantized {
             image,
-            fit: self.fit,
-            space: self.space,
-            inertia: self.inertia,
-            mse: self.mse,
-            delta_e: self.delta_e,
-            counts: self.counts,
-            distinct_colors: self.distinct_colors,
-            fitted_pixels: self.fitted_pixels,
-            sample_size: self.sample_size,
+            summary: self.summary,
         })
     }
 }
@@ -430,58 +423,58 @@ impl Quantized {
     /// The k-means fit, clusters in palette order. When fitted on a
     /// downscaled copy, its labels and inertia are those of the copy.
     pub fn fit(&self) -> &Fit {
-        &self.fit
+        &self.summary.fit
     }
 
     /// The working colour space.
     pub fn color_space(&self) -> ColorSpace {
-        self.space
+        self.summary.space
     }
 
     /// The k-means objective over every pixel of the full image: the sum of
     /// squared distances, in the working space, from each pixel to its
     /// centroid.
     pub fn inertia(&self) -> f64 {
-        self.inertia
+        self.summary.inertia
     }
 
     /// Mean squared error in 8-bit RGB between the image and its palette
     /// colours, over pixels and channels (fully transparent pixels left out).
     pub fn mse(&self) -> f64 {
-        self.mse
+        self.summary.mse
     }
 
     /// CIEDE2000 between each pixel and its palette colour: mean and 95th
     /// percentile over pixels (fully transparent pixels left out).
     pub fn delta_e(&self) -> DeltaE {
-        self.delta_e
+        self.summary.delta_e
     }
 
     /// Peak signal-to-noise ratio in dB; infinite when the image is exact.
     pub fn psnr(&self) -> f64 {
-        psnr(self.mse)
+        psnr(self.summary.mse)
     }
 
     /// How many pixels of the full image each opaque palette entry holds, in
     /// palette order (most first).
     pub fn counts(&self) -> &[u64] {
-        &self.counts
+        &self.summary.counts
     }
 
     /// Distinct opaque colours in the input image.
     pub fn distinct_colors(&self) -> usize {
-        self.distinct_colors
+        self.summary.distinct_colors
     }
 
     /// Pixels the fit ran on: all opaque pixels, or those of the downscaled
     /// copy.
     pub fn fitted_pixels(&self) -> u64 {
-        self.fitted_pixels
+        self.summary.fitted_pixels
     }
 
     /// Width and height of the downscaled copy the fit ran on, if it ran on
     /// one (see [`Quantizer::with_max_pixels`]).
     pub fn sample_size(&self) -> Option<(u32, u32)> {
-        self.sample_size
+        self.summary.sample_size
     }
 }
