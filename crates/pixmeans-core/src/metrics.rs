@@ -81,7 +81,10 @@ pub fn ciede2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
         if a == 0.0 && b == 0.0 {
             0.0
         } else {
-            b.atan2(a).to_degrees().rem_euclid(360.0)
+            // atan2 lies in [-180°, 180°], so one addition does what
+            // `rem_euclid(360.0)` (an `fmod` call) did, bit for bit.
+            let h = b.atan2(a).to_degrees();
+            if h < 0.0 { h + 360.0 } else { h }
         }
     };
     let (h1, h2) = (hue(b1, a1), hue(b2, a2));
@@ -153,7 +156,7 @@ pub fn histogram_delta_e(hist: &ColorHistogram, labels: &[u32], palette: &[[u8; 
         return DeltaE::default();
     }
     let pal: Vec<[f64; 3]> = palette.iter().map(|&c| srgb_to_lab(c)).collect();
-    let mut de: Vec<(f64, u64)> = hist
+    let de: Vec<(f64, u64)> = hist
         .colors()
         .par_iter()
         .zip(hist.counts())
@@ -161,17 +164,53 @@ pub fn histogram_delta_e(hist: &ColorHistogram, labels: &[u32], palette: &[[u8; 
         .map(|((&c, &n), &l)| (ciede2000(srgb_to_lab(c), pal[l as usize]), n))
         .collect();
     let mean = de.iter().map(|&(d, n)| d * n as f64).sum::<f64>() / total as f64;
-    de.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let need = (total * 95).div_ceil(100);
-    let mut seen = 0;
-    let p95 = de.iter().find(|&&(_, n)| {
-        seen += n;
-        seen >= need
-    });
-    DeltaE {
-        mean,
-        p95: p95.map_or(0.0, |p| p.0),
+    let p95 = weighted_quantile(&de, (total * 95).div_ceil(100));
+    DeltaE { mean, p95 }
+}
+
+/// Buckets for [`weighted_quantile`]; a bucket of 177k photo colours then
+/// holds about a hundred.
+const QUANTILE_BUCKETS: usize = 4096;
+
+/// The smallest value such that the weights of all values up to it reach
+/// `need`: what sorting the values and walking their weights finds, in
+/// linear time. The values are first counted into buckets spaced evenly up
+/// to the largest, and only the bucket holding the quantile is sorted. On
+/// picture0b.jpg's 176k colours this replaced a parallel sort that took a
+/// sixth of the time of the ΔE figures.
+fn weighted_quantile(values: &[(f64, u64)], need: u64) -> f64 {
+    let top = values.iter().fold(0.0f64, |m, v| m.max(v.0));
+    if top <= 0.0 {
+        return 0.0;
     }
+    // Nondecreasing in the value, so every value in an earlier bucket is
+    // below every value in a later one, and equal values share a bucket.
+    let bucket = |v: f64| ((v / top * QUANTILE_BUCKETS as f64) as usize).min(QUANTILE_BUCKETS - 1);
+    let mut weight = vec![0u64; QUANTILE_BUCKETS];
+    for &(v, n) in values {
+        weight[bucket(v)] += n;
+    }
+    let mut seen = 0;
+    let Some(b) = weight.iter().position(|&w| {
+        seen += w;
+        seen >= need
+    }) else {
+        return top;
+    };
+    seen -= weight[b];
+    let mut inside: Vec<(f64, u64)> = values
+        .iter()
+        .copied()
+        .filter(|&(v, _)| bucket(v) == b)
+        .collect();
+    inside.sort_unstable_by(|x, y| x.0.total_cmp(&y.0));
+    inside
+        .iter()
+        .find(|&&(_, n)| {
+            seen += n;
+            seen >= need
+        })
+        .map_or(top, |p| p.0)
 }
 
 /// How many bytes an image takes raw, and as packed indices plus a palette.
@@ -283,6 +322,38 @@ mod tests {
                 - 0.20 * cos(4.0 * h - 63.0);
             assert!((hue_weight(h) - t).abs() < 1e-13, "h = {h}");
         }
+    }
+
+    #[test]
+    fn the_weighted_quantile_equals_a_sort_and_walk() {
+        let mut rng = crate::kmeans::Rng::new(9);
+        for n in [1usize, 2, 10, 1000, 50_000] {
+            // Values with many ties and a long tail, weights up to 1000.
+            let values: Vec<(f64, u64)> = (0..n)
+                .map(|_| {
+                    let u = rng.uniform();
+                    (
+                        (u * u * 40.0).round() / 4.0,
+                        1 + (rng.uniform() * 1000.0) as u64,
+                    )
+                })
+                .collect();
+            let total: u64 = values.iter().map(|v| v.1).sum();
+            let mut sorted = values.clone();
+            sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+            for need in [1, total / 2, (total * 95).div_ceil(100), total] {
+                let mut seen = 0;
+                let want = sorted
+                    .iter()
+                    .find(|&&(_, w)| {
+                        seen += w;
+                        seen >= need
+                    })
+                    .map_or(0.0, |p| p.0);
+                assert_eq!(weighted_quantile(&values, need), want, "n {n} need {need}");
+            }
+        }
+        assert_eq!(weighted_quantile(&[(0.0, 5)], 5), 0.0);
     }
 
     #[test]
