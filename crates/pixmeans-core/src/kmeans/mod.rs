@@ -8,6 +8,7 @@ mod fit;
 mod hamerly;
 mod init;
 mod lloyd;
+mod neighbours;
 mod params;
 mod wu;
 
