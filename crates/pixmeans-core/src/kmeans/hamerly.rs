@@ -10,6 +10,16 @@
 //! as plain Lloyd scans it. On sunset.jpg (177k distinct colours) at k = 256 it
 //! cuts the time of an iteration from 62 to 20 ms (from 3.9 to 1.6 ms at
 //! k = 16), with the same iterations and labels.
+//!
+//! When every coordinate and weight is an integer (sRGB colours with pixel
+//! counts), each point also keeps an upper bound on the distance to its own
+//! centre, and the cluster totals are kept from one pass to the next and
+//! updated only for the points that change cluster: the sums are then exact,
+//! so they equal a fresh sum bit for bit, and a point whose bounds hold is
+//! not read at all. The inertia comes from each cluster's moments. On
+//! picture0b.jpg at k = 16 (23 passes) this cut the instructions of the
+//! assignment from 433 M to 225 M (callgrind): three points in four now
+//! pass on their bounds alone, and the scans are what is left.
 
 use rayon::prelude::*;
 
@@ -20,37 +30,111 @@ use crate::color::Point;
 /// How much nearer a point's own centre must be than its bound to skip.
 const MARGIN: f64 = 1.0 + 1e-4;
 
-/// Per-point lower bounds and the centres they were measured against.
+/// Per-point bounds and the centres they were measured against.
 #[derive(Debug)]
 pub(crate) struct Bounds {
     /// Lower bound on the distance from each point to any centre other than
     /// its own; 0 for a point never scanned.
     lower: Vec<f64>,
+    /// Upper bound on the distance from each point to its own centre; kept
+    /// only with `totals`.
+    upper: Vec<f64>,
     /// The centres of the previous assignment.
     previous: Option<Vec<Point>>,
+    /// The cluster totals of the current labels, kept from pass to pass
+    /// when they are exact (see [`Totals::are_exact`]).
+    totals: Option<Totals>,
 }
 
-impl Bounds {
-    pub(crate) fn new(n: usize) -> Self {
-        Bounds {
-            lower: vec![0.0; n],
-            previous: None,
+/// Per-cluster weighted sums of the coordinates, weights, and weighted
+/// squared norms: what the centres and the inertia are computed from.
+#[derive(Debug, Clone)]
+struct Totals {
+    sums: Vec<[f64; 3]>,
+    weights: Vec<f64>,
+    squares: Vec<f64>,
+}
+
+impl Totals {
+    fn new(k: usize) -> Self {
+        Totals {
+            sums: vec![[0.0; 3]; k],
+            weights: vec![0.0; k],
+            squares: vec![0.0; k],
         }
     }
 
-    /// Labels every point with its nearest centre and sums up the clusters,
-    /// as a full scan would.
-    pub(crate) fn assign(
-        &mut self,
-        points: &[Point],
-        weights: &[f64],
-        centers: &[Point],
-        labels: &mut [u32],
-    ) -> Pass {
+    /// Whether every total, and every partial sum met while updating them,
+    /// is an integer below 2^52, so that f64 adds it up exactly in any order:
+    /// integer coordinates and weights, and a small enough grand total.
+    fn are_exact(points: &[Point], weights: &[f64]) -> bool {
+        let integral = |v: f64| v.fract() == 0.0;
+        let mut total = 0.0f64;
+        for (p, &w) in points.iter().zip(weights) {
+            if !integral(w) || w < 0.0 || !p.iter().all(|&v| integral(f64::from(v))) {
+                return false;
+            }
+            let [x, y, z] = p.map(|v| f64::from(v).abs());
+            total += w * (1.0 + x + y + z + x * x + y * y + z * z);
+        }
+        total < 2f64.powi(52)
+    }
+
+    /// Adds (`sign` 1) or removes (`sign` -1) point `p` of weight `w` in
+    /// cluster `j`.
+    #[inline]
+    fn add(&mut self, p: &Point, w: f64, j: usize, sign: f64) {
+        let w = sign * w;
+        let mut square = 0.0;
+        for c in 0..3 {
+            let v = f64::from(p[c]);
+            self.sums[j][c] += w * v;
+            square += v * v;
+        }
+        self.weights[j] += w;
+        self.squares[j] += w * square;
+    }
+
+    fn absorb(mut self, other: &Totals) -> Self {
+        for j in 0..self.weights.len() {
+            for c in 0..3 {
+                self.sums[j][c] += other.sums[j][c];
+            }
+            self.weights[j] += other.weights[j];
+            self.squares[j] += other.squares[j];
+        }
+        self
+    }
+
+    /// The sum of w·|x - c|² over every cluster, from its moments:
+    /// Σw|x|² - 2c·Σwx + |c|²Σw.
+    fn inertia(&self, centers: &[Point]) -> f64 {
+        centers
+            .iter()
+            .enumerate()
+            .map(|(j, c)| {
+                let c = c.map(f64::from);
+                let cross: f64 = (0..3).map(|i| c[i] * self.sums[j][i]).sum();
+                let norm: f64 = c.iter().map(|v| v * v).sum();
+                (self.squares[j] - 2.0 * cross + norm * self.weights[j]).max(0.0)
+            })
+            .sum()
+    }
+}
+
+/// How far each centre moved since `previous`, how far the lower bound of a
+/// point of each centre falls (the largest move of any other centre), and
+/// half the gap from each centre to its nearest other centre.
+struct Moves {
+    drift: Vec<f64>,
+    fall: Vec<f64>,
+    half_gap: Vec<f64>,
+}
+
+impl Moves {
+    fn new(previous: Option<&Vec<Point>>, centers: &[Point], near: &Neighbours) -> Self {
         let k = centers.len();
-        // How far each centre moved; every lower bound drops by the largest
-        // move of a centre other than the point's own.
-        let drift: Vec<f64> = match &self.previous {
+        let drift: Vec<f64> = match previous {
             Some(prev) => prev
                 .iter()
                 .zip(centers)
@@ -66,15 +150,64 @@ impl Bounds {
                 second = d;
             }
         }
-        let near = Neighbours::of(centers);
-        // Per centre, looked up once per point: how far the lower bound of
-        // a point of that centre falls, and half the gap to the nearest
-        // other centre (callgrind: 13 fewer instructions a point than
-        // finding both from the drift maximum and the sorted rows).
-        let fall: Vec<f64> = (0..k)
+        // Looked up once per point rather than derived there (callgrind:
+        // 13 fewer instructions a point).
+        let fall = (0..k)
             .map(|j| if j == argmax { second } else { first })
             .collect();
-        let half_gap: Vec<f64> = (0..k).map(|j| near.half_gap(j)).collect();
+        let half_gap = (0..k).map(|j| near.half_gap(j)).collect();
+        Moves {
+            drift,
+            fall,
+            half_gap,
+        }
+    }
+}
+
+impl Bounds {
+    pub(crate) fn new(points: &[Point], weights: &[f64]) -> Self {
+        let n = points.len();
+        let exact = Totals::are_exact(points, weights);
+        Bounds {
+            lower: vec![0.0; n],
+            upper: if exact { vec![0.0; n] } else { Vec::new() },
+            previous: None,
+            totals: exact.then(|| Totals::new(0)),
+        }
+    }
+
+    /// Labels every point with its nearest centre and sums up the clusters,
+    /// as a full scan would.
+    pub(crate) fn assign(
+        &mut self,
+        points: &[Point],
+        weights: &[f64],
+        centers: &[Point],
+        labels: &mut [u32],
+    ) -> Pass {
+        let near = Neighbours::of(centers);
+        let moves = Moves::new(self.previous.as_ref(), centers, &near);
+        let pass = if self.totals.is_some() {
+            self.assign_kept(points, weights, centers, labels, &near, &moves)
+        } else {
+            self.assign_summed(points, weights, centers, labels, &near, &moves)
+        };
+        self.previous = Some(centers.to_vec());
+        pass
+    }
+
+    /// The assignment when totals are not exact: every point is read, and
+    /// the clusters summed afresh.
+    fn assign_summed(
+        &mut self,
+        points: &[Point],
+        weights: &[f64],
+        centers: &[Point],
+        labels: &mut [u32],
+        near: &Neighbours,
+        moves: &Moves,
+    ) -> Pass {
+        let k = centers.len();
         let parts: Vec<Pass> = points
             .par_chunks(CHUNK)
             .zip(weights.par_chunks(CHUNK))
@@ -87,10 +220,10 @@ impl Bounds {
                     // A labelled point keeps its centre when the bounds
                     // allow; otherwise it is scanned from that centre out.
                     let scan = if own < k {
-                        *low -= fall[own];
+                        *low -= moves.fall[own];
                         let d = dist2(p, &centers[own]);
                         // Compared squared, so no root is taken per point.
-                        let bound = low.max(half_gap[own]);
+                        let bound = low.max(moves.half_gap[own]);
                         if f64::from(d) * (MARGIN * MARGIN) < bound * bound {
                             pass.add(p, w, own, d);
                             continue;
@@ -110,8 +243,80 @@ impl Bounds {
                 pass
             })
             .collect();
-        self.previous = Some(centers.to_vec());
         parts.iter().fold(Pass::new(k), Pass::absorb)
+    }
+
+    /// The assignment with exact totals kept: a point whose upper bound is
+    /// below its lower bound is not read at all, and only the points that
+    /// change cluster update the totals.
+    fn assign_kept(
+        &mut self,
+        points: &[Point],
+        weights: &[f64],
+        centers: &[Point],
+        labels: &mut [u32],
+        near: &Neighbours,
+        moves: &Moves,
+    ) -> Pass {
+        let k = centers.len();
+        let parts: Vec<(Totals, usize)> = points
+            .par_chunks(CHUNK)
+            .zip(weights.par_chunks(CHUNK))
+            .zip(labels.par_chunks_mut(CHUNK))
+            .zip(self.lower.par_chunks_mut(CHUNK))
+            .zip(self.upper.par_chunks_mut(CHUNK))
+            .map(|((((pts, ws), ls), lows), ups)| {
+                let mut delta = Totals::new(k);
+                let mut changed = 0;
+                for ((((p, &w), l), low), up) in pts.iter().zip(ws).zip(ls).zip(lows).zip(ups) {
+                    let own = *l as usize;
+                    let (j, d1, d2) = if own < k {
+                        *low -= moves.fall[own];
+                        *up += moves.drift[own];
+                        let bound = low.max(moves.half_gap[own]);
+                        if *up * MARGIN < bound {
+                            continue;
+                        }
+                        // Tighten the upper bound before scanning.
+                        let d = dist2(p, &centers[own]);
+                        *up = f64::from(d).sqrt();
+                        if *up * MARGIN < bound {
+                            continue;
+                        }
+                        near.nearest_two_from(p, centers, own, d)
+                    } else {
+                        nearest_two(p, centers)
+                    };
+                    *up = f64::from(d1).sqrt();
+                    *low = f64::from(d2).sqrt();
+                    if j as usize != own {
+                        if own < k {
+                            delta.add(p, w, own, -1.0);
+                        }
+                        delta.add(p, w, j as usize, 1.0);
+                        *l = j;
+                        changed += 1;
+                    }
+                }
+                (delta, changed)
+            })
+            .collect();
+        let mut totals = self.totals.take().unwrap_or_else(|| Totals::new(k));
+        if totals.weights.len() != k {
+            totals = Totals::new(k);
+        }
+        let mut changed = 0;
+        for (delta, n) in &parts {
+            totals = totals.absorb(delta);
+            changed += n;
+        }
+        let mut pass = Pass::new(k);
+        pass.sums.clone_from(&totals.sums);
+        pass.weights.clone_from(&totals.weights);
+        pass.inertia = totals.inertia(centers);
+        pass.changed = changed;
+        self.totals = Some(totals);
+        pass
     }
 }
 
@@ -132,25 +337,40 @@ mod tests {
         let mut rng = Rng::new(11);
         for trial in 0..20 {
             let n = 3000 + trial * 97;
-            // Integer-valued points, as sRGB colours are, so ties happen.
+            // Even trials: integer points and weights, as sRGB colours with
+            // pixel counts are (totals kept, ties happen); odd trials:
+            // fractional points and weights (totals summed afresh).
+            let exact = trial % 2 == 0;
             let points: Vec<Point> = random_points(&mut rng, n, 256.0)
                 .iter()
-                .map(|p| p.map(f32::floor))
+                .map(|p| if exact { p.map(f32::floor) } else { *p })
                 .collect();
-            let weights = vec![1.0; n];
+            let weights: Vec<f64> = (0..n)
+                .map(|_| {
+                    let w = 1.0 + rng.uniform() * 50.0;
+                    if exact { w.floor() } else { w }
+                })
+                .collect();
             let k = 2 + trial * 13;
             let mut centers = random_points(&mut rng, k, 256.0);
             let mut labels = vec![u32::MAX; n];
-            let mut bounds = Bounds::new(n);
+            let mut bounds = Bounds::new(&points, &weights);
+            assert_eq!(bounds.totals.is_some(), exact);
             for step in 0..12 {
                 let pass = bounds.assign(&points, &weights, &centers, &mut labels);
-                let mut inertia = 0.0;
-                for (p, &l) in points.iter().zip(&labels) {
+                let mut fresh = Pass::new(k);
+                for ((p, &w), &l) in points.iter().zip(&weights).zip(&labels) {
                     let (j, d) = nearest(p, &centers);
                     assert_eq!(l, j, "trial {trial} step {step}");
-                    inertia += f64::from(d);
+                    fresh.add(p, w, j as usize, d);
                 }
-                assert!((pass.inertia - inertia).abs() <= 1e-9 * inertia.max(1.0));
+                let tol = 1e-6 * fresh.inertia.max(1.0);
+                assert!((pass.inertia - fresh.inertia).abs() <= tol, "trial {trial}");
+                if exact {
+                    // Kept totals are exact: equal to a fresh sum, bit for bit.
+                    assert_eq!(pass.sums, fresh.sums, "trial {trial} step {step}");
+                    assert_eq!(pass.weights, fresh.weights, "trial {trial} step {step}");
+                }
                 // Small drifts, and now and then one centre jumps far or
                 // lands exactly on another.
                 for c in &mut centers {
@@ -168,5 +388,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn totals_are_kept_only_when_exact() {
+        let p = [[1.0, 2.0, 3.0], [255.0, 0.0, 7.0]];
+        assert!(Totals::are_exact(&p, &[3.0, 1e6]));
+        assert!(!Totals::are_exact(&p, &[3.5, 1.0]));
+        assert!(!Totals::are_exact(&[[0.5, 0.0, 0.0]], &[1.0]));
+        // 2^40 pixels of white would overflow an exact f64 sum of squares.
+        assert!(!Totals::are_exact(&[[255.0; 3]], &[2f64.powi(40)]));
     }
 }

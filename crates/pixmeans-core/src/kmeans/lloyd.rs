@@ -147,7 +147,7 @@ pub(crate) fn run(
     tol_abs: f64,
 ) -> Fit {
     let mut labels = vec![u32::MAX; points.len()];
-    let mut bounds = Bounds::new(points.len());
+    let mut bounds = Bounds::new(points, weights);
     let mut history = Vec::new();
     let mut converged = false;
     for i in 0..max_iter {

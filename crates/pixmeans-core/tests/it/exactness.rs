@@ -121,9 +121,12 @@ fn check(image: &ImageRef<'_>, k: usize, space: ColorSpace, exact_centers: bool)
             assert!(d2(a, b) < 1e-10, "{space} k={k}: {a:?} vs {b:?}");
         }
     }
+    // The per-pixel reference adds up f32 distances, each rounded to a
+    // relative 6e-8; in sRGB the fit takes its inertia exactly from the
+    // clusters' moments. They agree to far better than the digits reported.
     let rel = (fit.inertia() - naive.inertia).abs() / naive.inertia.max(1e-30);
     assert!(
-        rel < 1e-9,
+        rel < 1e-8,
         "{space} k={k}: inertia {} vs {}",
         fit.inertia(),
         naive.inertia
