@@ -64,41 +64,6 @@ pub(crate) struct Pass {
     pub(crate) changed: usize,
 }
 
-impl Pass {
-    pub(crate) fn new(k: usize) -> Self {
-        Pass {
-            sums: vec![[0.0; 3]; k],
-            weights: vec![0.0; k],
-            inertia: 0.0,
-            changed: 0,
-        }
-    }
-
-    /// Counts point `p` of weight `w` in cluster `j`, at squared distance `d`.
-    #[inline]
-    pub(crate) fn add(&mut self, p: &Point, w: f64, j: usize, d: f32) {
-        for c in 0..3 {
-            self.sums[j][c] += w * f64::from(p[c]);
-        }
-        self.weights[j] += w;
-        self.inertia += w * f64::from(d);
-    }
-
-    pub(crate) fn absorb(mut self, other: &Pass) -> Self {
-        for (s, o) in self.sums.iter_mut().zip(&other.sums) {
-            for c in 0..3 {
-                s[c] += o[c];
-            }
-        }
-        for (w, o) in self.weights.iter_mut().zip(&other.weights) {
-            *w += o;
-        }
-        self.inertia += other.inertia;
-        self.changed += other.changed;
-        self
-    }
-}
-
 /// Moves each empty cluster onto one of the points farthest from their
 /// centres, taking that point's weight out of the cluster it was in (as
 /// scikit-learn's `_relocate_empty_clusters` does).
@@ -147,7 +112,7 @@ pub(crate) fn run(
     tol_abs: f64,
 ) -> Fit {
     let mut labels = vec![u32::MAX; points.len()];
-    let mut bounds = Bounds::new(points, weights);
+    let mut bounds = Bounds::new(weights);
     let mut history = Vec::new();
     let mut converged = false;
     for i in 0..max_iter {
