@@ -279,12 +279,6 @@ mod tests {
     use crate::kmeans::init::Rng;
     use crate::kmeans::lloyd::nearest;
 
-    fn random_points(rng: &mut Rng, n: usize, scale: f64) -> Vec<Point> {
-        (0..n)
-            .map(|_| [0; 3].map(|_: i32| (rng.uniform() * scale) as f32))
-            .collect()
-    }
-
     #[test]
     fn bounded_assignment_equals_a_full_scan_as_centres_move() {
         let mut rng = Rng::new(11);
@@ -294,7 +288,8 @@ mod tests {
             // pixel counts are (totals kept, ties happen); odd trials:
             // fractional points and weights (totals summed afresh).
             let exact = trial % 2 == 0;
-            let points: Vec<Point> = random_points(&mut rng, n, 256.0)
+            let points: Vec<Point> = rng
+                .points(n, 256.0)
                 .iter()
                 .map(|p| if exact { p.map(f32::floor) } else { *p })
                 .collect();
@@ -305,7 +300,7 @@ mod tests {
                 })
                 .collect();
             let k = 2 + trial * 13;
-            let mut centers = random_points(&mut rng, k, 256.0);
+            let mut centers = rng.points(k, 256.0);
             let mut labels = vec![u32::MAX; n];
             let mut bounds = Bounds::new(&weights);
             for step in 0..12 {

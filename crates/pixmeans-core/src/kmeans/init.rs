@@ -32,6 +32,14 @@ impl Rng {
     pub(crate) fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
+
+    /// `n` points uniform in [0, scale)³, for tests.
+    #[cfg(test)]
+    pub(crate) fn points(&mut self, n: usize, scale: f64) -> Vec<Point> {
+        (0..n)
+            .map(|_| [0; 3].map(|_: i32| (self.uniform() * scale) as f32))
+            .collect()
+    }
 }
 
 /// Per-chunk sums of `value(i)`, in chunk order.

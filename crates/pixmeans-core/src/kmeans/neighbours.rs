@@ -117,25 +117,20 @@ mod tests {
     use super::*;
     use crate::kmeans::init::Rng;
 
-    fn random_points(rng: &mut Rng, n: usize, scale: f64) -> Vec<Point> {
-        (0..n)
-            .map(|_| [0; 3].map(|_: i32| (rng.uniform() * scale) as f32))
-            .collect()
-    }
-
     #[test]
     fn the_sorted_scan_equals_a_full_scan_from_any_centre() {
         let mut rng = Rng::new(5);
         for trial in 0..10 {
             let k = 3 + trial * 29;
             // Integer-valued centres with duplicates, so distances tie.
-            let mut centers: Vec<Point> = random_points(&mut rng, k, 64.0)
+            let mut centers: Vec<Point> = rng
+                .points(k, 64.0)
                 .iter()
                 .map(|p| p.map(f32::floor))
                 .collect();
             centers[k - 1] = centers[0];
             let near = Neighbours::of(&centers);
-            for p in random_points(&mut rng, 500, 64.0) {
+            for p in rng.points(500, 64.0) {
                 let p = if trial % 2 == 0 { p.map(f32::floor) } else { p };
                 let full = nearest_two(&p, &centers);
                 for own in 0..k {
