@@ -140,7 +140,7 @@ struct Moves {
 }
 
 impl Moves {
-    fn new(previous: Option<&Vec<Point>>, centers: &[Point], near: &Neighbours) -> Self {
+    fn new(previous: Option<&[Point]>, centers: &[Point], near: &Neighbours) -> Self {
         let k = centers.len();
         let drift: Vec<f64> = match previous {
             Some(prev) => prev
@@ -194,7 +194,7 @@ impl Bounds {
         labels: &mut [u32],
     ) -> Pass {
         let near = Neighbours::of(centers);
-        let moves = Moves::new(self.previous.as_ref(), centers, &near);
+        let moves = Moves::new(self.previous.as_deref(), centers, &near);
         let pass = self.assign_each(points, weights, centers, labels, &near, &moves);
         self.previous = Some(centers.to_vec());
         pass

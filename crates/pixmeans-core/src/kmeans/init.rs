@@ -8,12 +8,12 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::lloyd::dist2;
+use crate::color::Point;
 
 /// Points per chunk, for the sums behind each draw and for skipping. Fixed,
 /// so that the seeds do not depend on the thread count; at k = 256 chunks of
 /// 512 skipped more than chunks of 2048 and no worse than chunks of 256.
 const CHUNK: usize = 512;
-use crate::color::Point;
 
 /// The portable, seeded random stream behind every random choice.
 #[derive(Debug, Clone)]
