@@ -5,6 +5,8 @@
 //! the same k-means objective, iterates and labels (each pixel of a colour is
 //! the same point), at a tenth to a hundredth of the cost on a photo.
 
+use std::sync::Mutex;
+
 use rayon::prelude::*;
 
 use crate::image::{ImageRef, PixelFormat};
@@ -44,6 +46,33 @@ pub struct ColorHistogram {
     colors: Vec<[u8; 3]>,
     counts: Vec<u64>,
     transparent: u64,
+    spare: SpareTable,
+}
+
+/// A dense counting table kept for mapping the pixels to reuse (see
+/// [`ColorHistogram::take_table`]). It is scratch, not part of the value:
+/// a clone starts without one and any two compare equal.
+#[derive(Default)]
+struct SpareTable(Mutex<Option<Vec<Counter>>>);
+
+impl Clone for SpareTable {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for SpareTable {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for SpareTable {}
+
+impl std::fmt::Debug for SpareTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SpareTable")
+    }
 }
 
 fn key([r, g, b]: [u8; 3]) -> u32 {
@@ -191,7 +220,7 @@ impl ColorHistogram {
             .iter()
             .flat_map(|t| t.wrapped.iter().copied())
             .collect();
-        drop(tables);
+        let spare = tables.into_iter().next().map(|t| t.counts);
         wrapped.sort_unstable();
         for run in wrapped.chunk_by(|a, b| a == b) {
             let extra = run.len() as u64 * WRAP;
@@ -205,6 +234,7 @@ impl ColorHistogram {
             colors: found.iter().map(|p| unkey(p.0)).collect(),
             counts: found.iter().map(|p| p.1).collect(),
             transparent: 0,
+            spare: SpareTable(Mutex::new(spare)),
         }
     }
 
@@ -258,6 +288,21 @@ impl ColorHistogram {
     /// The number of pixels that are not fully transparent.
     pub fn total_opaque(&self) -> u64 {
         self.counts.iter().sum()
+    }
+
+    /// A table of one byte per 2^24 colours that is 0 everywhere except
+    /// at this histogram's colours, where it holds anything: the first
+    /// band's counting table the first time (once), else a new one. Mapping
+    /// the pixels writes a label at every colour of the histogram, so the
+    /// two are then the same table; but the kept one has its pages in
+    /// memory already, and a new 16 MB table would come from the heap
+    /// (glibc raises its mmap threshold when the other counting table is
+    /// freed), where its pages stay resident through encoding. This took
+    /// `quantize`'s peak from 75.4-76.0 to 67.5-67.7 MB on a baseline
+    /// sunset.jpg (12 MP), and from 45-46 to 42.2 MB on picture0b.jpg.
+    pub(crate) fn take_table(&self) -> Vec<u8> {
+        let kept = self.spare.0.lock().ok().and_then(|mut t| t.take());
+        kept.unwrap_or_else(|| vec![0; 1 << 24])
     }
 }
 
@@ -343,6 +388,25 @@ mod tests {
             let dense = pool.install(|| ColorHistogram::from_image(&img));
             assert_eq!(dense, sorted, "{threads} threads");
         }
+    }
+
+    #[test]
+    fn the_kept_table_is_zero_off_the_colours_and_given_once() {
+        let (w, h) = (1024u32, 1024u32);
+        let px: Vec<u8> = (0..w * h)
+            .flat_map(|i| unkey(i.wrapping_mul(2_654_435_761) >> 9))
+            .collect();
+        let img = ImageRef::new(w, h, PixelFormat::Rgb8, &px).unwrap();
+        let hist = ColorHistogram::from_image(&img);
+        assert_eq!(hist.clone(), hist);
+        let mut kept = hist.take_table();
+        assert!(kept.iter().any(|&n| n != 0), "the counting table is kept");
+        for &c in hist.colors() {
+            kept[key(c) as usize] = 0;
+        }
+        assert!(kept.iter().all(|&n| n == 0));
+        assert!(hist.take_table().iter().all(|&n| n == 0));
+        assert!(hist.clone().take_table().iter().all(|&n| n == 0));
     }
 
     #[test]

@@ -384,7 +384,7 @@ fn map_pixels(
 ) -> Vec<u8> {
     // A dense table over all 2^24 colours: one load per pixel, no hashing.
     // Only the pages holding the image's colours are ever touched.
-    let mut table = vec![0u8; 1 << 24];
+    let mut table = hist.take_table();
     for (&[r, g, b], l) in hist.colors().iter().zip(labels) {
         table[(usize::from(r) << 16) | (usize::from(g) << 8) | usize::from(b)] = l;
     }
