@@ -24,6 +24,11 @@
 //! k = 16 (23 passes) this cut the instructions of the assignment from
 //! 433 M to 225 M (callgrind): three points in four now pass on their
 //! bounds alone, and the scans are what is left.
+//!
+//! The bounds are stored relative to how far their centre has moved in all
+//! (Newling and Fleuret, "Fast k-means with accurate bounds", ICML 2016, do
+//! the same), so that a point that passes is read but not written: on
+//! sunset.jpg at k = 16 this cut the fit from 601 M to 567 M instructions.
 
 use rayon::prelude::*;
 
@@ -38,10 +43,16 @@ const MARGIN: f64 = 1.0 + 1e-4;
 #[derive(Debug)]
 pub(crate) struct Bounds {
     /// Lower bound on the distance from each point to any centre other than
-    /// its own; 0 for a point never scanned.
+    /// its own, plus its centre's `fallen` at the time it was set; 0 for a
+    /// point never scanned.
     lower: Vec<f64>,
-    /// Upper bound on the distance from each point to its own centre.
+    /// Upper bound on the distance from each point to its own centre, less
+    /// its centre's `drifted` at the time it was set.
     upper: Vec<f64>,
+    /// How far each centre has moved in all, summed over the passes.
+    drifted: Vec<f64>,
+    /// How far the lower bounds of each centre's points have fallen in all.
+    fallen: Vec<f64>,
     /// The centres of the previous assignment.
     previous: Option<Vec<Point>>,
     /// The cluster totals of the current labels, kept from pass to pass.
@@ -178,6 +189,8 @@ impl Bounds {
         Bounds {
             lower: vec![0.0; n],
             upper: vec![0.0; n],
+            drifted: Vec::new(),
+            fallen: Vec::new(),
             previous: None,
             totals: None,
             refresh: weights.iter().any(|w| w.fract() != 0.0),
@@ -195,6 +208,12 @@ impl Bounds {
     ) -> Pass {
         let near = Neighbours::of(centers);
         let moves = Moves::new(self.previous.as_deref(), centers, &near);
+        self.drifted.resize(centers.len(), 0.0);
+        self.fallen.resize(centers.len(), 0.0);
+        for j in 0..centers.len() {
+            self.drifted[j] += moves.drift[j];
+            self.fallen[j] += moves.fall[j];
+        }
         let pass = self.assign_each(points, weights, centers, labels, &near, &moves);
         self.previous = Some(centers.to_vec());
         pass
@@ -213,6 +232,7 @@ impl Bounds {
         moves: &Moves,
     ) -> Pass {
         let k = centers.len();
+        let (drifted, fallen) = (&self.drifted, &self.fallen);
         let parts: Vec<(Totals, usize)> = points
             .par_chunks(CHUNK)
             .zip(weights.par_chunks(CHUNK))
@@ -225,24 +245,25 @@ impl Bounds {
                 for ((((p, &w), l), low), up) in pts.iter().zip(ws).zip(ls).zip(lows).zip(ups) {
                     let own = *l as usize;
                     let (j, d1, d2) = if own < k {
-                        *low -= moves.fall[own];
-                        *up += moves.drift[own];
-                        let bound = low.max(moves.half_gap[own]);
-                        if *up * MARGIN < bound {
+                        // Read, not written: a point that passes costs no
+                        // store.
+                        let bound = (*low - fallen[own]).max(moves.half_gap[own]);
+                        if (*up + drifted[own]) * MARGIN < bound {
                             continue;
                         }
                         // Tighten the upper bound before scanning.
                         let d = dist2(p, &centers[own]);
-                        *up = f64::from(d).sqrt();
-                        if *up * MARGIN < bound {
+                        let r = f64::from(d).sqrt();
+                        if r * MARGIN < bound {
+                            *up = r - drifted[own];
                             continue;
                         }
                         near.nearest_two_from(p, centers, own, d)
                     } else {
                         nearest_two(p, centers)
                     };
-                    *up = f64::from(d1).sqrt();
-                    *low = f64::from(d2).sqrt();
+                    *up = f64::from(d1).sqrt() - drifted[j as usize];
+                    *low = f64::from(d2).sqrt() + fallen[j as usize];
                     if j as usize != own {
                         if own < k {
                             delta.add(p, w, own, -1.0);
