@@ -62,10 +62,13 @@ pub fn psnr(mse: f64) -> f64 {
 /// The CIEDE2000 colour difference between two CIELAB colours.
 ///
 /// Written for speed as well as to the letter, since every distinct colour
-/// of an image goes through it: `sqrt(a² + b²)` instead of `hypot` (no
-/// overflow is possible at Lab magnitudes), and the four cosines of the
-/// hue weighting T from one `sin_cos` by the multiple-angle formulas. The
-/// results agree with the textbook form to within 1e-12.
+/// of an image goes through it. The hue terms come from the two (a', b)
+/// vectors instead of their angles: ΔH' = ±√(2(C1'C2' - z1·z2)), the sign
+/// that of z1 × z2 (z = (a', b)), and the mean hue is the direction of z1/C1' + z2/C2',
+/// whose cosine and sine give T by the multiple-angle formulas. That takes
+/// one `atan2` (for the Δθ term) where the textbook form takes two, plus
+/// three sines and cosines; the two agree to within 1e-10 (a test checks
+/// this on a million pairs), and the published test data pass.
 pub fn ciede2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
     let ([l1, a1, b1], [l2, a2, b2]) = (lab1, lab2);
     let norm = |x: f64, y: f64| (x * x + y * y).sqrt();
@@ -77,6 +80,46 @@ pub fn ciede2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
     let g = 0.5 * (1.0 - chroma_weight(f64::midpoint(norm(a1, b1), norm(a2, b2))));
     let (a1, a2) = ((1.0 + g) * a1, (1.0 + g) * a2);
     let (c1, c2) = (norm(a1, b1), norm(a2, b2));
+    let (dot, cross) = (a1 * a2 + b1 * b2, a1 * b2 - b1 * a2);
+    // The mean hue's direction: the sum of the two unit vectors. Where a
+    // chroma is 0, or the hues are opposite to within 0.06° (where the sum
+    // is too short to give a direction), the textbook's rules apply.
+    let (ux, uy) = (a1 / c1 + a2 / c2, b1 / c1 + b2 / c2);
+    let u = norm(ux, uy);
+    let (dh_big, cos_h, sin_h, h_bar) = if c1 * c2 != 0.0 && u > 1e-3 {
+        // C1'C2' - z1·z2 = cross² / (C1'C2' + z1·z2): no cancellation
+        // where the hues are near, as most pairs here are.
+        let dh_big = if dot > 0.0 {
+            cross * (2.0 / (c1 * c2 + dot)).sqrt()
+        } else {
+            (2.0 * (c1 * c2 - dot)).sqrt().copysign(cross)
+        };
+        let h = uy.atan2(ux).to_degrees();
+        (dh_big, ux / u, uy / u, if h < 0.0 { h + 360.0 } else { h })
+    } else {
+        let (dh_big, h_bar) = hue_terms_by_angle(a1, b1, c1, a2, b2, c2);
+        let (s, c) = h_bar.to_radians().sin_cos();
+        (dh_big, c, s, h_bar)
+    };
+    let (dl, dc) = (l2 - l1, c2 - c1);
+    let l_bar = f64::midpoint(l1, l2);
+    let c_bar = f64::midpoint(c1, c2);
+    let t = hue_weight(cos_h, sin_h);
+    let d_theta = 30.0 * (-((h_bar - 275.0) / 25.0).powi(2)).exp();
+    let r_c = 2.0 * chroma_weight(c_bar);
+    let l50 = (l_bar - 50.0).powi(2);
+    let s_l = 1.0 + 0.015 * l50 / (20.0 + l50).sqrt();
+    let s_c = 1.0 + 0.045 * c_bar;
+    let s_h = 1.0 + 0.015 * c_bar * t;
+    let r_t = -(2.0 * d_theta).to_radians().sin() * r_c;
+    let (x, y, z) = (dl / s_l, dc / s_c, dh_big / s_h);
+    (x * x + y * y + z * z + r_t * y * z).max(0.0).sqrt()
+}
+
+/// ΔH' and the mean hue h̄' in degrees, from the hue angles as Sharma, Wu
+/// and Dalal spell them out: for a zero chroma, and for opposite hues, where
+/// the mean's direction is not defined by the vectors.
+fn hue_terms_by_angle(a1: f64, b1: f64, c1: f64, a2: f64, b2: f64, c2: f64) -> (f64, f64) {
     let hue = |b: f64, a: f64| {
         if a == 0.0 && b == 0.0 {
             0.0
@@ -98,10 +141,7 @@ pub fn ciede2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
     } else {
         h2 - h1 + 360.0
     };
-    let (dl, dc) = (l2 - l1, c2 - c1);
     let dh_big = 2.0 * (c1 * c2).sqrt() * (dh / 2.0).to_radians().sin();
-    let l_bar = f64::midpoint(l1, l2);
-    let c_bar = f64::midpoint(c1, c2);
     let h_bar = if chroma_zero {
         h1 + h2
     } else if (h1 - h2).abs() <= 180.0 {
@@ -111,22 +151,12 @@ pub fn ciede2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
     } else {
         (h1 + h2 - 360.0) / 2.0
     };
-    let t = hue_weight(h_bar);
-    let d_theta = 30.0 * (-((h_bar - 275.0) / 25.0).powi(2)).exp();
-    let r_c = 2.0 * chroma_weight(c_bar);
-    let l50 = (l_bar - 50.0).powi(2);
-    let s_l = 1.0 + 0.015 * l50 / (20.0 + l50).sqrt();
-    let s_c = 1.0 + 0.045 * c_bar;
-    let s_h = 1.0 + 0.015 * c_bar * t;
-    let r_t = -(2.0 * d_theta).to_radians().sin() * r_c;
-    let (x, y, z) = (dl / s_l, dc / s_c, dh_big / s_h);
-    (x * x + y * y + z * z + r_t * y * z).max(0.0).sqrt()
+    (dh_big, h_bar)
 }
 
 /// CIEDE2000's T = 1 - 0.17 cos(h - 30°) + 0.24 cos 2h + 0.32 cos(3h + 6°)
-/// - 0.20 cos(4h - 63°), with h in degrees.
-fn hue_weight(h: f64) -> f64 {
-    let (s1, c1) = h.to_radians().sin_cos();
+/// - 0.20 cos(4h - 63°), from cos h and sin h.
+fn hue_weight(c1: f64, s1: f64) -> f64 {
     let (s2, c2) = (2.0 * s1 * c1, 2.0 * c1 * c1 - 1.0);
     let (s3, c3) = (s1 * c2 + c1 * s2, c1 * c2 - s1 * s2);
     let (s4, c4) = (2.0 * s2 * c2, 2.0 * c2 * c2 - 1.0);
@@ -313,6 +343,70 @@ mod tests {
         assert_eq!(ciede2000([40.0, 10.0, -5.0], [40.0, 10.0, -5.0]), 0.0);
     }
 
+    /// CIEDE2000 exactly as Sharma, Wu and Dalal (2005) write it, angles
+    /// and all: the reference for the faster form.
+    fn textbook(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
+        let ([l1, a1, b1], [l2, a2, b2]) = (lab1, lab2);
+        let c7 = |c: f64| (c.powi(7) / (c.powi(7) + 25f64.powi(7))).sqrt();
+        let g = 0.5 * (1.0 - c7((a1.hypot(b1) + a2.hypot(b2)) / 2.0));
+        let (a1, a2) = ((1.0 + g) * a1, (1.0 + g) * a2);
+        let (c1, c2) = (a1.hypot(b1), a2.hypot(b2));
+        let (dh_big, h_bar) = hue_terms_by_angle(a1, b1, c1, a2, b2, c2);
+        let (l_bar, c_bar) = ((l1 + l2) / 2.0, (c1 + c2) / 2.0);
+        let cos = |deg: f64| deg.to_radians().cos();
+        let t = 1.0 - 0.17 * cos(h_bar - 30.0)
+            + 0.24 * cos(2.0 * h_bar)
+            + 0.32 * cos(3.0 * h_bar + 6.0)
+            - 0.20 * cos(4.0 * h_bar - 63.0);
+        let d_theta = 30.0 * (-((h_bar - 275.0) / 25.0).powi(2)).exp();
+        let s_l = 1.0 + 0.015 * (l_bar - 50.0).powi(2) / (20.0 + (l_bar - 50.0).powi(2)).sqrt();
+        let (s_c, s_h) = (1.0 + 0.045 * c_bar, 1.0 + 0.015 * c_bar * t);
+        let r_t = -(2.0 * d_theta).to_radians().sin() * 2.0 * c7(c_bar);
+        let (x, y, z) = ((l2 - l1) / s_l, (c2 - c1) / s_c, dh_big / s_h);
+        (x * x + y * y + z * z + r_t * y * z).sqrt()
+    }
+
+    #[test]
+    fn the_fast_form_equals_the_textbook_form() {
+        let mut rng = crate::kmeans::Rng::new(3);
+        let mut lab = |grey: bool| {
+            let l = rng.uniform() * 100.0;
+            if grey {
+                [l, 0.0, 0.0]
+            } else {
+                [
+                    l,
+                    rng.uniform() * 256.0 - 128.0,
+                    rng.uniform() * 256.0 - 128.0,
+                ]
+            }
+        };
+        for i in 0..1_000_000 {
+            let x = lab(i % 97 == 0);
+            // Near pairs as well as far ones: a quantized colour is near
+            // its palette entry.
+            let y = if i % 2 == 0 {
+                lab(i % 89 == 0)
+            } else {
+                let d = lab(false);
+                [x[0] + d[0] / 50.0, x[1] + d[1] / 50.0, x[2] + d[2] / 50.0]
+            };
+            let (fast, slow) = (ciede2000(x, y), textbook(x, y));
+            assert!((fast - slow).abs() < 1e-10, "{x:?} {y:?}: {fast} {slow}");
+        }
+        // Opposite hues and equal colours.
+        for (x, y) in [
+            ([50.0, 10.0, 0.0], [50.0, -10.0, 0.0]),
+            ([50.0, 0.0, 7.0], [60.0, 0.0, -3.0]),
+            ([50.0, 3.0, 4.0], [50.0, 3.0, 4.0]),
+        ] {
+            assert!(
+                (ciede2000(x, y) - textbook(x, y)).abs() < 1e-10,
+                "{x:?} {y:?}"
+            );
+        }
+    }
+
     #[test]
     fn the_hue_weight_equals_its_four_cosines() {
         let cos = |deg: f64| deg.to_radians().cos();
@@ -320,7 +414,8 @@ mod tests {
             let h = f64::from(i) / 100.0;
             let t = 1.0 - 0.17 * cos(h - 30.0) + 0.24 * cos(2.0 * h) + 0.32 * cos(3.0 * h + 6.0)
                 - 0.20 * cos(4.0 * h - 63.0);
-            assert!((hue_weight(h) - t).abs() < 1e-13, "h = {h}");
+            let (sin, cos) = h.to_radians().sin_cos();
+            assert!((hue_weight(cos, sin) - t).abs() < 1e-13, "h = {h}");
         }
     }
 
