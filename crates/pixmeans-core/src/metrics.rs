@@ -348,11 +348,11 @@ mod tests {
     fn textbook(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
         let ([l1, a1, b1], [l2, a2, b2]) = (lab1, lab2);
         let c7 = |c: f64| (c.powi(7) / (c.powi(7) + 25f64.powi(7))).sqrt();
-        let g = 0.5 * (1.0 - c7((a1.hypot(b1) + a2.hypot(b2)) / 2.0));
+        let g = 0.5 * (1.0 - c7(f64::midpoint(a1.hypot(b1), a2.hypot(b2))));
         let (a1, a2) = ((1.0 + g) * a1, (1.0 + g) * a2);
         let (c1, c2) = (a1.hypot(b1), a2.hypot(b2));
         let (dh_big, h_bar) = hue_terms_by_angle(a1, b1, c1, a2, b2, c2);
-        let (l_bar, c_bar) = ((l1 + l2) / 2.0, (c1 + c2) / 2.0);
+        let (l_bar, c_bar) = (f64::midpoint(l1, l2), f64::midpoint(c1, c2));
         let cos = |deg: f64| deg.to_radians().cos();
         let t = 1.0 - 0.17 * cos(h_bar - 30.0)
             + 0.24 * cos(2.0 * h_bar)
