@@ -58,6 +58,8 @@ pub(crate) struct Bounds {
     fallen: Vec<f64>,
     /// The centres of the previous assignment.
     previous: Option<Vec<Point>>,
+    /// Their neighbour rows, to update for the next.
+    near: Option<Neighbours>,
     /// The cluster totals of the current labels, kept from pass to pass.
     totals: Option<Totals>,
     /// Whether the totals are summed afresh after each pass instead of
@@ -195,6 +197,7 @@ impl Bounds {
             drifted: Vec::new(),
             fallen: Vec::new(),
             previous: None,
+            near: None,
             totals: None,
             refresh: weights.iter().any(|w| w.fract() != 0.0),
         }
@@ -209,7 +212,10 @@ impl Bounds {
         centers: &[Point],
         labels: &mut [u32],
     ) -> Pass {
-        let near = Neighbours::of(centers);
+        let mut near = self.near.take().unwrap_or_else(|| Neighbours::of(centers));
+        if self.previous.is_some() {
+            near.update(centers);
+        }
         let moves = Moves::new(self.previous.as_deref(), centers, &near);
         self.drifted.resize(centers.len(), 0.0);
         self.fallen.resize(centers.len(), 0.0);
@@ -223,6 +229,7 @@ impl Bounds {
             self.assign_each(points, weights, centers, labels, &near, &moves)
         };
         self.previous = Some(centers.to_vec());
+        self.near = Some(near);
         pass
     }
 
@@ -285,36 +292,35 @@ impl Bounds {
     ) -> Pass {
         let k = centers.len();
         let (drifted, fallen) = (&self.drifted, &self.fallen);
-        let parts: Vec<(Totals, usize)> = points
+        let parts: Vec<(Option<Totals>, usize)> = points
             .par_chunks(CHUNK)
             .zip(weights.par_chunks(CHUNK))
             .zip(labels.par_chunks_mut(CHUNK))
             .zip(self.lower.par_chunks_mut(CHUNK))
             .zip(self.upper.par_chunks_mut(CHUNK))
             .map(|((((pts, ws), ls), lows), ups)| {
-                let mut delta = Totals::new(k);
+                // Made only once a point of the chunk moves.
+                let mut delta: Option<Totals> = None;
                 let mut changed = 0;
                 for ((((p, &w), l), low), up) in pts.iter().zip(ws).zip(ls).zip(lows).zip(ups) {
                     let own = *l as usize;
-                    let (j, d1, d2) = {
-                        // Read, not written: a point that passes costs no
-                        // store.
-                        let bound = (*low - fallen[own]).max(moves.half_gap[own]);
-                        if (*up + drifted[own]) * MARGIN < bound {
-                            continue;
-                        }
-                        // Tighten the upper bound before scanning.
-                        let d = dist2(p, &centers[own]);
-                        let r = f64::from(d).sqrt();
-                        if r * MARGIN < bound {
-                            *up = r - drifted[own];
-                            continue;
-                        }
-                        near.nearest_two_from(p, centers, own, d)
-                    };
+                    // Read, not written: a point that passes costs no store.
+                    let bound = (*low - fallen[own]).max(moves.half_gap[own]);
+                    if (*up + drifted[own]) * MARGIN < bound {
+                        continue;
+                    }
+                    // Tighten the upper bound before scanning.
+                    let d = dist2(p, &centers[own]);
+                    let r = f64::from(d).sqrt();
+                    if r * MARGIN < bound {
+                        *up = r - drifted[own];
+                        continue;
+                    }
+                    let (j, d1, d2) = near.nearest_two_from(p, centers, own, d);
                     *up = f64::from(d1).sqrt() - drifted[j as usize];
                     *low = f64::from(d2).sqrt() + fallen[j as usize];
                     if j as usize != own {
+                        let delta = delta.get_or_insert_with(|| Totals::new(k));
                         delta.add(p, w, own, -1.0);
                         delta.add(p, w, j as usize, 1.0);
                         *l = j;
@@ -329,7 +335,10 @@ impl Bounds {
             Totals::of(points, weights, labels, k)
         } else {
             let kept = self.totals.take().unwrap_or_else(|| Totals::new(k));
-            parts.iter().fold(kept, |t, (delta, _)| t.absorb(delta))
+            parts
+                .iter()
+                .filter_map(|p| p.0.as_ref())
+                .fold(kept, Totals::absorb)
         };
         let pass = Pass {
             sums: totals.sums.clone(),

@@ -33,6 +33,7 @@ pub(crate) fn nearest_two(p: &Point, centers: &[Point]) -> (u32, f32, f32) {
 /// On sunset.jpg (176,549 colours) at k = 256 a point whose bounds fail
 /// visits 10.7 other centres on average instead of 255, and the 61
 /// iterations take 0.33–0.43 s instead of 0.90–0.96 s, with the same labels.
+#[derive(Debug)]
 pub(crate) struct Neighbours {
     k: usize,
     /// Row a holds (|a - c|, c) for every c ≠ a, by distance then index.
@@ -63,6 +64,43 @@ impl Neighbours {
             })
             .collect();
         Neighbours { k, sorted }
+    }
+
+    /// The same as [`Neighbours::of`] the new `centers`, from the rows of
+    /// the previous ones: the distances are measured again in the previous
+    /// order, which is then nearly right, so an insertion sort takes little
+    /// more than one pass over each row. On picture0b.jpg at k = 256 the
+    /// fit took 1803 M instructions instead of 2272 M (sorting each row
+    /// afresh, as `of` does, took a fifth of the fit).
+    pub(crate) fn update(&mut self, centers: &[Point]) {
+        let n = self.k - 1;
+        if centers.len() != self.k || n == 0 {
+            *self = Self::of(centers);
+            return;
+        }
+        self.sorted
+            .par_chunks_mut(n)
+            .enumerate()
+            .for_each(|(a, row)| {
+                for e in row.iter_mut() {
+                    e.0 = f64::from(dist2(&centers[a], &centers[e.1 as usize])).sqrt();
+                }
+                // The root of an f32 in f64 keeps the order of the f32, so
+                // this is the order of `of`: by distance, then index. An
+                // insertion sort costs one comparison per entry plus one
+                // move per pair that changed order.
+                let before =
+                    |x: &(f64, u32), y: &(f64, u32)| x.0 < y.0 || (x.0 == y.0 && x.1 < y.1);
+                for i in 1..row.len() {
+                    let x = row[i];
+                    let mut j = i;
+                    while j > 0 && before(&x, &row[j - 1]) {
+                        row[j] = row[j - 1];
+                        j -= 1;
+                    }
+                    row[j] = x;
+                }
+            });
     }
 
     fn row(&self, a: usize) -> &[(f64, u32)] {
