@@ -271,14 +271,7 @@ impl Bounds {
                 }
             });
         let totals = Totals::of(points, weights, labels, k);
-        let pass = Pass {
-            sums: totals.sums.clone(),
-            weights: totals.weights.clone(),
-            inertia: totals.inertia(centers),
-            changed: points.len(),
-        };
-        self.totals = Some(totals);
-        pass
+        self.keep(totals, centers, points.len())
     }
 
     /// Every pass after the first, when every point has a label: a point
@@ -343,6 +336,11 @@ impl Bounds {
                 .filter_map(|p| p.0.as_ref())
                 .fold(kept, Totals::absorb)
         };
+        self.keep(totals, centers, changed)
+    }
+
+    /// Keeps the totals of a pass for the next, and reports the pass.
+    fn keep(&mut self, totals: Totals, centers: &[Point], changed: usize) -> Pass {
         let pass = Pass {
             sums: totals.sums.clone(),
             weights: totals.weights.clone(),
