@@ -28,6 +28,8 @@
 //! The bounds are stored relative to how far their centre has moved in all,
 //! so that a point that passes is read but not written: on
 //! sunset.jpg at k = 16 this cut the fit from 601 M to 567 M instructions.
+//! Each chunk's points are first tested in a sweep without branches that
+//! lists the ones whose bounds fail; only those are then read.
 
 use rayon::prelude::*;
 
@@ -37,6 +39,9 @@ use crate::color::Point;
 
 /// How much nearer a point's own centre must be than its bound to skip.
 const MARGIN: f64 = 1.0 + 1e-4;
+
+// A chunk's indices fit the u16 list of points whose bounds fail.
+const _: () = assert!(CHUNK <= 1 << 16);
 
 /// From this k on, the first pass scans each point from the centre of the
 /// point before (see [`Bounds::label_all`]). On sunset.jpg that made the
@@ -298,28 +303,41 @@ impl Bounds {
                 // Made only once a point of the chunk moves.
                 let mut delta: Option<Totals> = None;
                 let mut changed = 0;
-                for ((((p, &w), l), low), up) in pts.iter().zip(ws).zip(ls).zip(lows).zip(ups) {
+                // First the test alone, without a branch: every index is
+                // written at the end of the list, and the end only moves on
+                // past a point whose bounds fail. Branching on the test
+                // instead mispredicted often enough that this sweep plus a
+                // second loop over the failures is faster: iterating took
+                // 50-58 ms instead of 70-76 ms on sunset.jpg at k = 16,
+                // 10-14 % less at k = 64 and 6-9 % less at k = 256.
+                let mut fail = [0u16; CHUNK];
+                let mut n = 0;
+                for (i, ((l, low), up)) in ls.iter().zip(lows.iter()).zip(ups.iter()).enumerate() {
                     let own = *l as usize;
-                    // Read, not written: a point that passes costs no store.
                     let bound = (*low - fallen[own]).max(moves.half_gap[own]);
-                    if (*up + drifted[own]) * MARGIN < bound {
-                        continue;
-                    }
+                    fail[n] = i as u16;
+                    n += usize::from((*up + drifted[own]) * MARGIN >= bound);
+                }
+                for &i in &fail[..n] {
+                    let i = usize::from(i);
+                    let (p, w) = (&pts[i], ws[i]);
+                    let own = ls[i] as usize;
+                    let bound = (lows[i] - fallen[own]).max(moves.half_gap[own]);
                     // Tighten the upper bound before scanning.
                     let d = dist2(p, &centers[own]);
                     let r = f64::from(d).sqrt();
                     if r * MARGIN < bound {
-                        *up = r - drifted[own];
+                        ups[i] = r - drifted[own];
                         continue;
                     }
                     let (j, d1, d2) = near.nearest_two_from(p, centers, own, d);
-                    *up = f64::from(d1).sqrt() - drifted[j as usize];
-                    *low = f64::from(d2).sqrt() + fallen[j as usize];
+                    ups[i] = f64::from(d1).sqrt() - drifted[j as usize];
+                    lows[i] = f64::from(d2).sqrt() + fallen[j as usize];
                     if j as usize != own {
                         let delta = delta.get_or_insert_with(|| Totals::new(k));
                         delta.add(p, w, own, -1.0);
                         delta.add(p, w, j as usize, 1.0);
-                        *l = j;
+                        ls[i] = j;
                         changed += 1;
                     }
                 }
