@@ -84,7 +84,7 @@ impl KChoiceReport {
                 k: t.k,
                 inertia: t.inertia,
                 psnr: t.psnr.is_finite().then_some(t.psnr),
-                delta_e_mean: t.delta_e_mean,
+                delta_e_mean: t.delta_e.mean,
             })
             .collect();
         KChoiceReport {

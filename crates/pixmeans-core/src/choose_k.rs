@@ -8,6 +8,7 @@ use std::ops::RangeInclusive;
 
 use crate::histogram::ColorHistogram;
 use crate::image::ImageRef;
+use crate::metrics::{DeltaE, Sizes};
 use crate::palette::PaletteSize;
 use crate::quantize::{QuantizeError, Quantized, QuantizedColors, Quantizer};
 
@@ -24,22 +25,33 @@ impl KTarget {
     fn met_by(self, t: &Trial) -> bool {
         match self {
             KTarget::MinPsnr(db) => t.psnr >= db,
-            KTarget::MaxDeltaE(e) => t.delta_e_mean <= e,
+            KTarget::MaxDeltaE(e) => t.delta_e.mean <= e,
         }
     }
 }
 
-/// The figures of one k tried.
+/// The figures of one k tried: those of the image quantized with it (see
+/// [`Quantized`]), known before its pixels are mapped.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Trial {
     /// The k tried.
     pub k: usize,
+    /// Opaque palette entries: k, or fewer when the image has fewer colours.
+    pub colors: usize,
     /// Inertia over the full image.
     pub inertia: f64,
+    /// Mean squared error in 8-bit RGB.
+    pub mse: f64,
     /// PSNR in dB (infinite when exact).
     pub psnr: f64,
-    /// Mean CIEDE2000.
-    pub delta_e_mean: f64,
+    /// CIEDE2000: mean and 95th percentile.
+    pub delta_e: DeltaE,
+    /// Lloyd iterations of the fit.
+    pub iterations: usize,
+    /// Whether the fit converged within its iteration limit.
+    pub converged: bool,
+    /// Raw and indexed sizes of the image.
+    pub sizes: Sizes,
 }
 
 /// The k chosen, whether it met the target, and every k tried on the way.
@@ -77,12 +89,7 @@ impl<'a> Trials<'a> {
     /// pixels are not mapped: only the k chosen in the end needs them.
     fn run(&mut self, k: usize) -> Result<(Trial, QuantizedColors), QuantizeError> {
         let q = self.quantize(k)?;
-        let t = Trial {
-            k,
-            inertia: q.inertia(),
-            psnr: q.psnr(),
-            delta_e_mean: q.delta_e().mean,
-        };
+        let t = q.trial(k, self.image);
         self.done.insert(k, t);
         Ok((t, q))
     }
@@ -337,13 +344,7 @@ mod tests {
         ] {
             let (c, _) = smallest_k(&q, &img, &hist, target).unwrap();
             assert!(c.met);
-            let at = |k: usize| q.clone().with_k(k).quantize(&img).unwrap();
-            let t = |k: usize| Trial {
-                k,
-                inertia: 0.0,
-                psnr: at(k).psnr(),
-                delta_e_mean: at(k).delta_e().mean,
-            };
+            let t = |k: usize| q.clone().with_k(k).trial(&img, &hist).unwrap();
             assert!(target.met_by(&t(c.k)), "{target:?}: k = {}", c.k);
             assert!(
                 c.k == 1 || !target.met_by(&t(c.k - 1)),

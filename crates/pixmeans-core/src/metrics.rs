@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use crate::color::srgb_to_lab;
 use crate::histogram::ColorHistogram;
 use crate::image::{ImageRef, IndexedImage, PixelFormat};
+use crate::palette::Palette;
 
 /// MSE of mapping each histogram colour to `palette[labels[i]]`: exact, and
 /// computed per distinct colour instead of per pixel. Fully transparent
@@ -259,8 +260,13 @@ pub struct Sizes {
 impl Sizes {
     /// The sizes of `indexed`, an indexed version of an image of `format`.
     pub fn of(indexed: &IndexedImage, format: PixelFormat) -> Self {
-        let pixels = u64::from(indexed.width()) * u64::from(indexed.height());
-        let pal = indexed.palette();
+        Self::of_palette(indexed.width(), indexed.height(), indexed.palette(), format)
+    }
+
+    /// The sizes of a `width` × `height` image of `format` indexed with
+    /// `pal`: what [`of`](Self::of) gives, known before any pixel is mapped.
+    pub fn of_palette(width: u32, height: u32, pal: &Palette, format: PixelFormat) -> Self {
+        let pixels = u64::from(width) * u64::from(height);
         let index_bits = pal.index_bits();
         Sizes {
             raw_bytes: pixels * format.channels() as u64,
@@ -284,7 +290,6 @@ impl Sizes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::palette::Palette;
 
     #[test]
     fn psnr_of_known_errors() {

@@ -3,11 +3,12 @@
 
 use rayon::prelude::*;
 
+use crate::choose_k::Trial;
 use crate::color::{ColorSpace, Point};
 use crate::histogram::ColorHistogram;
 use crate::image::{ImageRef, IndexedImage};
 use crate::kmeans::{Fit, KMeansError, KMeansParams};
-use crate::metrics::{DeltaE, histogram_delta_e, histogram_mse, psnr};
+use crate::metrics::{DeltaE, Sizes, histogram_delta_e, histogram_mse, psnr};
 use crate::palette::{Palette, PaletteSize, PaletteSizeError};
 
 /// Why an image could not be quantized.
@@ -143,6 +144,19 @@ impl Quantizer {
     ) -> Result<Quantized, QuantizeError> {
         self.quantize_colors(image, hist)?
             .into_quantized(image, hist)
+    }
+
+    /// The figures [`quantize_counted`](Self::quantize_counted) gives, without
+    /// mapping the pixels: what a sweep over k (an elbow curve) needs. The
+    /// same fit, so the same figures, for about the cost of the fit alone.
+    pub fn trial(
+        &self,
+        image: &ImageRef<'_>,
+        hist: &ColorHistogram,
+    ) -> Result<Trial, QuantizeError> {
+        Ok(self
+            .quantize_colors(image, hist)?
+            .trial(self.params.k(), image))
     }
 
     /// The part of [`quantize_counted`](Self::quantize_counted) that works
@@ -307,19 +321,20 @@ pub(crate) struct QuantizedColors {
 }
 
 impl QuantizedColors {
-    /// See [`Quantized::inertia`].
-    pub(crate) fn inertia(&self) -> f64 {
-        self.summary.inertia
-    }
-
-    /// See [`Quantized::psnr`].
-    pub(crate) fn psnr(&self) -> f64 {
-        psnr(self.summary.mse)
-    }
-
-    /// See [`Quantized::delta_e`].
-    pub(crate) fn delta_e(&self) -> DeltaE {
-        self.summary.delta_e
+    /// The figures of these colours as the trial of `k` on `image`.
+    pub(crate) fn trial(&self, k: usize, image: &ImageRef<'_>) -> Trial {
+        let s = &self.summary;
+        Trial {
+            k,
+            colors: s.counts.len(),
+            inertia: s.inertia,
+            mse: s.mse,
+            psnr: psnr(s.mse),
+            delta_e: s.delta_e,
+            iterations: s.fit.iterations(),
+            converged: s.fit.converged(),
+            sizes: Sizes::of_palette(image.width(), image.height(), &self.palette, image.format()),
+        }
     }
 
     /// Maps every pixel of `image` through the colour → index table: the

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
-use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, PixelFormat, Quantizer, Sizes, knee};
+use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, PixelFormat, Quantizer, knee};
 use pixmeans_io::ChartFormat;
 use pixmeans_io::plot::{ElbowChart, ElbowPoint, elbow_chart};
 use serde::Serialize;
@@ -126,7 +126,8 @@ pub fn run(a: &ElbowArgs) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// Quantizes at each k from one histogram, with a progress bar.
+/// The figures of each k from one histogram, with a progress bar. Only the
+/// figures are needed, so no pixel is mapped (`Quantizer::trial`).
 pub fn sweep(
     view: &ImageRef<'_>,
     hist: &ColorHistogram,
@@ -139,24 +140,23 @@ pub fn sweep(
     for &k in ks {
         bar.set_message(format!("k = {k}"));
         let start = Instant::now();
-        let q = quantizer
+        let t = quantizer
             .clone()
             .with_k(k)
-            .quantize_counted(view, hist)
+            .trial(view, hist)
             .with_context(|| format!("cannot quantize {name} at k = {k}"))?;
-        let psnr = q.psnr();
         rows.push(ElbowRow {
             k,
-            colors: q.counts().len(),
-            inertia: q.inertia(),
-            mse: q.mse(),
-            psnr: psnr.is_finite().then_some(psnr),
-            delta_e_mean: q.delta_e().mean,
-            delta_e_p95: q.delta_e().p95,
-            iterations: q.fit().iterations(),
-            converged: q.fit().converged(),
+            colors: t.colors,
+            inertia: t.inertia,
+            mse: t.mse,
+            psnr: t.psnr.is_finite().then_some(t.psnr),
+            delta_e_mean: t.delta_e.mean,
+            delta_e_p95: t.delta_e.p95,
+            iterations: t.iterations,
+            converged: t.converged,
             seconds: start.elapsed().as_secs_f64(),
-            indexed_bytes: Sizes::of(q.image(), view.format()).indexed_bytes(),
+            indexed_bytes: t.sizes.indexed_bytes(),
         });
         bar.inc(1);
     }

@@ -275,3 +275,33 @@ fn a_sample_never_invents_colours_nor_changes_a_small_palette() {
         .unwrap();
     assert_eq!(q.image().to_rgb(), px3);
 }
+
+#[test]
+fn a_trial_has_the_figures_of_the_image_quantized_with_its_k() {
+    // Half transparent, so the palette gains an entry that the sizes count.
+    let img = coffee();
+    let mut rgba = Vec::new();
+    for (i, p) in img.data().chunks_exact(3).enumerate() {
+        rgba.extend_from_slice(&[p[0], p[1], p[2], if i % 80 < 40 { 255 } else { 0 }]);
+    }
+    let half = ImageRef::new(80, 60, PixelFormat::Rgba8, &rgba).unwrap();
+    for (image, max_pixels) in [(img, None), (img, Some(900)), (half, None)] {
+        let hist = pixmeans_core::ColorHistogram::from_image(&image);
+        for k in [1, 5, 16] {
+            let quantizer = Quantizer::new(KMeansParams::new(k).with_seed(3))
+                .with_color_space(ColorSpace::Oklab)
+                .with_max_pixels(max_pixels);
+            let t = quantizer.trial(&image, &hist).unwrap();
+            let q = quantizer.quantize_counted(&image, &hist).unwrap();
+            assert_eq!(t.k, k);
+            assert_eq!(t.colors, q.counts().len());
+            assert_eq!(t.inertia, q.inertia());
+            assert_eq!(t.mse, q.mse());
+            assert_eq!(t.psnr.to_bits(), q.psnr().to_bits());
+            assert_eq!(t.delta_e, q.delta_e());
+            assert_eq!(t.iterations, q.fit().iterations());
+            assert_eq!(t.converged, q.fit().converged());
+            assert_eq!(t.sizes, metrics::Sizes::of(q.image(), image.format()));
+        }
+    }
+}
