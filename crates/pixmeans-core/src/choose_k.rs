@@ -50,7 +50,8 @@ pub struct Trial {
     pub iterations: usize,
     /// Whether the fit converged within its iteration limit.
     pub converged: bool,
-    /// Raw and indexed sizes of the image.
+    /// The raw image's bytes and those of its indices packed with the
+    /// palette (what [`Sizes::of`] gives for the indexed image).
     pub sizes: Sizes,
 }
 

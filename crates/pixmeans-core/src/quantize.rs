@@ -148,7 +148,8 @@ impl Quantizer {
 
     /// The figures [`quantize_counted`](Self::quantize_counted) gives, without
     /// mapping the pixels: what a sweep over k (an elbow curve) needs. The
-    /// same fit, so the same figures, for about the cost of the fit alone.
+    /// same fit and figures, without the pass over every pixel and the
+    /// pixel-sized index buffer.
     pub fn trial(
         &self,
         image: &ImageRef<'_>,
