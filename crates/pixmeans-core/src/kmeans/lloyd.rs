@@ -1,17 +1,14 @@
 //! Weighted Lloyd iterations (Lloyd, 1982), step for step as scikit-learn's
 //! `lloyd` algorithm runs them, on weighted points.
 //!
-//! Reductions run over fixed chunks of [`CHUNK`] points whose partial sums
-//! are merged in chunk order, so results do not depend on the thread count.
+//! The assignment step walks a k-d tree ([`Tree`]) whose partial sums are
+//! merged in the tree's order, so results do not depend on the thread count.
 
 use rayon::prelude::*;
 
 use super::fit::{Fit, Iteration};
-use super::hamerly::Bounds;
+use super::kdtree::Tree;
 use crate::color::Point;
-
-/// Points per parallel work item; fixed so that sums are merged in one order.
-pub(crate) const CHUNK: usize = 2048;
 
 /// Squared Euclidean distance.
 #[inline]
@@ -66,28 +63,25 @@ pub(crate) struct Pass {
 
 /// Moves each empty cluster onto one of the points farthest from their
 /// centres, taking that point's weight out of the cluster it was in (as
-/// scikit-learn's `_relocate_empty_clusters` does).
-fn relocate_empty(
-    points: &[Point],
-    weights: &[f64],
-    centers: &[Point],
-    labels: &[u32],
-    pass: &mut Pass,
-) {
+/// scikit-learn's `_relocate_empty_clusters` does). Points at equal
+/// distances go in the caller's order.
+fn relocate_empty(tree: &Tree, centers: &[Point], labels: &[u32], pass: &mut Pass) {
+    let (points, weights) = (tree.points(), tree.weights());
     let empty: Vec<usize> = (0..centers.len())
         .filter(|&j| pass.weights[j] == 0.0)
         .collect();
     if empty.is_empty() {
         return;
     }
-    let mut far: Vec<(f32, usize)> = points
+    let mut far: Vec<(f32, u32, usize)> = points
         .par_iter()
         .zip(labels)
+        .zip(tree.order())
         .enumerate()
-        .map(|(i, (p, &l))| (dist2(p, &centers[l as usize]), i))
+        .map(|(i, ((p, &l), &o))| (dist2(p, &centers[l as usize]), o, i))
         .collect();
     far.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    for (&j, &(_, i)) in empty.iter().zip(&far) {
+    for (&j, &(_, _, i)) in empty.iter().zip(&far) {
         let (p, w, from) = (points[i], weights[i], labels[i] as usize);
         for c in 0..3 {
             pass.sums[from][c] -= w * f64::from(p[c]);
@@ -111,13 +105,14 @@ pub(crate) fn run(
     max_iter: usize,
     tol_abs: f64,
 ) -> Fit {
+    let tree = Tree::new(points, weights);
+    // In the tree's order until the end.
     let mut labels = vec![u32::MAX; points.len()];
-    let mut bounds = Bounds::new(weights);
     let mut history = Vec::new();
     let mut converged = false;
     for i in 0..max_iter {
-        let mut pass = bounds.assign(points, weights, &centers, &mut labels);
-        relocate_empty(points, weights, &centers, &labels, &mut pass);
+        let mut pass = tree.assign(&centers, &mut labels);
+        relocate_empty(&tree, &centers, &labels, &mut pass);
         let mut shift = 0.0;
         for (j, c) in centers.iter_mut().enumerate() {
             if pass.weights[j] > 0.0 {
@@ -141,10 +136,10 @@ pub(crate) fn run(
     }
     // The last update moved the centres after labelling: label once more so
     // that labels, inertia and centres agree.
-    let final_pass = bounds.assign(points, weights, &centers, &mut labels);
+    let final_pass = tree.assign(&centers, &mut labels);
     Fit::new(
         centers,
-        labels,
+        tree.unsort(&labels),
         final_pass.weights,
         final_pass.inertia,
         history,

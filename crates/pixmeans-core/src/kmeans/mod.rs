@@ -5,10 +5,9 @@
 //! the objective, iterates and labels are those of k-means on every pixel.
 
 mod fit;
-mod hamerly;
 mod init;
+mod kdtree;
 mod lloyd;
-mod neighbours;
 mod params;
 mod wu;
 
