@@ -7,7 +7,7 @@ use rand_core::{Rng as _, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use super::lloyd::dist2;
+use super::lloyd::{bounding_box, dist2};
 use crate::color::Point;
 
 /// Points per block: each block keeps its bounding box, the largest
@@ -117,17 +117,8 @@ struct Bounds {
 
 impl Bounds {
     fn of(points: &[Point]) -> Self {
-        let mut b = Bounds {
-            lo: [f32::INFINITY; 3],
-            hi: [f32::NEG_INFINITY; 3],
-        };
-        for p in points {
-            for c in 0..3 {
-                b.lo[c] = b.lo[c].min(p[c]);
-                b.hi[c] = b.hi[c].max(p[c]);
-            }
-        }
-        b
+        let (lo, hi) = bounding_box(points);
+        Bounds { lo, hi }
     }
 
     /// The smallest box holding all of `boxes`.

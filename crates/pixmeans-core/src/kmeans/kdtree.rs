@@ -26,7 +26,7 @@
 
 use rayon::prelude::*;
 
-use super::lloyd::{Pass, dist2};
+use super::lloyd::{Pass, bounding_box, dist2};
 use crate::color::Point;
 
 /// The most points a leaf holds. Testing centres against a node's box costs
@@ -182,14 +182,7 @@ impl Tree {
     /// codes are equal), so every node is a box of the grid halved along
     /// one axis at a time.
     pub(crate) fn new(points: &[Point], weights: &[f64]) -> Self {
-        let mut lo = [f32::INFINITY; 3];
-        let mut hi = [f32::NEG_INFINITY; 3];
-        for p in points {
-            for c in 0..3 {
-                lo[c] = lo[c].min(p[c]);
-                hi[c] = hi[c].max(p[c]);
-            }
-        }
+        let (lo, hi) = bounding_box(points);
         let max = ((1u32 << BITS) - 1) as f32;
         let scale: [f32; 3] = std::array::from_fn(|c| {
             if hi[c] > lo[c] {
@@ -227,14 +220,9 @@ impl Tree {
         };
         self.nodes.push(node);
         if end - start <= LEAF {
-            for (p, &w) in self.points[start..end]
-                .iter()
-                .zip(&self.weights[start..end])
-            {
-                for c in 0..3 {
-                    node.lo[c] = node.lo[c].min(p[c]);
-                    node.hi[c] = node.hi[c].max(p[c]);
-                }
+            let points = &self.points[start..end];
+            (node.lo, node.hi) = bounding_box(points);
+            for (p, &w) in points.iter().zip(&self.weights[start..end]) {
                 node.moments.add_point(p, w);
             }
         } else {

@@ -17,6 +17,20 @@ pub(crate) fn dist2(a: &Point, b: &Point) -> f32 {
     d0 * d0 + d1 * d1 + d2 * d2
 }
 
+/// The smallest box holding every point, as its lowest and highest corners
+/// (infinite corners, lowest above highest, when there are none).
+pub(crate) fn bounding_box(points: &[Point]) -> (Point, Point) {
+    let mut lo = [f32::INFINITY; 3];
+    let mut hi = [f32::NEG_INFINITY; 3];
+    for p in points {
+        for c in 0..3 {
+            lo[c] = lo[c].min(p[c]);
+            hi[c] = hi[c].max(p[c]);
+        }
+    }
+    (lo, hi)
+}
+
 /// The nearest centroid and the squared distance to it; the lowest index
 /// wins a tie.
 #[inline]

@@ -15,6 +15,7 @@
 //! grid cannot be cut into k boxes (few bins occupied), the remaining
 //! centroids are added by k-means++.
 
+use super::lloyd::bounding_box;
 use crate::color::Point;
 
 /// Bins per axis.
@@ -88,14 +89,7 @@ fn at(x: usize, y: usize, z: usize) -> usize {
 
 impl Grid {
     fn new(points: &[Point], weights: &[f64]) -> Self {
-        let mut lo = [f32::INFINITY; 3];
-        let mut hi = [f32::NEG_INFINITY; 3];
-        for p in points {
-            for c in 0..3 {
-                lo[c] = lo[c].min(p[c]);
-                hi[c] = hi[c].max(p[c]);
-            }
-        }
+        let (lo, hi) = bounding_box(points);
         let scale: [f64; 3] = std::array::from_fn(|c| {
             let span = f64::from(hi[c]) - f64::from(lo[c]);
             if span > 0.0 { BINS as f64 / span } else { 0.0 }
