@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use super::fit::{Fit, Iteration};
-use super::kdtree::Tree;
+use super::kdtree::{Assignment, Tree};
 use crate::color::Point;
 
 /// Squared Euclidean distance.
@@ -120,13 +120,12 @@ pub(crate) fn run(
     tol_abs: f64,
 ) -> Fit {
     let tree = Tree::new(points, weights);
-    // In the tree's order until the end.
-    let mut labels = vec![u32::MAX; points.len()];
+    let mut assignment = Assignment::new(points.len(), centers.len());
     let mut history = Vec::new();
     let mut converged = false;
     for i in 0..max_iter {
-        let mut pass = tree.assign(&centers, &mut labels);
-        relocate_empty(&tree, &centers, &labels, &mut pass);
+        let mut pass = tree.assign(&centers, &mut assignment);
+        relocate_empty(&tree, &centers, assignment.labels(), &mut pass);
         let mut shift = 0.0;
         for (j, c) in centers.iter_mut().enumerate() {
             if pass.weights[j] > 0.0 {
@@ -150,10 +149,10 @@ pub(crate) fn run(
     }
     // The last update moved the centres after labelling: label once more so
     // that labels, inertia and centres agree.
-    let final_pass = tree.assign(&centers, &mut labels);
+    let final_pass = tree.assign(&centers, &mut assignment);
     Fit::new(
         centers,
-        tree.unsort(&labels),
+        tree.unsort(assignment.labels()),
         final_pass.weights,
         final_pass.inertia,
         history,
