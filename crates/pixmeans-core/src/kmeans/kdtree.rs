@@ -5,7 +5,8 @@
 //! the centres that could still be nearest to some point of the node. A
 //! centre is dropped from a node once it is farther than another from every
 //! point of the box; a node left with one centre joins that cluster whole,
-//! through its moments, without its points being read.
+//! through its moments, without its points being read. Greedy k-means++
+//! (`plusplus.rs`) seeds on the same tree.
 //!
 //! The labels are exactly those of a full scan. A centre is dropped only
 //! when it is farther by a margin of 2·10⁻⁴ of the squared distances
@@ -107,13 +108,41 @@ impl Moments {
 /// box and moments. An inner node's left child follows it; `right` is the
 /// index of its right child, 0 for a leaf.
 #[derive(Debug, Clone, Copy)]
-struct Node {
+pub(crate) struct Node {
     lo: Point,
     hi: Point,
     start: u32,
     end: u32,
     right: u32,
     moments: Moments,
+}
+
+impl Node {
+    /// The node's points, as a range of the tree's order.
+    pub(crate) fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// The indices of the children of node `n` (this node), or `None` for
+    /// a leaf.
+    pub(crate) fn children(&self, n: usize) -> Option<(usize, usize)> {
+        (self.right != 0).then_some((n + 1, self.right as usize))
+    }
+
+    /// The summed weight of the node's points.
+    pub(crate) fn weight(&self) -> f64 {
+        self.moments.weight
+    }
+
+    /// The squared distance from `x` to the nearest point of the box.
+    pub(crate) fn box_dist2(&self, x: &Point) -> f32 {
+        (0..3)
+            .map(|c| {
+                let d = (self.lo[c] - x[c]).max(x[c] - self.hi[c]).max(0.0);
+                d * d
+            })
+            .sum()
+    }
 }
 
 /// The points in Morton order, and the k-d tree over them.
@@ -310,6 +339,12 @@ impl Tree {
         }
         self.nodes[me] = node;
         me
+    }
+
+    /// The nodes, each followed by its left subtree and then its right
+    /// one; the root first.
+    pub(crate) fn nodes(&self) -> &[Node] {
+        &self.nodes
     }
 
     /// The points in the tree's order.

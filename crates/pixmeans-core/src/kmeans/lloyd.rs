@@ -112,20 +112,13 @@ fn relocate_empty(tree: &Tree, centers: &[Point], labels: &[u32], pass: &mut Pas
 /// weighted mean of its points. The run stops when no label changed, or
 /// when the centres' summed squared shift is at most `tol_abs`. The returned
 /// labels and inertia always belong to the returned centres.
-pub(crate) fn run(
-    points: &[Point],
-    weights: &[f64],
-    mut centers: Vec<Point>,
-    max_iter: usize,
-    tol_abs: f64,
-) -> Fit {
-    let tree = Tree::new(points, weights);
-    let mut assignment = Assignment::new(points.len(), centers.len());
+pub(crate) fn run(tree: &Tree, mut centers: Vec<Point>, max_iter: usize, tol_abs: f64) -> Fit {
+    let mut assignment = Assignment::new(tree.points().len(), centers.len());
     let mut history = Vec::new();
     let mut converged = false;
     for i in 0..max_iter {
         let mut pass = tree.assign(&centers, &mut assignment);
-        relocate_empty(&tree, &centers, assignment.labels(), &mut pass);
+        relocate_empty(tree, &centers, assignment.labels(), &mut pass);
         let mut shift = 0.0;
         for (j, c) in centers.iter_mut().enumerate() {
             if pass.weights[j] > 0.0 {
@@ -184,7 +177,7 @@ mod tests {
         let points: Vec<Point> = (0..20).map(|i| [i as f32, 0.0, 0.0]).collect();
         let weights = vec![1.0; 20];
         let centers = vec![[2.0, 0.0, 0.0], [3.0, 0.0, 0.0], [1000.0, 0.0, 0.0]];
-        let fit = run(&points, &weights, centers, 100, 0.0);
+        let fit = run(&Tree::new(&points, &weights), centers, 100, 0.0);
         assert_eq!(fit.centroids().len(), 3);
         assert!(
             fit.cluster_weights().iter().all(|&w| w > 0.0),

@@ -9,6 +9,7 @@ mod init;
 mod kdtree;
 mod lloyd;
 mod params;
+mod plusplus;
 mod wu;
 
 pub use fit::{Fit, Iteration};

@@ -3,7 +3,8 @@
 use crate::color::Point;
 
 use super::fit::Fit;
-use super::{init, lloyd, wu};
+use super::kdtree::Tree;
+use super::{init, lloyd, plusplus, wu};
 
 /// How the first centroids are chosen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -234,18 +235,21 @@ impl KMeansParams {
         if points.len() <= self.k {
             return Ok(points.to_vec());
         }
-        Ok(self.seeding(points, weights, init::Rng::new(self.seed).next_u64()))
+        let tree = Tree::new(points, weights);
+        let seed = init::Rng::new(self.seed).next_u64();
+        Ok(self.seeding(points, weights, &tree, seed))
     }
 
-    fn seeding(&self, points: &[Point], weights: &[f64], seed: u64) -> Vec<Point> {
+    /// The centroids one run starts from; `tree` is over `points`.
+    fn seeding(&self, points: &[Point], weights: &[f64], tree: &Tree, seed: u64) -> Vec<Point> {
         let mut rng = init::Rng::new(seed);
         match &self.init {
-            Init::KMeansPlusPlus => init::kmeans_plusplus(points, weights, self.k, &mut rng),
+            Init::KMeansPlusPlus => plusplus::kmeans_plusplus(tree, self.k, &mut rng),
             Init::Random => init::random_distinct(points, weights, self.k, &mut rng),
             Init::Wu => {
                 let boxes = wu::wu_centroids(points, weights, self.k);
                 if boxes.len() < self.k {
-                    init::kmeans_plusplus_from(points, weights, boxes, self.k, &mut rng)
+                    plusplus::kmeans_plusplus_from(tree, boxes, self.k, &mut rng)
                 } else {
                     boxes
                 }
@@ -292,11 +296,12 @@ impl KMeansParams {
             return Ok(Fit::every_point_its_own(points, weights));
         }
         let tol_abs = self.tol * lloyd::mean_variance(points, weights);
+        let tree = Tree::new(points, weights);
         let mut seeds = init::Rng::new(self.seed);
         let mut best: Option<Fit> = None;
         for _ in 0..self.n_init() {
-            let centers = self.seeding(points, weights, seeds.next_u64());
-            let fit = lloyd::run(points, weights, centers, self.max_iter, tol_abs);
+            let centers = self.seeding(points, weights, &tree, seeds.next_u64());
+            let fit = lloyd::run(&tree, centers, self.max_iter, tol_abs);
             if best.as_ref().is_none_or(|b| fit.inertia() < b.inertia()) {
                 best = Some(fit);
             }
