@@ -33,6 +33,14 @@ impl Rng {
     }
 }
 
+/// `n` points on a small integer grid, for tests.
+#[cfg(test)]
+pub(crate) fn grid(n: usize) -> Vec<Point> {
+    (0..n)
+        .map(|i| [(i % 17) as f32, (i / 17) as f32, (i % 5) as f32])
+        .collect()
+}
+
 /// k distinct points drawn without replacement, each with probability
 /// proportional to its weight (Efraimidis and Spirakis, 2006: the k largest
 /// of ln(u) / w).
@@ -54,12 +62,6 @@ pub(crate) fn random_distinct(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn grid(n: usize) -> Vec<Point> {
-        (0..n)
-            .map(|i| [(i % 17) as f32, (i / 17) as f32, (i % 5) as f32])
-            .collect()
-    }
 
     #[test]
     fn random_distinct_never_repeats_and_favours_heavy_points() {

@@ -178,17 +178,23 @@ impl<'a> Seeding<'a> {
                 }
             }
             let cand = candidates[best];
-            let Seeding {
-                tree,
-                closest,
-                reach,
-                potential,
-                prune,
-            } = &mut self;
-            update(tree, *prune, 0, &cand, closest, reach, potential);
+            self.add(&cand);
             centers.push(cand);
         }
         centers
+    }
+
+    /// Adds `c` to the centres: moves the distances it shortens and the
+    /// figures of the nodes they are in.
+    fn add(&mut self, c: &Point) {
+        let Seeding {
+            tree,
+            closest,
+            reach,
+            potential,
+            prune,
+        } = self;
+        update(tree, *prune, 0, c, closest, reach, potential);
     }
 
     /// The potential of node n's points were `c` added to the centres.
@@ -260,12 +266,7 @@ fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn grid(n: usize) -> Vec<Point> {
-        (0..n)
-            .map(|i| [(i % 17) as f32, (i / 17) as f32, (i % 5) as f32])
-            .collect()
-    }
+    use crate::kmeans::init::grid;
 
     #[test]
     fn kmeans_plusplus_picks_k_distinct_points() {
@@ -312,15 +313,7 @@ mod tests {
         let mut seeding = Seeding::new(&tree, &[pts[7]], true);
         let mut rng = Rng::new(8);
         for _ in 0..30 {
-            let c = tree.points()[(rng.next_u64() % 3000) as usize];
-            let Seeding {
-                tree,
-                closest,
-                reach,
-                potential,
-                prune,
-            } = &mut seeding;
-            update(tree, *prune, 0, &c, closest, reach, potential);
+            seeding.add(&tree.points()[(rng.next_u64() % 3000) as usize]);
         }
         for (n, node) in tree.nodes().iter().enumerate() {
             let range = node.range();
