@@ -2,7 +2,8 @@
 
 use rayon::prelude::*;
 
-use super::lloyd::nearest;
+use super::kdtree::{Assignment, Tree};
+use super::lloyd::{dist2, nearest};
 use crate::color::Point;
 
 /// The figures of one Lloyd iteration.
@@ -14,6 +15,14 @@ pub struct Iteration {
     /// The sum over centroids of the squared distance each one moved.
     pub center_shift: f64,
 }
+
+/// How many centroids make [`Fit::predict`] label through a k-d tree
+/// rather than compare every point with every centroid. On picture0b.jpg's
+/// 176k colours (best of 5, two threads, the same labels and distances
+/// either way) the scan took 4.3-5.4 ms at k = 32, 9.3-11.2 at 64, 42 at
+/// 256 and 319-331 at 2000; the tree 6.0-6.3, 6.0-6.3, 6.6-7.0 and 8.9-10.1
+/// (5.7 ms of it building the tree, whatever k).
+const PREDICT_BY_TREE: usize = 48;
 
 /// A fitted k-means model: centroids, the label of every input point, and
 /// how the fit went.
@@ -96,11 +105,24 @@ impl Fit {
         &self.history
     }
 
-    /// The nearest centroid of each point, and the squared distance to it.
+    /// The nearest centroid of each point, and the squared distance to it
+    /// (the lowest index wins a tie).
+    ///
+    /// From 48 centroids on, the points are put in a k-d tree and labelled
+    /// by one pass of the walk Lloyd's iterations use, which labels as a
+    /// full scan does, in a fraction of the time at large k.
     pub fn predict(&self, points: &[Point]) -> Vec<(u32, f32)> {
-        points
-            .par_iter()
-            .map(|p| nearest(p, &self.centroids))
+        let centroids = &self.centroids;
+        if centroids.len() < PREDICT_BY_TREE || points.is_empty() {
+            return points.par_iter().map(|p| nearest(p, centroids)).collect();
+        }
+        let tree = Tree::new(points, &vec![1.0; points.len()]);
+        let mut assignment = Assignment::new(points.len(), centroids.len());
+        tree.assign(centroids, &mut assignment);
+        tree.unsort(assignment.labels())
+            .into_par_iter()
+            .zip(points)
+            .map(|(l, p)| (l, dist2(p, &centroids[l as usize])))
             .collect()
     }
 
@@ -117,5 +139,37 @@ impl Fit {
             *l = rank[*l as usize];
         }
         rank
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kmeans::init::Rng;
+
+    #[test]
+    fn predicting_through_the_tree_equals_a_full_scan() {
+        let mut rng = Rng::new(21);
+        for (n, k) in [(5000, PREDICT_BY_TREE), (3000, 300), (40, 100)] {
+            let mut points = rng.points(n, 256.0);
+            for p in points.iter_mut().step_by(3) {
+                *p = p.map(f32::floor);
+            }
+            let mut centroids = rng.points(k, 256.0);
+            // Two equal centroids, and one on a point.
+            centroids[1] = centroids[0];
+            centroids[2] = points[0];
+            let fit = Fit::new(
+                centroids.clone(),
+                Vec::new(),
+                vec![1.0; k],
+                0.0,
+                Vec::new(),
+                true,
+            );
+            for (p, &got) in points.iter().zip(&fit.predict(&points)) {
+                assert_eq!(got, nearest(p, &centroids), "n = {n}, k = {k}");
+            }
+        }
     }
 }
