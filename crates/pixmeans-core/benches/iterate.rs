@@ -1,5 +1,5 @@
 //! Lloyd iterations: 20 of them from fixed k-means++ seeds (tol 0, so every
-//! run does the same work).
+//! run does the same work), building the k-d tree included.
 
 // Benchmark code: a failed unwrap is a broken benchmark.
 #![allow(clippy::unwrap_used)]

@@ -1,4 +1,6 @@
-//! Seeding: greedy k-means++ on a photo's distinct colours.
+//! Seeding: greedy k-means++ on a photo's distinct colours, building the
+//! k-d tree it walks included (a fit builds the tree once, for the seeding
+//! and the iterations).
 
 // Benchmark code: a failed unwrap is a broken benchmark.
 #![allow(clippy::unwrap_used)]
