@@ -110,10 +110,12 @@ impl Fit {
     ///
     /// From 48 centroids on, the points are put in a k-d tree and labelled
     /// by one pass of the walk Lloyd's iterations use, which labels as a
-    /// full scan does, in a fraction of the time at large k.
+    /// full scan does, in a fraction of the time at large k (points with a
+    /// coordinate that is not finite are always scanned).
     pub fn predict(&self, points: &[Point]) -> Vec<(u32, f32)> {
         let centroids = &self.centroids;
-        if centroids.len() < PREDICT_BY_TREE || points.is_empty() {
+        let finite = || points.par_iter().all(|p| p.iter().all(|c| c.is_finite()));
+        if centroids.len() < PREDICT_BY_TREE || points.is_empty() || !finite() {
             return points.par_iter().map(|p| nearest(p, centroids)).collect();
         }
         let tree = Tree::new(points, &vec![1.0; points.len()]);
@@ -159,6 +161,9 @@ mod tests {
             // Two equal centroids, and one on a point.
             centroids[1] = centroids[0];
             centroids[2] = points[0];
+            if n == 40 {
+                points[7] = [f32::NAN, 0.0, 0.0];
+            }
             let fit = Fit::new(
                 centroids.clone(),
                 Vec::new(),
