@@ -127,7 +127,9 @@ fn linear_to_oklab([r, g, b]: [f64; 3]) -> [f64; 3] {
     let l = 0.412_221_470_8 * r + 0.536_332_536_3 * g + 0.051_445_992_9 * b;
     let m = 0.211_903_498_2 * r + 0.680_699_545_1 * g + 0.107_396_956_6 * b;
     let s = 0.088_302_461_9 * r + 0.281_718_837_6 * g + 0.629_978_700_5 * b;
-    let (l, m, s) = (l.cbrt(), m.cbrt(), s.cbrt());
+    // Black is the only colour with a zero here (the weights are positive).
+    let root = |v: f64| if v > 0.0 { cube_root(v) } else { 0.0 };
+    let (l, m, s) = (root(l), root(m), root(s));
     [
         0.210_454_255_3 * l + 0.793_617_785_0 * m - 0.004_072_046_8 * s,
         1.977_998_495_1 * l - 2.428_592_205_0 * m + 0.450_593_709_9 * s,
@@ -167,9 +169,11 @@ fn linear_to_lab([r, g, b]: [f64; 3]) -> [f64; 3] {
 
 /// The cube root of a positive, normal `a`, to within a few ulps: a guess
 /// from the bits (within 5 %) and three Halley steps, each tripling the
-/// correct digits. Lab needs three per colour, and every distinct colour's
-/// ΔE needs Lab: this takes a quarter of the instructions of `f64::cbrt`
-/// (callgrind: 123 per call there).
+/// correct digits. Lab and Oklab need three per colour, and every distinct
+/// colour's ΔE needs Lab: this takes a quarter of the instructions of
+/// `f64::cbrt` (callgrind: 123 per call there). Over all 2^24 sRGB colours
+/// it changes the f32 Oklab point of 184 (by at most 208 ulps of an a or b
+/// near zero), against `f64::cbrt`.
 fn cube_root(a: f64) -> f64 {
     let mut x = f64::from_bits(a.to_bits() / 3 + 0x2a9f_7893_782d_a1ce);
     for _ in 0..3 {
