@@ -235,21 +235,29 @@ impl KMeansParams {
         if points.len() <= self.k {
             return Ok(points.to_vec());
         }
-        let tree = Tree::new(points, weights);
         let seed = init::Rng::new(self.seed).next_u64();
-        Ok(self.seeding(points, weights, &tree, seed))
+        Ok(self.seeding(points, weights, None, seed))
     }
 
-    /// The centroids one run starts from; `tree` is over `points`.
-    fn seeding(&self, points: &[Point], weights: &[f64], tree: &Tree, seed: u64) -> Vec<Point> {
+    /// The centroids one run starts from. k-means++ walks `tree`, the k-d
+    /// tree over `points`, built here if not given.
+    fn seeding(
+        &self,
+        points: &[Point],
+        weights: &[f64],
+        tree: Option<&Tree>,
+        seed: u64,
+    ) -> Vec<Point> {
         let mut rng = init::Rng::new(seed);
+        let built = std::cell::OnceCell::new();
+        let tree = || tree.unwrap_or_else(|| built.get_or_init(|| Tree::new(points, weights)));
         match &self.init {
-            Init::KMeansPlusPlus => plusplus::kmeans_plusplus(tree, self.k, &mut rng),
+            Init::KMeansPlusPlus => plusplus::kmeans_plusplus(tree(), self.k, &mut rng),
             Init::Random => init::random_distinct(points, weights, self.k, &mut rng),
             Init::Wu => {
                 let boxes = wu::wu_centroids(points, weights, self.k);
                 if boxes.len() < self.k {
-                    plusplus::kmeans_plusplus_from(tree, boxes, self.k, &mut rng)
+                    plusplus::kmeans_plusplus_from(tree(), boxes, self.k, &mut rng)
                 } else {
                     boxes
                 }
@@ -300,7 +308,7 @@ impl KMeansParams {
         let mut seeds = init::Rng::new(self.seed);
         let mut best: Option<Fit> = None;
         for _ in 0..self.n_init() {
-            let centers = self.seeding(points, weights, &tree, seeds.next_u64());
+            let centers = self.seeding(points, weights, Some(&tree), seeds.next_u64());
             let fit = lloyd::run(&tree, centers, self.max_iter, tol_abs);
             if best.as_ref().is_none_or(|b| fit.inertia() < b.inertia()) {
                 best = Some(fit);
