@@ -61,6 +61,18 @@ struct Moments {
 impl Moments {
     #[inline]
     fn add_point(&mut self, p: &Point, w: f64) {
+        self.add_weighted(p, w, 1);
+    }
+
+    /// Takes a point out: adding it with weight -w subtracts, bit for bit,
+    /// what adding it with w added.
+    #[inline]
+    fn sub_point(&mut self, p: &Point, w: f64) {
+        self.add_weighted(p, -w, -1);
+    }
+
+    #[inline]
+    fn add_weighted(&mut self, p: &Point, w: f64, count: i64) {
         let mut square = 0.0;
         for c in 0..3 {
             let v = f64::from(p[c]);
@@ -69,20 +81,7 @@ impl Moments {
         }
         self.weight += w;
         self.square += w * square;
-        self.count += 1;
-    }
-
-    #[inline]
-    fn sub_point(&mut self, p: &Point, w: f64) {
-        let mut square = 0.0;
-        for c in 0..3 {
-            let v = f64::from(p[c]);
-            self.sum[c] -= w * v;
-            square += v * v;
-        }
-        self.weight -= w;
-        self.square -= w * square;
-        self.count -= 1;
+        self.count += count;
     }
 
     #[inline]
@@ -269,8 +268,8 @@ fn radix_order(codes: &[u32]) -> (Vec<u32>, Vec<u32>) {
 }
 
 impl Tree {
-    /// Sorts the points along a Z curve over a 2^10-per-axis grid of their
-    /// bounding box and builds the tree by splitting each node where its
+    /// Sorts the points along a Z curve over a grid of 2^[`BITS`] cells a
+    /// side over their bounding box and builds the tree by splitting each node where its
     /// codes' highest differing bit turns to 1 (in the middle, when all its
     /// codes are equal), so every node is a box of the grid halved along
     /// one axis at a time.

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 
 use super::init::Rng;
 use super::kdtree::Tree;
-use super::lloyd::dist2;
+use super::lloyd::{dist2, nearest};
 use crate::color::Point;
 
 /// How much farther than a node's reach a candidate must be from its box
@@ -127,12 +127,7 @@ impl<'a> Seeding<'a> {
         let closest: Vec<f32> = tree
             .points()
             .par_iter()
-            .map(|p| {
-                centers
-                    .iter()
-                    .map(|c| dist2(p, c))
-                    .fold(f32::INFINITY, f32::min)
-            })
+            .map(|p| nearest(p, centers).1)
             .collect();
         let nodes = tree.nodes();
         let mut reach = vec![0.0f32; nodes.len()];
