@@ -55,7 +55,7 @@ pub use image::{Image, ImageError, ImageRef, IndexedImage, PixelFormat};
 pub use kmeans::{Fit, Init, Iteration, KMeansError, KMeansParams};
 pub use metrics::{DeltaE, Sizes};
 pub use palette::{Palette, PaletteOrder, PaletteSize, PaletteSizeError, palette_order};
-pub use quantize::{QuantizeError, Quantized, Quantizer};
+pub use quantize::{QuantizeError, Quantized, QuantizedColors, Quantizer};
 pub use sample::sample_positions;
 pub use segment::{
     BoundingBox, Cluster, Connectivity, FitSummary, LabelMap, Regions, SegmentError, Segmentation,

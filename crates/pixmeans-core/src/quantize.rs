@@ -31,6 +31,10 @@ pub enum QuantizeError {
     /// `max_pixels` is 0.
     #[error("max_pixels must be at least 1")]
     ZeroMaxPixels,
+    /// Quantized colours were to be mapped onto an image, or with a
+    /// histogram, other than the one they came from.
+    #[error("the image or its colour histogram is not the one these colours were quantized from")]
+    NotTheSameImage,
 }
 
 /// Reduces an image to k colours by k-means on its colour histogram.
@@ -165,7 +169,19 @@ impl Quantizer {
     /// palette index of each colour. Mapping the pixels
     /// ([`QuantizedColors::into_quantized`]) is left for later, so that a
     /// search over k maps only the k it keeps.
-    pub(crate) fn quantize_colors(
+    ///
+    /// ```
+    /// use pixmeans_core::{ColorHistogram, ImageRef, KMeansParams, PixelFormat, Quantizer};
+    /// let pixels = [250, 0, 0, 240, 0, 0, 0, 0, 250, 0, 0, 240];
+    /// let image = ImageRef::new(4, 1, PixelFormat::Rgb8, &pixels)?;
+    /// let hist = ColorHistogram::from_image(&image);
+    /// let colors = Quantizer::new(KMeansParams::new(2)).quantize_colors(&image, &hist)?;
+    /// assert_eq!(colors.palette().rgb(), [[245, 0, 0], [0, 0, 245]]);
+    /// let q = colors.into_quantized(&image, &hist)?;
+    /// assert_eq!(q.image().indices(), [0, 0, 1, 1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn quantize_colors(
         &self,
         image: &ImageRef<'_>,
         hist: &ColorHistogram,
@@ -311,8 +327,8 @@ struct FitOutcome {
 /// distinct colours, or the downscaled copy's), plus 1 byte per distinct
 /// colour of the image when the fit ran on a copy, plus O(k + iterations)
 /// for centroids, palette, counts and history.
-#[derive(Debug)]
-pub(crate) struct QuantizedColors {
+#[derive(Debug, Clone)]
+pub struct QuantizedColors {
     /// The palette index of each histogram colour when the fit ran on a
     /// downscaled copy; `None` when it ran on the histogram, whose colours'
     /// indices are then the fit's labels.
@@ -338,14 +354,25 @@ impl QuantizedColors {
         }
     }
 
+    /// The palette: the opaque colours, most pixels first, then the
+    /// transparent entry if the image has fully transparent pixels.
+    pub fn palette(&self) -> &Palette {
+        &self.palette
+    }
+
     /// Maps every pixel of `image` through the colour → index table: the
     /// one pass over the pixels. `image` and `hist` must be those the
-    /// colours were quantized from.
-    pub(crate) fn into_quantized(
+    /// colours were quantized from; a histogram with another number of
+    /// colours or pixels is refused with [`QuantizeError::NotTheSameImage`].
+    pub fn into_quantized(
         self,
         image: &ImageRef<'_>,
         hist: &ColorHistogram,
     ) -> Result<Quantized, QuantizeError> {
+        let pixels = hist.total_opaque() + hist.transparent();
+        if hist.len() != self.summary.distinct_colors || pixels != image.pixel_count() as u64 {
+            return Err(QuantizeError::NotTheSameImage);
+        }
         let transparent_index = self
             .palette
             .transparent_index()

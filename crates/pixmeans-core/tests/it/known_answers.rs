@@ -305,3 +305,48 @@ fn a_trial_has_the_figures_of_the_image_quantized_with_its_k() {
         }
     }
 }
+
+#[test]
+fn quantizing_the_colours_then_mapping_equals_quantizing_at_once() {
+    let img = coffee();
+    let mut rgba = Vec::new();
+    for (i, p) in img.data().chunks_exact(3).enumerate() {
+        rgba.extend_from_slice(&[p[0], p[1], p[2], if i % 7 == 0 { 0 } else { 255 }]);
+    }
+    let holed = ImageRef::new(80, 60, PixelFormat::Rgba8, &rgba).unwrap();
+    for (image, max_pixels) in [(img, None), (img, Some(900)), (holed, None)] {
+        let hist = pixmeans_core::ColorHistogram::from_image(&image);
+        let quantizer = Quantizer::new(KMeansParams::new(12)).with_max_pixels(max_pixels);
+        let colors = quantizer.quantize_colors(&image, &hist).unwrap();
+        let q = quantizer.quantize_counted(&image, &hist).unwrap();
+        assert_eq!(colors.palette(), q.image().palette());
+        // Mapping twice from one value (the second takes a fresh table).
+        for mapped in [
+            colors.clone().into_quantized(&image, &hist).unwrap(),
+            colors.clone().into_quantized(&image, &hist).unwrap(),
+        ] {
+            assert_eq!(mapped.image(), q.image());
+            assert_eq!(mapped.inertia(), q.inertia());
+            assert_eq!(mapped.delta_e(), q.delta_e());
+        }
+    }
+}
+
+#[test]
+fn quantized_colours_refuse_another_image() {
+    let img = coffee();
+    let hist = pixmeans_core::ColorHistogram::from_image(&img);
+    let colors = Quantizer::new(KMeansParams::new(4))
+        .quantize_colors(&img, &hist)
+        .unwrap();
+    let other = banded(80, 60, &FIVE, 9, 1);
+    let other = ImageRef::new(80, 60, PixelFormat::Rgb8, &other).unwrap();
+    let other_hist = pixmeans_core::ColorHistogram::from_image(&other);
+    let top = ImageRef::new(80, 30, PixelFormat::Rgb8, &img.data()[..80 * 30 * 3]).unwrap();
+    for (image, hist) in [(&img, &other_hist), (&other, &other_hist), (&top, &hist)] {
+        assert_eq!(
+            colors.clone().into_quantized(image, hist).unwrap_err(),
+            pixmeans_core::QuantizeError::NotTheSameImage
+        );
+    }
+}
