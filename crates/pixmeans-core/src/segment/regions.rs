@@ -49,30 +49,31 @@ impl Regions {
         let labels = map.labels();
         let eight = connectivity == Connectivity::Eight;
         // Strips of rows are labelled in parallel, each with its own
-        // provisional ids; then the ids are shifted to be global, in strip
-        // order, and the sets that meet across each seam are joined.
+        // provisional ids; then the ids are made global by each strip's
+        // offset, in strip order, and the sets that meet across each seam
+        // are joined.
         let mut ids = vec![0u32; labels.len()];
-        let parents: Vec<Vec<u32>> = ids
+        let strips: Vec<Strip> = ids
             .par_chunks_mut(STRIP * w)
             .zip(labels.par_chunks(STRIP * w))
             .map(|(ids, labels)| label_strip(labels, ids, w, eight))
             .collect();
-        let mut parent = Vec::with_capacity(parents.iter().map(Vec::len).sum());
-        let mut offsets = Vec::with_capacity(parents.len());
-        for p in &parents {
+        let total = strips.iter().map(|s| s.parent.len()).sum();
+        let mut parent = Vec::with_capacity(total);
+        let mut offsets = Vec::with_capacity(strips.len());
+        for s in &strips {
             let offset = parent.len() as u32;
             offsets.push(offset);
-            parent.extend(p.iter().map(|&q| q + offset));
+            parent.extend(s.parent.iter().map(|&q| q + offset));
         }
-        ids.par_chunks_mut(STRIP * w)
-            .zip(offsets)
-            .for_each(|(ids, offset)| ids.iter_mut().for_each(|id| *id += offset));
         for y in (STRIP..h).step_by(STRIP) {
+            let strip = y / STRIP;
+            let (above, below) = (offsets[strip - 1], offsets[strip]);
             for x in 0..w {
                 let (i, l) = (y * w + x, labels[y * w + x]);
                 let mut join = |j: usize| {
                     if labels[j] == l {
-                        union(&mut parent, ids[i], ids[j]);
+                        union(&mut parent, ids[i] + below, ids[j] + above);
                     }
                 };
                 join(i - w);
@@ -87,27 +88,31 @@ impl Regions {
             }
         }
         // Number the roots in order; every other id takes its root's number,
-        // already assigned because roots come first.
+        // already assigned because roots come first. Each set's pixels are
+        // counted from its runs, not pixel by pixel.
         let mut number = vec![0u32; parent.len()];
-        let mut next = 0u32;
-        for p in 0..parent.len() {
+        let mut sizes = Vec::new();
+        let mut region_labels = Vec::new();
+        let runs = strips.iter().flat_map(|s| s.size.iter().zip(&s.label));
+        for (p, (&size, &label)) in runs.enumerate() {
             let root = find(&mut parent, p as u32) as usize;
             if root == p {
-                number[p] = next;
-                next += 1;
-            } else {
-                number[p] = number[root];
+                number[p] = sizes.len() as u32;
+                sizes.push(0);
+                region_labels.push(label);
             }
+            number[p] = number[root];
+            sizes[number[p] as usize] += u64::from(size);
         }
-        ids.par_chunks_mut(1 << 16)
-            .for_each(|chunk| chunk.iter_mut().for_each(|id| *id = number[*id as usize]));
-        let count = next as usize;
-        let mut sizes = vec![0u64; count];
-        let mut region_labels = vec![0u32; count];
-        for (&id, &l) in ids.iter().zip(labels) {
-            sizes[id as usize] += 1;
-            region_labels[id as usize] = l;
-        }
+        drop(parent);
+        ids.par_chunks_mut(STRIP * w)
+            .zip(offsets)
+            .for_each(|(ids, offset)| {
+                let number = &number[offset as usize..];
+                for id in ids {
+                    *id = number[*id as usize];
+                }
+            });
         Regions {
             width: map.width(),
             height: map.height(),
@@ -169,46 +174,81 @@ impl Regions {
 /// Rows per strip labelled on its own.
 const STRIP: usize = 128;
 
-/// Two-pass labelling of a strip of rows: writes each pixel's provisional
-/// id and returns the union-find parents. `parent[p] <= p` always, so the
-/// root of a set is its first-created id, that of its first pixel in raster
-/// order.
-fn label_strip(labels: &[u32], ids: &mut [u32], w: usize, eight: bool) -> Vec<u32> {
-    let mut parent: Vec<u32> = Vec::new();
-    for (i, &l) in labels.iter().enumerate() {
-        let x = i % w;
-        let mut id = u32::MAX;
-        if x > 0 && labels[i - 1] == l {
-            id = ids[i - 1];
-        }
-        if i >= w {
-            let up = i - w;
-            let mut join = |j: usize| {
-                if labels[j] == l {
+/// A strip's provisional sets: their union-find parents (`parent[p] <= p`
+/// always, so the root of a set is its first-created id, that of its first
+/// pixel in raster order), and each id's label and how many pixels took it.
+struct Strip {
+    parent: Vec<u32>,
+    label: Vec<u32>,
+    size: Vec<u32>,
+}
+
+/// Labels a strip of rows run by run: each run of equal labels in a row
+/// takes the id of the first run of its label it touches in the row above
+/// (joining the sets of any others), or a new one. Writes each pixel's
+/// provisional id. Run by run instead of pixel by pixel, `Regions::find`
+/// found the same regions (best of 5, two threads) in 51 ms instead of 209
+/// on the 12 MP sunset.jpg at k = 8 (25,816 regions, 8-connected), 34
+/// instead of 156 at k = 2, and 156 instead of 270 at k = 256 (760k
+/// regions of short runs).
+fn label_strip(labels: &[u32], ids: &mut [u32], w: usize, eight: bool) -> Strip {
+    let mut strip = Strip {
+        parent: Vec::new(),
+        label: Vec::new(),
+        size: Vec::new(),
+    };
+    // A corner neighbour reaches one pixel farther along the row above.
+    let reach = usize::from(eight);
+    let (mut above, mut here): (Vec<Run>, Vec<Run>) = (Vec::new(), Vec::new());
+    for (row, row_ids) in labels.chunks_exact(w).zip(ids.chunks_exact_mut(w)) {
+        here.clear();
+        let mut first = 0;
+        let mut x = 0;
+        while x < w {
+            let l = row[x];
+            let end = x + row[x..].iter().position(|&v| v != l).unwrap_or(w - x);
+            // Skip the runs above that end before this one's reach.
+            while first < above.len() && above[first].end + reach <= x {
+                first += 1;
+            }
+            let mut id = u32::MAX;
+            for r in above[first..].iter().take_while(|r| r.start < end + reach) {
+                if r.label == l {
                     if id == u32::MAX {
-                        id = ids[j];
-                    } else if ids[j] != id {
-                        union(&mut parent, id, ids[j]);
+                        id = r.id;
+                    } else if r.id != id {
+                        union(&mut strip.parent, id, r.id);
                     }
                 }
-            };
-            join(up);
-            if eight {
-                if x > 0 {
-                    join(up - 1);
-                }
-                if x + 1 < w {
-                    join(up + 1);
-                }
             }
+            if id == u32::MAX {
+                id = strip.parent.len() as u32;
+                strip.parent.push(id);
+                strip.label.push(l);
+                strip.size.push(0);
+            }
+            strip.size[id as usize] += (end - x) as u32;
+            row_ids[x..end].fill(id);
+            here.push(Run {
+                start: x,
+                end,
+                label: l,
+                id,
+            });
+            x = end;
         }
-        if id == u32::MAX {
-            id = parent.len() as u32;
-            parent.push(id);
-        }
-        ids[i] = id;
+        std::mem::swap(&mut above, &mut here);
     }
-    parent
+    strip
+}
+
+/// A run of equal labels in a row: pixels `start..end`, and its id.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    start: usize,
+    end: usize,
+    label: u32,
+    id: u32,
 }
 
 /// The root of `p`'s set, halving the path on the way.
@@ -259,66 +299,101 @@ mod tests {
         assert_eq!(eight.labels(), [1, 0]);
     }
 
-    #[test]
+    /// Regions by flood fill, numbered by first pixel as `find` numbers them.
     #[allow(clippy::cast_possible_wrap)]
-    fn strips_agree_with_a_flood_fill() {
-        // 9 x 700 pixels of three labels, in runs so regions cross the
-        // strip seams every 128 rows.
-        let (w, h) = (9usize, 700usize);
-        let mut state = 7u64;
-        let labels: Vec<u32> = (0..w * h)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1);
-                u32::from((state >> 60) < 11) + u32::from((state >> 60) < 2)
-            })
-            .collect();
-        let m = LabelMap::new(w as u32, h as u32, 3, labels.clone()).unwrap();
-        for (c, eight) in [(Connectivity::Four, false), (Connectivity::Eight, true)] {
-            let r = Regions::find(&m, c);
-            // Flood fill, numbering regions by first pixel as `find` does.
-            let mut ids = vec![u32::MAX; w * h];
-            let mut next = 0;
-            for start in 0..w * h {
-                if ids[start] != u32::MAX {
-                    continue;
-                }
-                let mut stack = vec![start];
-                ids[start] = next;
-                while let Some(i) = stack.pop() {
-                    let (x, y) = ((i % w) as i64, (i / w) as i64);
-                    for (dx, dy) in [
-                        (-1, 0),
-                        (1, 0),
-                        (0, -1),
-                        (0, 1),
-                        (-1, -1),
-                        (1, -1),
-                        (-1, 1),
-                        (1, 1),
-                    ] {
-                        let (nx, ny) = (x + dx, y + dy);
-                        let diagonal = dx != 0 && dy != 0;
-                        if (diagonal && !eight)
-                            || nx < 0
-                            || ny < 0
-                            || nx >= w as i64
-                            || ny >= h as i64
-                        {
-                            continue;
-                        }
-                        let j = ny as usize * w + nx as usize;
-                        if ids[j] == u32::MAX && labels[j] == labels[i] {
-                            ids[j] = next;
-                            stack.push(j);
-                        }
+    fn flood_fill(labels: &[u32], w: usize, eight: bool) -> Vec<u32> {
+        let h = labels.len() / w;
+        let mut ids = vec![u32::MAX; w * h];
+        let mut next = 0;
+        for start in 0..w * h {
+            if ids[start] != u32::MAX {
+                continue;
+            }
+            let mut stack = vec![start];
+            ids[start] = next;
+            while let Some(i) = stack.pop() {
+                let (x, y) = ((i % w) as i64, (i / w) as i64);
+                for (dx, dy) in [
+                    (-1, 0),
+                    (1, 0),
+                    (0, -1),
+                    (0, 1),
+                    (-1, -1),
+                    (1, -1),
+                    (-1, 1),
+                    (1, 1),
+                ] {
+                    let (nx, ny) = (x + dx, y + dy);
+                    let diagonal = dx != 0 && dy != 0;
+                    if (diagonal && !eight) || nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64
+                    {
+                        continue;
+                    }
+                    let j = ny as usize * w + nx as usize;
+                    if ids[j] == u32::MAX && labels[j] == labels[i] {
+                        ids[j] = next;
+                        stack.push(j);
                     }
                 }
-                next += 1;
             }
-            assert_eq!(r.ids(), ids, "{c:?}");
+            next += 1;
         }
+        ids
+    }
+
+    /// A generator of pseudo-random 4-bit numbers.
+    fn nibbles(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            state >> 60
+        }
+    }
+
+    /// `find` against a flood fill, with the sizes and labels it reports.
+    fn agrees_with_a_flood_fill(labels: &[u32], w: usize) {
+        let h = labels.len() / w;
+        let m = LabelMap::new(w as u32, h as u32, 3, labels.to_vec()).unwrap();
+        for (c, eight) in [(Connectivity::Four, false), (Connectivity::Eight, true)] {
+            let r = Regions::find(&m, c);
+            let ids = flood_fill(labels, w, eight);
+            assert_eq!(r.ids(), ids, "{c:?}");
+            let mut sizes = vec![0u64; r.len()];
+            for (&id, &l) in ids.iter().zip(labels) {
+                sizes[id as usize] += 1;
+                assert_eq!(r.labels()[id as usize], l);
+            }
+            assert_eq!(r.sizes(), sizes, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn strips_agree_with_a_flood_fill() {
+        // 9 x 700 pixels of three labels, so regions cross the strip seams
+        // every 128 rows.
+        let mut next = nibbles(7);
+        let labels: Vec<u32> = (0..9 * 700)
+            .map(|_| {
+                let v = next();
+                u32::from(v < 11) + u32::from(v < 2)
+            })
+            .collect();
+        agrees_with_a_flood_fill(&labels, 9);
+    }
+
+    #[test]
+    fn runs_agree_with_a_flood_fill() {
+        // 300 x 300 pixels in runs of 1 to 16 equal labels, which wrap
+        // from row to row and meet the runs above at every offset.
+        let mut next = nibbles(3);
+        let mut labels = Vec::with_capacity(300 * 300);
+        while labels.len() < 300 * 300 {
+            let (l, n) = (next() % 3, next() + 1);
+            labels.extend(std::iter::repeat_n(l as u32, n as usize));
+        }
+        labels.truncate(300 * 300);
+        agrees_with_a_flood_fill(&labels, 300);
     }
 
     #[test]
