@@ -152,6 +152,9 @@ impl Names {
     }
 }
 
+/// A file's name in the folder and its bytes.
+type File = (String, Vec<u8>);
+
 /// One file to encode.
 #[derive(Clone, Copy)]
 enum Task {
@@ -165,12 +168,15 @@ enum Task {
 
 /// Every requested file but segments.json, encoded in parallel, in a fixed
 /// order: labels, masks, cutouts, overlay, mean.
+///
+/// The threads take the files from one queue, the slowest kinds first, so
+/// that no thread is left alone with a long one at the end.
 fn encode(
     view: &ImageRef<'_>,
     seg: &Segmentation,
     cfg: &SegmentConfig,
     names: &Names,
-) -> Result<Vec<(String, Vec<u8>)>> {
+) -> Result<Vec<File>> {
     let wants = |k| cfg.outputs.wants(k);
     let n = seg.clusters().len();
     let mut tasks = Vec::new();
@@ -194,25 +200,47 @@ fn encode(
     }
     let level = cfg.common.compression;
     let map = seg.labels();
-    tasks
-        .par_iter()
-        .map(|&task| -> Result<(String, Vec<u8>)> {
-            Ok(match task {
-                Task::Labels => ("labels.png".into(), pixmeans_io::labels_png(map, level)?),
-                Task::Npy => ("labels.npy".into(), pixmeans_io::labels_npy(map)),
-                Task::Mask(i) => (names.mask(i), pixmeans_io::mask_png(map, i as u32, level)?),
-                Task::Cutout(i) => (
-                    names.cutout(i),
-                    pixmeans_io::cutout_png(view, map, i as u32, level)?,
-                ),
-                Task::Overlay => (
-                    "overlay.png".into(),
-                    pixmeans_io::overlay_png(view, seg, level)?,
-                ),
-                Task::Mean => ("mean.png".into(), pixmeans_io::mean_png(view, seg, level)?),
-            })
+    let encode_one = |task: Task| -> Result<File> {
+        Ok(match task {
+            Task::Labels => ("labels.png".into(), pixmeans_io::labels_png(map, level)?),
+            Task::Npy => ("labels.npy".into(), pixmeans_io::labels_npy(map)),
+            Task::Mask(i) => (names.mask(i), pixmeans_io::mask_png(map, i as u32, level)?),
+            Task::Cutout(i) => (
+                names.cutout(i),
+                pixmeans_io::cutout_png(view, map, i as u32, level)?,
+            ),
+            Task::Overlay => (
+                "overlay.png".into(),
+                pixmeans_io::overlay_png(view, seg, level)?,
+            ),
+            Task::Mean => ("mean.png".into(), pixmeans_io::mean_png(view, seg, level)?),
         })
-        .collect()
+    };
+    let mut queue: Vec<(usize, Task)> = tasks.into_iter().enumerate().collect();
+    queue.sort_by_key(|&(i, task)| (task.slowness(), i));
+    let mut files: Vec<(usize, Result<File>)> = queue
+        .into_iter()
+        .par_bridge()
+        .map(|(i, task)| (i, encode_one(task)))
+        .collect();
+    files.sort_by_key(|f| f.0);
+    files.into_iter().map(|f| f.1).collect()
+}
+
+impl Task {
+    /// Rank by how long the file takes to encode, slowest first (on the 12
+    /// MP sunset.jpg at k = 8: the overlay 0.33 s, the means 0.17, each
+    /// cutout 0.09, the labels 0.09, each mask and the .npy 0.02).
+    fn slowness(self) -> u8 {
+        match self {
+            Task::Overlay => 0,
+            Task::Mean => 1,
+            Task::Cutout(_) => 2,
+            Task::Labels => 3,
+            Task::Mask(_) => 4,
+            Task::Npy => 5,
+        }
+    }
 }
 
 /// Refuses, before any work, a folder that already holds segment files,
