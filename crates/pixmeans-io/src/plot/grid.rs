@@ -1,10 +1,11 @@
 //! Pictures side by side: the original and each quantized version, scaled to
 //! one tile size, each captioned underneath.
 
-use image::{RgbImage, imageops};
+use image::{GenericImageView, ImageBuffer, Rgb, RgbImage, imageops};
 use pixmeans_core::{ImageRef, PixelFormat};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use rayon::prelude::*;
 
 use super::{PlotError, canvas, draw_error};
 
@@ -92,8 +93,11 @@ pub fn grid_image(tiles: &[GridTile<'_>], title: &str) -> Result<Vec<u8>, PlotEr
         Ok(())
     })?;
 
-    for (i, t) in tiles.iter().enumerate() {
-        let scaled = scale(&t.image, tile_w, tile_h);
+    let scaled: Vec<RgbImage> = tiles
+        .par_iter()
+        .map(|t| scale(&t.image, tile_w, tile_h))
+        .collect();
+    for (i, scaled) in scaled.iter().enumerate() {
         let (x0, y0) = origin(i);
         for (y, row) in scaled.rows().enumerate() {
             let at = ((y0 as usize + y) * width as usize + x0 as usize) * 3;
@@ -111,26 +115,44 @@ pub(super) fn px(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
-/// The picture as RGB over white, scaled to `w` x `h`.
+/// The picture as RGB over white, scaled to `w` x `h`. An RGB picture is
+/// scaled where it lies, not copied first.
 fn scale(image: &ImageRef<'_>, w: u32, h: u32) -> RgbImage {
-    let rgb: Vec<u8> = match image.format() {
-        PixelFormat::Rgb8 => image.data().to_vec(),
-        PixelFormat::Rgba8 => image
-            .data()
-            .chunks_exact(4)
-            .flat_map(|p| {
-                let a = u16::from(p[3]);
-                [0, 1, 2].map(|c| ((u16::from(p[c]) * a + 255 * (255 - a) + 127) / 255) as u8)
-            })
-            .collect(),
-    };
-    let Some(full) = RgbImage::from_raw(image.width(), image.height(), rgb) else {
-        return RgbImage::from_pixel(w, h, image::Rgb([255, 255, 255]));
-    };
-    if image.width() >= w {
-        imageops::thumbnail(&full, w, h)
+    let white = || RgbImage::from_pixel(w, h, image::Rgb([255, 255, 255]));
+    match image.format() {
+        PixelFormat::Rgb8 => {
+            let Some(full) = ImageBuffer::<Rgb<u8>, &[u8]>::from_raw(
+                image.width(),
+                image.height(),
+                image.data(),
+            ) else {
+                return white();
+            };
+            resize(&full, w, h)
+        }
+        PixelFormat::Rgba8 => {
+            let over_white = image
+                .data()
+                .chunks_exact(4)
+                .flat_map(|p| {
+                    let a = u16::from(p[3]);
+                    [0, 1, 2].map(|c| ((u16::from(p[c]) * a + 255 * (255 - a) + 127) / 255) as u8)
+                })
+                .collect();
+            match RgbImage::from_raw(image.width(), image.height(), over_white) {
+                Some(full) => resize(&full, w, h),
+                None => white(),
+            }
+        }
+    }
+}
+
+/// Shrinks by averaging, or enlarges with nearest-neighbour sampling.
+fn resize<I: GenericImageView<Pixel = Rgb<u8>>>(full: &I, w: u32, h: u32) -> RgbImage {
+    if full.width() >= w {
+        imageops::thumbnail(full, w, h)
     } else {
-        imageops::resize(&full, w, h, imageops::FilterType::Nearest)
+        imageops::resize(full, w, h, imageops::FilterType::Nearest)
     }
 }
 
