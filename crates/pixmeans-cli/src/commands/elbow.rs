@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow};
 use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, PixelFormat, Quantizer, knee};
 use pixmeans_io::ChartFormat;
 use pixmeans_io::plot::{ElbowChart, ElbowPoint, elbow_chart};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Outcome, file_name, picture_output, progress, read, source_of};
@@ -128,6 +129,12 @@ pub fn run(a: &ElbowArgs) -> Result<Outcome> {
 
 /// The figures of each k from one histogram, with a progress bar. Only the
 /// figures are needed, so no pixel is mapped (`Quantizer::trial`).
+///
+/// The k are fitted side by side, each fit also parallel inside: a fit
+/// alone keeps two cores only about two thirds busy. On the 12 MP
+/// sunset.jpg, k = 2..16 took 1.07-1.17 s instead of 1.39-1.90, with the
+/// same figures. Each row's seconds are its own fit's, while it shared the
+/// cores with the others.
 pub fn sweep(
     view: &ImageRef<'_>,
     hist: &ColorHistogram,
@@ -136,32 +143,33 @@ pub fn sweep(
     name: &str,
 ) -> Result<Vec<ElbowRow>> {
     let bar = progress(ks.len());
-    let mut rows = Vec::with_capacity(ks.len());
-    for &k in ks {
-        bar.set_message(format!("k = {k}"));
-        let start = Instant::now();
-        let t = quantizer
-            .clone()
-            .with_k(k)
-            .trial(view, hist)
-            .with_context(|| format!("cannot quantize {name} at k = {k}"))?;
-        rows.push(ElbowRow {
-            k,
-            colors: t.colors,
-            inertia: t.inertia,
-            mse: t.mse,
-            psnr: t.psnr.is_finite().then_some(t.psnr),
-            delta_e_mean: t.delta_e.mean,
-            delta_e_p95: t.delta_e.p95,
-            iterations: t.iterations,
-            converged: t.converged,
-            seconds: start.elapsed().as_secs_f64(),
-            indexed_bytes: t.sizes.indexed_bytes(),
-        });
-        bar.inc(1);
-    }
+    let rows = ks
+        .par_iter()
+        .map(|&k| {
+            let start = Instant::now();
+            let t = quantizer
+                .clone()
+                .with_k(k)
+                .trial(view, hist)
+                .with_context(|| format!("cannot quantize {name} at k = {k}"))?;
+            bar.inc(1);
+            Ok(ElbowRow {
+                k,
+                colors: t.colors,
+                inertia: t.inertia,
+                mse: t.mse,
+                psnr: t.psnr.is_finite().then_some(t.psnr),
+                delta_e_mean: t.delta_e.mean,
+                delta_e_p95: t.delta_e.p95,
+                iterations: t.iterations,
+                converged: t.converged,
+                seconds: start.elapsed().as_secs_f64(),
+                indexed_bytes: t.sizes.indexed_bytes(),
+            })
+        })
+        .collect();
     bar.finish_and_clear();
-    Ok(rows)
+    rows
 }
 
 /// The elbow plot of these rows, titled with the image's name.
