@@ -5,6 +5,7 @@ use anyhow::{Context, Result, bail};
 use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, PixelFormat, Quantized};
 use pixmeans_io::OutputFormat;
 use pixmeans_io::plot::{GridTile, grid_image};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Outcome, file_name, human_bytes, picture_output, progress, read, source_of};
@@ -106,29 +107,34 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
     let name = source.display().display().to_string();
     let hist = ColorHistogram::from_image(&view);
 
+    // The k are quantized side by side (each also parallel inside, which
+    // alone keeps two cores only about two thirds busy).
     let bar = progress(ks.len());
-    let mut versions = Vec::with_capacity(ks.len());
-    let mut tiles = Vec::with_capacity(ks.len());
-    for &k in ks {
-        bar.set_message(format!("k = {k}"));
-        let q = quantizer
-            .clone()
-            .with_k(k)
-            .quantize_counted(&view, &hist)
-            .with_context(|| format!("cannot quantize {name} at k = {k}"))?;
-        let png = pixmeans_io::encode(q.image(), OutputFormat::Png, common.compression)
-            .with_context(|| format!("cannot encode {name} at k = {k}"))?;
-        let psnr = q.psnr();
-        versions.push(Version::new(&q, k, png.len() as u64));
-        tiles.push(TileReport {
-            k,
-            psnr: psnr.is_finite().then_some(psnr),
-            delta_e_mean: q.delta_e().mean,
-            png_bytes: png.len() as u64,
-        });
-        bar.inc(1);
-    }
+    let made: Vec<(Version, TileReport)> = ks
+        .par_iter()
+        .map(|&k| -> Result<(Version, TileReport)> {
+            let q = quantizer
+                .clone()
+                .with_k(k)
+                .quantize_counted(&view, &hist)
+                .with_context(|| format!("cannot quantize {name} at k = {k}"))?;
+            let png = pixmeans_io::encode(q.image(), OutputFormat::Png, common.compression)
+                .with_context(|| format!("cannot encode {name} at k = {k}"))?;
+            let psnr = q.psnr();
+            bar.inc(1);
+            Ok((
+                Version::new(&q, k, png.len() as u64),
+                TileReport {
+                    k,
+                    psnr: psnr.is_finite().then_some(psnr),
+                    delta_e_mean: q.delta_e().mean,
+                    png_bytes: png.len() as u64,
+                },
+            ))
+        })
+        .collect::<Result<_>>()?;
     bar.finish_and_clear();
+    let (versions, tiles): (Vec<Version>, Vec<TileReport>) = made.into_iter().unzip();
 
     let original = format!("original · {}", human_bytes(decoded.file_bytes));
     let space = quantizer.color_space();
