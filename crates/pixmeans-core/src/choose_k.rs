@@ -80,6 +80,7 @@ struct Trials<'a> {
 
 impl<'a> Trials<'a> {
     fn new(quantizer: &'a Quantizer, image: &'a ImageRef<'a>, hist: &'a ColorHistogram) -> Self {
+        hist.keep_lab();
         Trials {
             quantizer,
             image,

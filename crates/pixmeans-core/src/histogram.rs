@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::image::{ImageRef, PixelFormat};
+use crate::metrics::LabCache;
 
 /// Below this many pixels the colours are counted by sorting their keys;
 /// above it, in a dense table of all 2^24 colours, whose fixed cost (16 M
@@ -47,6 +48,7 @@ pub struct ColorHistogram {
     counts: Vec<u64>,
     transparent: u64,
     spare: SpareTable,
+    lab: LabCache,
 }
 
 /// A dense counting table kept for mapping the pixels to reuse (see
@@ -235,6 +237,7 @@ impl ColorHistogram {
             counts: found.iter().map(|p| p.1).collect(),
             transparent: 0,
             spare: SpareTable(Mutex::new(spare)),
+            lab: LabCache::default(),
         }
     }
 
@@ -268,6 +271,18 @@ impl ColorHistogram {
     /// The distinct colours, sorted.
     pub fn colors(&self) -> &[[u8; 3]] {
         &self.colors
+    }
+
+    /// Converts every colour to CIELAB once and keeps them, for the ΔE
+    /// figures of each k a search tries.
+    pub(crate) fn keep_lab(&self) {
+        self.lab.fill(&self.colors);
+    }
+
+    /// The CIELAB of each colour, in the order of [`colors`](Self::colors),
+    /// if [`keep_lab`](Self::keep_lab) has run.
+    pub(crate) fn kept_lab(&self) -> Option<&[[f64; 3]]> {
+        self.lab.get()
     }
 
     /// The pixel count of each colour, in the order of [`colors`](Self::colors).

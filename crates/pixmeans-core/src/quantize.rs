@@ -153,12 +153,14 @@ impl Quantizer {
     /// The figures [`quantize_counted`](Self::quantize_counted) gives, without
     /// mapping the pixels: what a sweep over k (an elbow curve) needs. The
     /// same fit and figures, without the pass over every pixel and the
-    /// pixel-sized index buffer.
+    /// pixel-sized index buffer. The colours' CIELAB, which the ΔE figures
+    /// need, is kept in `hist` for the next k.
     pub fn trial(
         &self,
         image: &ImageRef<'_>,
         hist: &ColorHistogram,
     ) -> Result<Trial, QuantizeError> {
+        hist.keep_lab();
         Ok(self
             .quantize_colors(image, hist)?
             .trial(self.params.k(), image))
