@@ -96,13 +96,15 @@ impl Regions {
         let runs = strips.iter().flat_map(|s| s.size.iter().zip(&s.label));
         for (p, (&size, &label)) in runs.enumerate() {
             let root = find(&mut parent, p as u32) as usize;
-            if root == p {
-                number[p] = sizes.len() as u32;
+            let region = if root == p {
                 sizes.push(0);
                 region_labels.push(label);
-            }
-            number[p] = number[root];
-            sizes[number[p] as usize] += u64::from(size);
+                sizes.len() - 1
+            } else {
+                number[root] as usize
+            };
+            number[p] = region as u32;
+            sizes[region] += u64::from(size);
         }
         drop(parent);
         ids.par_chunks_mut(STRIP * w)
