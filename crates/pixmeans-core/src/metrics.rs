@@ -7,8 +7,6 @@
 //! Sharma, Wu and Dalal (2005, "The CIEDE2000 color-difference formula:
 //! implementation notes ...") spell it out, with kL = kC = kH = 1.
 
-use std::sync::OnceLock;
-
 use rayon::prelude::*;
 
 use crate::color::srgb_to_lab;
@@ -206,50 +204,6 @@ pub fn histogram_delta_e(hist: &ColorHistogram, labels: &[u32], palette: &[[u8; 
     let mean = de.iter().map(|&(d, n)| d * n as f64).sum::<f64>() / total as f64;
     let p95 = weighted_quantile(&de, (total * 95).div_ceil(100));
     DeltaE { mean, p95 }
-}
-
-/// The CIELAB of a histogram's colours, kept for the ΔE figures of every k
-/// a search tries: the conversion is a third of the cost of a colour's ΔE
-/// (15 ms of a trial's 45 on the 177k colours of sunset.jpg, on one
-/// thread). A single quantization converts colour by colour instead, since
-/// keeping them would add 24 bytes per colour to its peak memory. Scratch,
-/// not part of the histogram's value: a clone starts without it and any
-/// two compare equal.
-#[derive(Default)]
-pub(crate) struct LabCache(OnceLock<Vec<[f64; 3]>>);
-
-impl LabCache {
-    /// Converts `colors`, which must be the colours of the histogram
-    /// holding this cache, unless done already.
-    pub(crate) fn fill(&self, colors: &[[u8; 3]]) {
-        self.0
-            .get_or_init(|| colors.par_iter().map(|&c| srgb_to_lab(c)).collect());
-    }
-
-    /// The colours' CIELAB, if [`fill`](Self::fill) has run.
-    pub(crate) fn get(&self) -> Option<&[[f64; 3]]> {
-        self.0.get().map(Vec::as_slice)
-    }
-}
-
-impl Clone for LabCache {
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-}
-
-impl PartialEq for LabCache {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for LabCache {}
-
-impl std::fmt::Debug for LabCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LabCache")
-    }
 }
 
 /// Buckets for [`weighted_quantile`]; a bucket of 177k photo colours then
