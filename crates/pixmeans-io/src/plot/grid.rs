@@ -1,8 +1,7 @@
 //! Pictures side by side: the original and each quantized version, scaled to
 //! one tile size, each captioned underneath.
 
-use fast_image_resize as fir;
-use image::{Rgb, RgbImage};
+use image::{ImageBuffer, Rgb, RgbImage, imageops};
 use pixmeans_core::{ImageRef, PixelFormat};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -135,27 +134,50 @@ fn scale(image: &ImageRef<'_>, w: u32, h: u32) -> RgbImage {
     }
 }
 
-/// RGB pixels `rgb` of a `width` x `height` picture shrunk to `w` x `h` by
-/// averaging each tile pixel's area (a box filter), or enlarged with
-/// nearest-neighbour sampling. `fast_image_resize`'s SIMD box filter shrinks
-/// the 12 MP sunset.jpg to a 472-pixel tile in 6 ms, where `image`'s
-/// `thumbnail` took 72 (one thread).
+/// RGB pixels `rgb` of a `width` x `height` picture scaled to `w` x `h`:
+/// shrunk by averaging the source pixels that fall in each tile pixel (a
+/// box filter, rows of tiles in parallel), or enlarged with
+/// nearest-neighbour sampling. The same pixels as `image`'s `thumbnail`,
+/// summed a tile column at a time: a grid of the 12 MP sunset.jpg alone
+/// took 25-29 ms on one thread instead of 70-83. (`fast_image_resize` was
+/// faster still, but its generic code added 22 s to compiling this crate.)
 fn resize(width: u32, height: u32, rgb: &[u8], w: u32, h: u32) -> RgbImage {
     let white = || RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
-    let Ok(src) = fir::images::ImageRef::new(width, height, rgb, fir::PixelType::U8x3) else {
+    let Some(full) = ImageBuffer::<Rgb<u8>, &[u8]>::from_raw(width, height, rgb) else {
         return white();
     };
-    let mut dst = fir::images::Image::new(w, h, fir::PixelType::U8x3);
-    let alg = if width >= w {
-        fir::ResizeAlg::Convolution(fir::FilterType::Box)
-    } else {
-        fir::ResizeAlg::Nearest
-    };
-    let options = fir::ResizeOptions::new().resize_alg(alg);
-    match fir::Resizer::new().resize(&src, &mut dst, &options) {
-        Ok(()) => RgbImage::from_raw(w, h, dst.into_vec()).unwrap_or_else(white),
-        Err(_) => white(),
+    if width < w || height < h {
+        return imageops::resize(&full, w, h, imageops::FilterType::Nearest);
     }
+    let (sw, sh, w, h) = (width as usize, height as usize, w as usize, h as usize);
+    // Source column x falls in tile column c when x·w/sw rounds down to c,
+    // that is from starts[c] to starts[c + 1]; rows likewise.
+    let starts: Vec<usize> = (0..=w).map(|c| (c * sw).div_ceil(w)).collect();
+    let mut out = vec![0u8; w * h * 3];
+    out.par_chunks_mut(w * 3).enumerate().for_each(|(y, row)| {
+        let rows = (y * sh).div_ceil(h)..((y + 1) * sh).div_ceil(h);
+        let mut sums = vec![[0u32; 3]; w];
+        for src in rgb[rows.start * sw * 3..rows.end * sw * 3].chunks_exact(sw * 3) {
+            for (sum, span) in sums.iter_mut().zip(starts.windows(2)) {
+                let mut s = [0u32; 3];
+                for p in src[span[0] * 3..span[1] * 3].chunks_exact(3) {
+                    for k in 0..3 {
+                        s[k] += u32::from(p[k]);
+                    }
+                }
+                for k in 0..3 {
+                    sum[k] += s[k];
+                }
+            }
+        }
+        for ((o, sum), span) in row.chunks_exact_mut(3).zip(&sums).zip(starts.windows(2)) {
+            let n = ((span[1] - span[0]) * rows.len()) as u32;
+            for k in 0..3 {
+                o[k] = ((sum[k] + n / 2) / n) as u8;
+            }
+        }
+    });
+    RgbImage::from_raw(w as u32, h as u32, out).unwrap_or_else(white)
 }
 
 #[cfg(test)]
@@ -166,6 +188,26 @@ mod tests {
     fn near_square_layout() {
         let cols: Vec<u32> = (1..=10).map(columns).collect();
         assert_eq!(cols, [1, 2, 3, 2, 3, 3, 3, 3, 3, 4]);
+    }
+
+    #[test]
+    fn shrinking_gives_thumbnails_pixels() {
+        let mut state = 5u32;
+        for (sw, sh, w, h) in [(101, 67, 40, 23), (480, 320, 480, 320), (9, 1000, 3, 7)] {
+            let rgb: Vec<u8> = (0..sw * sh * 3)
+                .map(|_| {
+                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (state >> 24) as u8
+                })
+                .collect();
+            let full = RgbImage::from_raw(sw, sh, rgb.clone()).unwrap();
+            let ours = resize(sw, sh, &rgb, w, h);
+            assert_eq!(
+                ours,
+                imageops::thumbnail(&full, w, h),
+                "{sw} x {sh} to {w} x {h}"
+            );
+        }
     }
 
     #[test]
