@@ -269,10 +269,10 @@ fn radix_order(codes: &[u32]) -> (Vec<u32>, Vec<u32>) {
 
 impl Tree {
     /// Sorts the points along a Z curve over a grid of 2^[`BITS`] cells a
-    /// side over their bounding box and builds the tree by splitting each node where its
-    /// codes' highest differing bit turns to 1 (in the middle, when all its
-    /// codes are equal), so every node is a box of the grid halved along
-    /// one axis at a time.
+    /// side over their bounding box and builds the tree by splitting each
+    /// node where its codes' highest differing bit turns to 1 (in the
+    /// middle, when all its codes are equal), so every node is a box of the
+    /// grid halved along one axis at a time.
     pub(crate) fn new(points: &[Point], weights: &[f64]) -> Self {
         let (lo, hi) = bounding_box(points);
         let max = ((1u32 << BITS) - 1) as f32;
