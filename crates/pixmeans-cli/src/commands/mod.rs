@@ -8,7 +8,10 @@ pub mod quantize;
 pub mod scatter;
 pub mod segment;
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -99,27 +102,89 @@ pub fn progress(n: usize) -> ProgressBar {
 /// going on; a broken pipe (`... | head`) stops the batch quietly. `each`
 /// does the work and returns what to print, which is printed with the bar
 /// hidden so that no stale bar is left in the scrollback.
-pub fn run_batch<J, R>(
+///
+/// As many jobs run at a time as there are worker threads (`-j`), since
+/// one image alone keeps the cores only partly busy: on two cores, 48
+/// small photos (0.1-0.3 MP) took 1.5-1.7 s instead of 2.5-2.7, six of
+/// 4.5 MP 1.1 s instead of 1.4-1.7, two of 12 MP 0.7-0.8 s instead of
+/// 1.0-1.1. The results are printed in the order of the jobs, each as soon
+/// as those before it are; the results themselves never depend on the
+/// threads.
+pub fn run_batch<J: Sync, R: Send>(
     jobs: &[J],
-    name: impl Fn(&J) -> String,
-    each: impl Fn(&J) -> Result<R>,
+    name: impl Fn(&J) -> String + Sync,
+    each: impl Fn(&J) -> Result<R> + Sync,
     print: impl Fn(&R) -> Result<()>,
 ) -> Outcome {
     let bar = progress(jobs.len());
-    let mut failed = 0;
-    for job in jobs {
-        bar.set_message(name(job));
-        match each(job).and_then(|r| bar.suspend(|| print(&r))) {
-            Err(e) if crate::is_broken_pipe(&e) => break,
-            Err(e) => {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (done, results) = mpsc::channel();
+    let (mut printed, mut failed, mut broken) = (0, 0, false);
+    std::thread::scope(|scope| {
+        // Each lane runs its jobs on threads of its own: jobs sharing one
+        // pool wait on each other's parallel steps (48 small photos took
+        // 2.0 s that way, against 1.5-1.7 s).
+        let threads = rayon::current_num_threads();
+        let lanes = threads.min(jobs.len());
+        for lane in 0..lanes {
+            let (done, next, stop, bar, name, each) =
+                (done.clone(), &next, &stop, &bar, &name, &each);
+            let work = move || -> Result<()> {
+                // The main thread's stack size, where a single image runs.
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads / lanes + usize::from(lane < threads % lanes))
+                    .stack_size(8 << 20)
+                    .build()?;
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    bar.set_message(name(job));
+                    if done.send((i, pool.install(|| each(job)))).is_err() {
+                        break;
+                    }
+                }
+                Ok(())
+            };
+            let started = std::thread::Builder::new().spawn_scoped(scope, move || {
+                if let Err(e) = work() {
+                    let e = e.context("cannot start a worker thread");
+                    bar.suspend(|| crate::print_error(&e));
+                }
+            });
+            if let Err(e) = started {
+                let e = anyhow::Error::new(e).context("cannot start a worker thread");
                 bar.suspend(|| crate::print_error(&e));
-                failed += 1;
             }
-            Ok(()) => {}
         }
-        bar.inc(1);
-    }
+        drop(done);
+        // Results arrive in any order and are printed in the jobs' order.
+        let mut waiting = BTreeMap::new();
+        'results: for (i, result) in results {
+            waiting.insert(i, result);
+            while let Some(result) = waiting.remove(&printed) {
+                match result.and_then(|r: R| bar.suspend(|| print(&r))) {
+                    Err(e) if crate::is_broken_pipe(&e) => {
+                        broken = true;
+                        stop.store(true, Ordering::Relaxed);
+                        break 'results;
+                    }
+                    Err(e) => {
+                        bar.suspend(|| crate::print_error(&e));
+                        failed += 1;
+                    }
+                    Ok(()) => {}
+                }
+                bar.inc(1);
+                printed += 1;
+            }
+        }
+    });
     bar.finish_and_clear();
+    // Jobs never run for want of a worker thread failed too.
+    if !broken {
+        failed += jobs.len() - printed;
+    }
     match failed {
         0 => Outcome::Success,
         n if n == jobs.len() => Outcome::Failure,

@@ -140,6 +140,81 @@ fn one_or_two_threads_write_the_same_bytes() {
 }
 
 #[test]
+fn a_batch_reports_in_input_order_and_writes_the_same_bytes_on_any_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    fs::create_dir(&photos).unwrap();
+    // The first is the largest, so with two at a time later ones finish
+    // first; d.png is broken.
+    for (name, scale) in [
+        ("a.png", 6),
+        ("b.png", 1),
+        ("c.png", 2),
+        ("e.png", 1),
+        ("f.png", 3),
+    ] {
+        let small = picture();
+        image::imageops::resize(
+            &small,
+            96 * scale,
+            64 * scale,
+            image::imageops::FilterType::Triangle,
+        )
+        .save(photos.join(name))
+        .unwrap();
+    }
+    fs::write(photos.join("d.png"), b"\x89PNG broken").unwrap();
+    let mut runs = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let out = dir.path().join(format!("out{threads}"));
+        let assert = pixmeans()
+            .arg("quantize")
+            .arg(&photos)
+            .args(["-k", "6", "--json", "-j", threads, "-o"])
+            .arg(&out)
+            .assert()
+            .code(1);
+        let output = assert.get_output();
+        let inputs: Vec<String> = json_lines(&output.stdout)
+            .iter()
+            .map(|l| {
+                l["input"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            inputs,
+            ["a.png", "b.png", "c.png", "e.png", "f.png"],
+            "-j {threads}"
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("d.png"), "-j {threads}: {stderr}");
+        // Each image's summary line comes in the inputs' order too.
+        let order: Vec<usize> = ["a.png", "b.png", "c.png", "d.png", "e.png", "f.png"]
+            .iter()
+            .map(|n| stderr.find(n).unwrap())
+            .collect();
+        assert!(
+            order.windows(2).all(|w| w[0] < w[1]),
+            "-j {threads}: {stderr}"
+        );
+        let files: Vec<Vec<u8>> = ["a", "b", "c", "e", "f"]
+            .iter()
+            .map(|n| fs::read(out.join(format!("{n}.png"))).unwrap())
+            .collect();
+        assert!(!out.join("d.png").exists());
+        runs.push(files);
+    }
+    assert_eq!(runs[0], runs[1]);
+    assert_eq!(runs[0], runs[2]);
+}
+
+#[test]
 fn reads_standard_input_and_writes_standard_output() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("photo.png");
