@@ -20,6 +20,7 @@ commands=(
   "quantize-16|quantize $photo -k 16 -o $out/q.png -f"
   "quantize-256|quantize $photo -k 256 -o $out/q.png -f"
   "quantize-auto|quantize $photo -k auto -o $out/q.png -f"
+  "quantize-de2|quantize $photo -k auto --max-delta-e 2 -o $out/q.png -f"
   "palette|palette $photo -k 8"
   "scatter|scatter $photo -k 8 -o $out/s.png -f"
   "elbow|elbow $photo -o $out/e.png -f"
