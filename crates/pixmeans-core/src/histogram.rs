@@ -278,12 +278,13 @@ impl ColorHistogram {
     }
 
     /// Converts every colour to CIELAB once and keeps them, for the ΔE
-    /// figures of each k a search tries. The conversion is a third of the
-    /// cost of a colour's ΔE (15 ms of a trial's 45 on the 177k colours of
-    /// sunset.jpg, on one thread). A single quantization converts colour by
-    /// colour instead, since keeping them would add 24 bytes per colour to
-    /// its peak memory.
-    pub(crate) fn keep_lab(&self) {
+    /// figures of each quantization of this histogram: worth it before
+    /// several (a search over k does it itself). The conversion is a third
+    /// of the cost of a colour's ΔE (15 ms of a trial's 45 on the 177k
+    /// colours of sunset.jpg, on one thread). Without it, a quantization
+    /// converts colour by colour, since keeping them adds 24 bytes per
+    /// colour to its peak memory. The figures are the same either way.
+    pub fn keep_lab(&self) {
         self.lab
             .0
             .get_or_init(|| self.colors.par_iter().map(|&c| srgb_to_lab(c)).collect());

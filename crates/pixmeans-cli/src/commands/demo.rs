@@ -114,7 +114,7 @@ fn pictures(dir: &Path, decoded: &Decoded, quantized: &[(usize, Quantized, u64)]
         quantized.iter().filter(|(k, _, _)| *k <= 16).collect();
     let versions: Vec<grid::Version> = shown
         .iter()
-        .map(|(k, q, bytes)| grid::Version::new(q, *k, *bytes))
+        .map(|(k, q, bytes)| grid::Version::new(q.clone(), *k, *bytes))
         .collect();
     let grid_ks: Vec<usize> = shown.iter().map(|(k, _, _)| *k).collect();
     let original = format!("original · {}", human_bytes(decoded.file_bytes));

@@ -2,9 +2,9 @@
 //! each captioned with k, PSNR and the size of its indexed PNG.
 
 use anyhow::{Context, Result, bail};
-use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, PixelFormat, Quantized};
+use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, IndexedImage, Quantized};
 use pixmeans_io::OutputFormat;
-use pixmeans_io::plot::{GridTile, grid_image};
+use pixmeans_io::plot::{GridTile, TilePicture, grid_image};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -33,32 +33,25 @@ struct TileReport {
     png_bytes: u64,
 }
 
-/// A quantized version, as pixels, with its caption.
+/// A quantized version, as its indexed image (a third of its RGB pixels),
+/// with its caption.
 #[derive(Debug)]
 pub struct Version {
-    pixels: Vec<u8>,
-    format: PixelFormat,
+    image: IndexedImage,
     caption: String,
 }
 
 impl Version {
     /// The image quantized at `k` and its caption: k, PSNR and `png_bytes`.
-    pub fn new(q: &Quantized, k: usize, png_bytes: u64) -> Self {
+    pub fn new(q: Quantized, k: usize, png_bytes: u64) -> Self {
         let psnr = q.psnr();
         let db = if psnr.is_finite() {
             format!("{psnr:.1} dB")
         } else {
             "exact".to_owned()
         };
-        let img = q.image();
-        let (pixels, format) = if img.palette().has_alpha() {
-            (img.to_rgba(), PixelFormat::Rgba8)
-        } else {
-            (img.to_rgb(), PixelFormat::Rgb8)
-        };
         Version {
-            pixels,
-            format,
+            image: q.into_image(),
             caption: format!("k = {k} · {db} · {}", human_bytes(png_bytes)),
         }
     }
@@ -78,12 +71,12 @@ pub fn draw(
     title: &str,
 ) -> Result<Vec<u8>> {
     let mut grid = vec![GridTile {
-        image: *view,
+        picture: TilePicture::Pixels(*view),
         caption: original,
     }];
     for v in versions {
         grid.push(GridTile {
-            image: ImageRef::new(view.width(), view.height(), v.format, &v.pixels)?,
+            picture: TilePicture::Indexed(&v.image),
             caption: &v.caption,
         });
     }
@@ -106,6 +99,7 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
     let view = decoded.image.view();
     let name = source.display().display().to_string();
     let hist = ColorHistogram::from_image(&view);
+    hist.keep_lab();
 
     // The k are quantized side by side (each also parallel inside, which
     // alone keeps two cores only about two thirds busy).
@@ -122,15 +116,13 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
                 .with_context(|| format!("cannot encode {name} at k = {k}"))?;
             let psnr = q.psnr();
             bar.inc(1);
-            Ok((
-                Version::new(&q, k, png.len() as u64),
-                TileReport {
-                    k,
-                    psnr: psnr.is_finite().then_some(psnr),
-                    delta_e_mean: q.delta_e().mean,
-                    png_bytes: png.len() as u64,
-                },
-            ))
+            let report = TileReport {
+                k,
+                psnr: psnr.is_finite().then_some(psnr),
+                delta_e_mean: q.delta_e().mean,
+                png_bytes: png.len() as u64,
+            };
+            Ok((Version::new(q, k, png.len() as u64), report))
         })
         .collect::<Result<_>>()?;
     bar.finish_and_clear();

@@ -1,8 +1,8 @@
 //! Pictures side by side: the original and each quantized version, scaled to
 //! one tile size, each captioned underneath.
 
-use image::{ImageBuffer, Rgb, RgbImage, imageops};
-use pixmeans_core::{ImageRef, PixelFormat};
+use image::{Rgb, RgbImage, imageops};
+use pixmeans_core::{ImageRef, IndexedImage, PixelFormat};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rayon::prelude::*;
@@ -21,10 +21,29 @@ const TITLE: u32 = 48;
 /// One picture of the grid and the line under it.
 #[derive(Debug, Clone, Copy)]
 pub struct GridTile<'a> {
-    /// The picture (RGB, or RGBA shown over white).
-    pub image: ImageRef<'a>,
+    /// The picture.
+    pub picture: TilePicture<'a>,
     /// The caption, e.g. `k = 8 · 26.4 dB · 31.9 kB`.
     pub caption: &'a str,
+}
+
+/// What a tile shows. Transparent pixels are shown over white.
+#[derive(Debug, Clone, Copy)]
+pub enum TilePicture<'a> {
+    /// Pixels, RGB or RGBA.
+    Pixels(ImageRef<'a>),
+    /// A quantized image, its colours looked up a row at a time as the tile
+    /// is shrunk: no full-size RGB copy (36 MB for a 12 MP photo).
+    Indexed(&'a IndexedImage),
+}
+
+impl TilePicture<'_> {
+    fn size(&self) -> (u32, u32) {
+        match self {
+            TilePicture::Pixels(image) => (image.width(), image.height()),
+            TilePicture::Indexed(image) => (image.width(), image.height()),
+        }
+    }
 }
 
 /// Columns for `n` tiles: one row for up to three, else a near-square grid.
@@ -44,14 +63,15 @@ fn columns(n: usize) -> u32 {
 /// Larger pictures are shrunk by averaging; smaller ones are enlarged with
 /// nearest-neighbour sampling, so their pixels stay crisp.
 pub fn grid_image(tiles: &[GridTile<'_>], title: &str) -> Result<Vec<u8>, PlotError> {
-    let first = tiles
+    let (first_w, first_h) = tiles
         .first()
         .ok_or(PlotError::Empty("the grid needs at least one picture"))?
-        .image;
+        .picture
+        .size();
     let cols = columns(tiles.len());
     let rows = (tiles.len() as u32).div_ceil(cols);
     let tile_w = MAX_TILE_WIDTH.min((MAX_GRID_WIDTH - GAP) / cols - GAP);
-    let tile_h = ((u64::from(first.height()) * u64::from(tile_w)) / u64::from(first.width()))
+    let tile_h = ((u64::from(first_h) * u64::from(tile_w)) / u64::from(first_w))
         .clamp(1, u64::from(4 * tile_w)) as u32;
     let title_h = if title.is_empty() { 0 } else { TITLE };
     let width = GAP + cols * (tile_w + GAP);
@@ -95,7 +115,10 @@ pub fn grid_image(tiles: &[GridTile<'_>], title: &str) -> Result<Vec<u8>, PlotEr
 
     let scaled: Vec<RgbImage> = tiles
         .par_iter()
-        .map(|t| scale(&t.image, tile_w, tile_h))
+        .map(|t| {
+            let (width, height) = t.picture.size();
+            resize(&Rows::of(&t.picture), width, height, tile_w, tile_h)
+        })
         .collect();
     for (i, scaled) in scaled.iter().enumerate() {
         let (x0, y0) = origin(i);
@@ -115,52 +138,100 @@ pub(super) fn px(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
-/// The picture as RGB over white, scaled to `w` x `h`. An RGB picture is
-/// scaled where it lies, not copied first.
-fn scale(image: &ImageRef<'_>, w: u32, h: u32) -> RgbImage {
-    match image.format() {
-        PixelFormat::Rgb8 => resize(image.width(), image.height(), image.data(), w, h),
-        PixelFormat::Rgba8 => {
-            let over_white: Vec<u8> = image
-                .data()
-                .chunks_exact(4)
-                .flat_map(|p| {
-                    let a = u16::from(p[3]);
-                    [0, 1, 2].map(|c| ((u16::from(p[c]) * a + 255 * (255 - a) + 127) / 255) as u8)
-                })
-                .collect();
-            resize(image.width(), image.height(), &over_white, w, h)
+/// A picture's rows as RGB over white: borrowed where the picture is RGB,
+/// else made a row at a time.
+enum Rows<'a> {
+    Rgb(&'a [u8]),
+    Rgba(&'a [u8]),
+    /// Indices, and the palette's colours over white.
+    Indexed(&'a [u8], Vec<[u8; 3]>),
+}
+
+/// Pixel `p` (RGBA) over white.
+fn over_white(p: [u8; 4]) -> [u8; 3] {
+    let a = u16::from(p[3]);
+    [0, 1, 2].map(|c| ((u16::from(p[c]) * a + 255 * (255 - a) + 127) / 255) as u8)
+}
+
+impl<'a> Rows<'a> {
+    fn of(picture: &TilePicture<'a>) -> Self {
+        match picture {
+            TilePicture::Pixels(image) => match image.format() {
+                PixelFormat::Rgb8 => Rows::Rgb(image.data()),
+                PixelFormat::Rgba8 => Rows::Rgba(image.data()),
+            },
+            TilePicture::Indexed(image) => Rows::Indexed(
+                image.indices(),
+                image
+                    .palette()
+                    .colors()
+                    .iter()
+                    .map(|&c| over_white(c))
+                    .collect(),
+            ),
         }
+    }
+
+    /// Rows `first..first + count` of a picture `width` wide, as RGB, in
+    /// `buf` unless they can be borrowed.
+    fn rgb<'b>(
+        &'b self,
+        first: usize,
+        count: usize,
+        width: usize,
+        buf: &'b mut Vec<u8>,
+    ) -> &'b [u8] {
+        let pixels = first * width..(first + count) * width;
+        buf.clear();
+        match self {
+            Rows::Rgb(rgb) => return &rgb[pixels.start * 3..pixels.end * 3],
+            Rows::Rgba(rgba) => buf.extend(
+                rgba[pixels.start * 4..pixels.end * 4]
+                    .chunks_exact(4)
+                    .flat_map(|p| over_white([p[0], p[1], p[2], p[3]])),
+            ),
+            Rows::Indexed(indices, colors) => buf.extend(
+                indices[pixels]
+                    .iter()
+                    .flat_map(|&i| colors.get(usize::from(i)).copied().unwrap_or([255; 3])),
+            ),
+        }
+        buf
     }
 }
 
-/// RGB pixels `rgb` of a `width` x `height` picture scaled to `w` x `h`:
-/// shrunk by averaging the source pixels that fall in each tile pixel (a
-/// box filter, rows of tiles in parallel), or enlarged with
-/// nearest-neighbour sampling. The same pixels as `image`'s `thumbnail`,
-/// summed a tile column at a time: a grid of the 12 MP sunset.jpg alone
-/// took 25-29 ms on one thread instead of 70-83. (`fast_image_resize` was
-/// faster still, but its generic code added 22 s to compiling this crate.)
-fn resize(width: u32, height: u32, rgb: &[u8], w: u32, h: u32) -> RgbImage {
+/// A `width` x `height` picture scaled to `w` x `h`: shrunk by
+/// averaging the source pixels that fall in each tile pixel (a box filter,
+/// rows of tiles in parallel), or enlarged with nearest-neighbour sampling.
+/// The same pixels as `image`'s `thumbnail` of the RGB picture, summed a
+/// tile column at a time: a grid of the 12 MP sunset.jpg alone took 25-29
+/// ms on one thread instead of 70-83. (`fast_image_resize` was faster
+/// still, but its generic code added 22 s to compiling this crate.) An
+/// indexed picture is looked up a tile row's source rows at a time.
+fn resize(rows: &Rows<'_>, width: u32, height: u32, w: u32, h: u32) -> RgbImage {
     let white = || RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
-    let Some(full) = ImageBuffer::<Rgb<u8>, &[u8]>::from_raw(width, height, rgb) else {
-        return white();
-    };
+    let (sw, sh) = (width as usize, height as usize);
     if width < w || height < h {
-        return imageops::resize(&full, w, h, imageops::FilterType::Nearest);
+        let mut buf = Vec::new();
+        let rgb = rows.rgb(0, sh, sw, &mut buf).to_vec();
+        return RgbImage::from_raw(width, height, rgb).map_or_else(white, |full| {
+            imageops::resize(&full, w, h, imageops::FilterType::Nearest)
+        });
     }
-    let (sw, sh, w, h) = (width as usize, height as usize, w as usize, h as usize);
+    let (w, h) = (w as usize, h as usize);
     // Source column x falls in tile column c when x·w/sw rounds down to c,
     // that is from starts[c] to starts[c + 1]; rows likewise.
     let starts: Vec<usize> = (0..=w).map(|c| (c * sw).div_ceil(w)).collect();
     let mut out = vec![0u8; w * h * 3];
     out.par_chunks_mut(w * 3).enumerate().for_each(|(y, row)| {
-        let rows = (y * sh).div_ceil(h)..((y + 1) * sh).div_ceil(h);
+        let span = (y * sh).div_ceil(h)..((y + 1) * sh).div_ceil(h);
         let mut sums = vec![[0u32; 3]; w];
-        for src in rgb[rows.start * sw * 3..rows.end * sw * 3].chunks_exact(sw * 3) {
-            for (sum, span) in sums.iter_mut().zip(starts.windows(2)) {
+        let mut buf = Vec::new();
+        let rgb = rows.rgb(span.start, span.len(), sw, &mut buf);
+        for src in rgb.chunks_exact(sw * 3) {
+            for (sum, cols) in sums.iter_mut().zip(starts.windows(2)) {
                 let mut s = [0u32; 3];
-                for p in src[span[0] * 3..span[1] * 3].chunks_exact(3) {
+                for p in src[cols[0] * 3..cols[1] * 3].chunks_exact(3) {
                     for k in 0..3 {
                         s[k] += u32::from(p[k]);
                     }
@@ -170,8 +241,8 @@ fn resize(width: u32, height: u32, rgb: &[u8], w: u32, h: u32) -> RgbImage {
                 }
             }
         }
-        for ((o, sum), span) in row.chunks_exact_mut(3).zip(&sums).zip(starts.windows(2)) {
-            let n = ((span[1] - span[0]) * rows.len()) as u32;
+        for ((o, sum), cols) in row.chunks_exact_mut(3).zip(&sums).zip(starts.windows(2)) {
+            let n = ((cols[1] - cols[0]) * span.len()) as u32;
             for k in 0..3 {
                 o[k] = ((sum[k] + n / 2) / n) as u8;
             }
@@ -201,7 +272,7 @@ mod tests {
                 })
                 .collect();
             let full = RgbImage::from_raw(sw, sh, rgb.clone()).unwrap();
-            let ours = resize(sw, sh, &rgb, w, h);
+            let ours = resize(&Rows::Rgb(&rgb), sw, sh, w, h);
             assert_eq!(
                 ours,
                 imageops::thumbnail(&full, w, h),
@@ -211,16 +282,60 @@ mod tests {
     }
 
     #[test]
+    fn an_indexed_picture_scales_as_its_pixels_do() {
+        use pixmeans_core::Palette;
+        let mut state = 9u32;
+        for (sw, sh, w, h) in [(101, 67, 40, 23), (30, 20, 90, 60)] {
+            for transparent in [false, true] {
+                let palette =
+                    Palette::new(&[[250, 10, 10], [10, 250, 10], [90, 90, 200]], transparent)
+                        .unwrap();
+                let indices: Vec<u8> = (0..sw * sh)
+                    .map(|_| {
+                        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                        ((state >> 24) % palette.len() as u32) as u8
+                    })
+                    .collect();
+                let image = IndexedImage::new(sw, sh, palette, indices).unwrap();
+                let rgba = image.to_rgba();
+                let pixels = ImageRef::new(sw, sh, PixelFormat::Rgba8, &rgba).unwrap();
+                let scaled = |p: TilePicture<'_>| resize(&Rows::of(&p), sw, sh, w, h);
+                assert_eq!(
+                    scaled(TilePicture::Indexed(&image)),
+                    scaled(TilePicture::Pixels(pixels)),
+                    "{sw} x {sh} to {w} x {h}, transparent: {transparent}"
+                );
+                if transparent {
+                    // Transparent pixels are white.
+                    let white = IndexedImage::new(
+                        sw,
+                        sh,
+                        image.palette().clone(),
+                        vec![3; (sw * sh) as usize],
+                    )
+                    .unwrap();
+                    let tile = scaled(TilePicture::Indexed(&white));
+                    assert!(tile.pixels().all(|p| p.0 == [255; 3]));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn tiles_land_in_the_grid_with_their_colours() {
         let red = vec![[200u8, 20, 20]; 60 * 40].concat();
         let blue = vec![[20u8, 20, 200]; 60 * 40].concat();
         let tiles = [
             GridTile {
-                image: ImageRef::new(60, 40, PixelFormat::Rgb8, &red).unwrap(),
+                picture: TilePicture::Pixels(
+                    ImageRef::new(60, 40, PixelFormat::Rgb8, &red).unwrap(),
+                ),
                 caption: "original",
             },
             GridTile {
-                image: ImageRef::new(60, 40, PixelFormat::Rgb8, &blue).unwrap(),
+                picture: TilePicture::Pixels(
+                    ImageRef::new(60, 40, PixelFormat::Rgb8, &blue).unwrap(),
+                ),
                 caption: "k = 1 · 10.0 dB · 1.0 kB",
             },
         ];

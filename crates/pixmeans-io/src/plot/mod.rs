@@ -15,7 +15,7 @@ mod scatter;
 use std::path::Path;
 
 pub use elbow::{ElbowChart, ElbowPoint, elbow_chart};
-pub use grid::{GridTile, MAX_GRID_WIDTH, MAX_TILE_WIDTH, grid_image};
+pub use grid::{GridTile, MAX_GRID_WIDTH, MAX_TILE_WIDTH, TilePicture, grid_image};
 pub use html::scatter_html;
 pub use scatter::{ScatterAxes, ScatterData, ScatterPoint, scatter_chart};
 
