@@ -100,7 +100,7 @@ struct Trials<'a> {
 
 impl<'a> Trials<'a> {
     fn new(quantizer: &'a Quantizer, image: &'a ImageRef<'a>, hist: &'a ColorHistogram) -> Self {
-        hist.keep_lab();
+        hist.keep_for_several_fits(quantizer.color_space());
         Trials {
             quantizer,
             image,

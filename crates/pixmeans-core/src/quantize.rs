@@ -153,14 +153,14 @@ impl Quantizer {
     /// The figures [`quantize_counted`](Self::quantize_counted) gives, without
     /// mapping the pixels: what a sweep over k (an elbow curve) needs. The
     /// same fit and figures, without the pass over every pixel and the
-    /// pixel-sized index buffer. The colours' CIELAB, which the ΔE figures
-    /// need, is kept in `hist` for the next k.
+    /// pixel-sized index buffer. What the next k can reuse is kept in `hist`
+    /// (see [`ColorHistogram::keep_for_several_fits`]).
     pub fn trial(
         &self,
         image: &ImageRef<'_>,
         hist: &ColorHistogram,
     ) -> Result<Trial, QuantizeError> {
-        hist.keep_lab();
+        hist.keep_for_several_fits(self.space);
         Ok(self
             .quantize_colors(image, hist)?
             .trial(self.params.k(), image))
@@ -268,8 +268,6 @@ impl Quantizer {
     /// Fits on the full histogram, or on a downscaled copy when asked and
     /// useful.
     fn fit(&self, image: &ImageRef<'_>, hist: &ColorHistogram) -> Result<FitOutcome, KMeansError> {
-        let points = to_points(hist, self.space);
-        let weights = weights_of(hist);
         let k = self.params.k();
         // A copy only helps when the image has more colours than k, and only
         // if the copy still has at least as many colours as the palette needs.
@@ -283,6 +281,7 @@ impl Quantizer {
                 let fit = self
                     .params
                     .fit(&to_points(&sample, self.space), &weights_of(&sample))?;
+                let (points, weights) = (to_points(hist, self.space), weights_of(hist));
                 let (labels, inertia) = assign(&fit, &points, &weights);
                 return Ok(FitOutcome {
                     fit,
@@ -293,10 +292,13 @@ impl Quantizer {
                 });
             }
         }
-        let fit = if points.is_empty() {
+        let fit = if hist.is_empty() {
             Fit::new(Vec::new(), Vec::new(), Vec::new(), 0.0, Vec::new(), true)
+        } else if let Some(kept) = hist.kept_fit_input(self.space) {
+            self.params.fit_input(kept)?
         } else {
-            self.params.fit(&points, &weights)?
+            self.params
+                .fit(&to_points(hist, self.space), &weights_of(hist))?
         };
         Ok(FitOutcome {
             labels: fit.labels().to_vec(),

@@ -14,4 +14,5 @@ mod wu;
 
 pub use fit::{Fit, Iteration};
 pub(crate) use init::Rng;
+pub(crate) use params::FitInput;
 pub use params::{Init, KMeansError, KMeansParams};

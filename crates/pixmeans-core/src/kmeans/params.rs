@@ -6,6 +6,27 @@ use super::fit::Fit;
 use super::kdtree::Tree;
 use super::{init, lloyd, plusplus, wu};
 
+/// Points and weights kept with their k-d tree, for fitting them at
+/// several k without building the tree each time (5 ms for the 177k
+/// colours of a 12 MP photo).
+#[derive(Debug)]
+pub(crate) struct FitInput {
+    pub(crate) points: Vec<Point>,
+    pub(crate) weights: Vec<f64>,
+    tree: Tree,
+}
+
+impl FitInput {
+    pub(crate) fn new(points: Vec<Point>, weights: Vec<f64>) -> Self {
+        let tree = Tree::new(&points, &weights);
+        FitInput {
+            points,
+            weights,
+            tree,
+        }
+    }
+}
+
 /// How the first centroids are chosen.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Init {
@@ -303,13 +324,28 @@ impl KMeansParams {
         if points.len() <= self.k {
             return Ok(Fit::every_point_its_own(points, weights));
         }
+        self.fit_on(&Tree::new(points, weights), points, weights)
+    }
+
+    /// [`fit`](Self::fit) on a kept input: the same fit, without building
+    /// its k-d tree again.
+    pub(crate) fn fit_input(&self, input: &FitInput) -> Result<Fit, KMeansError> {
+        let (points, weights) = (&input.points[..], &input.weights[..]);
+        self.check(points, weights)?;
+        if points.len() <= self.k {
+            return Ok(Fit::every_point_its_own(points, weights));
+        }
+        self.fit_on(&input.tree, points, weights)
+    }
+
+    /// The fit of more than k checked points, on `tree`, their k-d tree.
+    fn fit_on(&self, tree: &Tree, points: &[Point], weights: &[f64]) -> Result<Fit, KMeansError> {
         let tol_abs = self.tol * lloyd::mean_variance(points, weights);
-        let tree = Tree::new(points, weights);
         let mut seeds = init::Rng::new(self.seed);
         let mut best: Option<Fit> = None;
         for _ in 0..self.n_init() {
-            let centers = self.seeding(points, weights, Some(&tree), seeds.next_u64());
-            let fit = lloyd::run(&tree, centers, self.max_iter, tol_abs);
+            let centers = self.seeding(points, weights, Some(tree), seeds.next_u64());
+            let fit = lloyd::run(tree, centers, self.max_iter, tol_abs);
             if best.as_ref().is_none_or(|b| fit.inertia() < b.inertia()) {
                 best = Some(fit);
             }

@@ -1,7 +1,9 @@
 //! Synthetic images whose answer is known, and the promises the quantizer
 //! makes about palettes, transparency, downscaled fits and threads.
 
-use pixmeans_core::{ColorSpace, ImageRef, Init, KMeansParams, PixelFormat, Quantizer, metrics};
+use pixmeans_core::{
+    ColorHistogram, ColorSpace, ImageRef, Init, KMeansParams, PixelFormat, Quantizer, metrics,
+};
 
 use crate::{Lcg, banded, coffee};
 
@@ -348,5 +350,35 @@ fn quantized_colours_refuse_another_image() {
             colors.clone().into_quantized(image, hist).unwrap_err(),
             pixmeans_core::QuantizeError::NotTheSameImage
         );
+    }
+}
+
+#[test]
+fn what_a_histogram_keeps_for_several_fits_changes_no_result() {
+    let img = coffee();
+    let fresh = ColorHistogram::from_image(&img);
+    for space in ColorSpace::ALL {
+        // Kept for this space, and kept for another one (then unused).
+        let kept = ColorHistogram::from_image(&img);
+        kept.keep_for_several_fits(space);
+        let other = ColorHistogram::from_image(&img);
+        let elsewhere = ColorSpace::ALL.into_iter().find(|&s| s != space).unwrap();
+        other.keep_for_several_fits(elsewhere);
+        for k in [1, 6, 40, 256] {
+            for init in [Init::KMeansPlusPlus, Init::Wu] {
+                let q = Quantizer::new(KMeansParams::new(k).with_init(init.clone()))
+                    .with_color_space(space);
+                let expected = q.quantize_counted(&img, &fresh).unwrap();
+                for hist in [&kept, &other] {
+                    let got = q.quantize_counted(&img, hist).unwrap();
+                    let what = format!("{space}, k = {k}, {}", init.name());
+                    assert_eq!(got.image(), expected.image(), "{what}");
+                    assert_eq!(got.fit(), expected.fit(), "{what}");
+                    assert_eq!(got.inertia(), expected.inertia(), "{what}");
+                    assert_eq!(got.mse(), expected.mse(), "{what}");
+                    assert_eq!(got.delta_e(), expected.delta_e(), "{what}");
+                }
+            }
+        }
     }
 }
