@@ -5,6 +5,7 @@
 //! the same k-means objective, iterates and labels (each pixel of a colour is
 //! the same point), at a tenth to a hundredth of the cost on a photo.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
@@ -54,6 +55,9 @@ pub struct ColorHistogram {
     /// The CIELAB of each colour, kept for the ΔE figures of every k a
     /// search tries (see [`ColorHistogram::keep_for_several_fits`]).
     lab: Scratch<OnceLock<Vec<[f64; 3]>>>,
+    /// Whether to keep `lab` and `fit_input` (see
+    /// [`ColorHistogram::keep_for_several_fits`]).
+    keep: Scratch<AtomicBool>,
     /// The colours in one working space with their k-d tree, kept for
     /// every k a search fits.
     fit_input: Scratch<OnceLock<(ColorSpace, FitInput)>>,
@@ -246,6 +250,7 @@ impl ColorHistogram {
             transparent: 0,
             spare: Scratch(Mutex::new(spare)),
             lab: Scratch::default(),
+            keep: Scratch::default(),
             fit_input: Scratch::default(),
         }
     }
@@ -282,35 +287,49 @@ impl ColorHistogram {
         &self.colors
     }
 
-    /// Keeps what each quantization of this histogram in `space` would
-    /// otherwise make afresh: the colours in CIELAB, for the ΔE figures,
-    /// and in `space` with the k-d tree the fit walks. Worth it before
-    /// several quantizations at different k (a search over k does it
-    /// itself); the results are the same either way. On the 177k colours
-    /// of sunset.jpg (one thread) that saves 15 ms of a fit's 45 ms of
-    /// figures, and 5 ms of tree building, for 9 MB kept. A single
+    /// From now on, keeps what each quantization of this histogram would
+    /// otherwise make afresh: the colours in CIELAB (made now), for the ΔE
+    /// figures, and the colours in the working space with the k-d tree the
+    /// fit walks (made by the first fit on every colour, in its space; a
+    /// fit in another space makes its own). Worth it before several
+    /// quantizations at different k: a search over k does it itself, and
+    /// the results are the same either way. On the 177k colours of
+    /// sunset.jpg (one thread) it saves 15 ms of a fit's 45 ms of figures
+    /// and 5 ms of building the tree, and keeps 13 MB (the peak rises by
+    /// less, since a fit makes its own copy otherwise). A single
     /// quantization keeps nothing, which keeps its peak memory low.
-    pub fn keep_for_several_fits(&self, space: ColorSpace) {
-        self.lab
-            .0
-            .get_or_init(|| self.colors.par_iter().map(|&c| srgb_to_lab(c)).collect());
-        if !self.colors.is_empty() {
-            self.fit_input.0.get_or_init(|| {
-                let points = self
-                    .colors
-                    .par_iter()
-                    .map(|&c| space.from_srgb(c))
-                    .collect();
-                let weights = self.counts.iter().map(|&n| n as f64).collect();
-                (space, FitInput::new(points, weights))
-            });
+    ///
+    /// Never blocks: a value two threads make at once is made twice and
+    /// kept once (waiting instead could deadlock a rayon thread that
+    /// picks up another quantization of this histogram while it waits).
+    pub fn keep_for_several_fits(&self) {
+        self.keep.0.store(true, Ordering::Relaxed);
+        if self.lab.0.get().is_none() {
+            let lab = self.colors.par_iter().map(|&c| srgb_to_lab(c)).collect();
+            let _ = self.lab.0.set(lab);
         }
     }
 
-    /// The colours in `space` with their k-d tree, if
-    /// [`keep_for_several_fits`](Self::keep_for_several_fits) has run for
-    /// that space.
-    pub(crate) fn kept_fit_input(&self, space: ColorSpace) -> Option<&FitInput> {
+    /// The colours in `space` with their k-d tree, made now if
+    /// [`keep_for_several_fits`](Self::keep_for_several_fits) has run and
+    /// nothing is kept yet; `None` if not asked to keep, or kept for
+    /// another space, or there are no colours.
+    pub(crate) fn fit_input(&self, space: ColorSpace) -> Option<&FitInput> {
+        if !self.keep.0.load(Ordering::Relaxed) || self.colors.is_empty() {
+            return None;
+        }
+        if self.fit_input.0.get().is_none() {
+            let points = self
+                .colors
+                .par_iter()
+                .map(|&c| space.from_srgb(c))
+                .collect();
+            let weights = self.counts.iter().map(|&n| n as f64).collect();
+            let _ = self
+                .fit_input
+                .0
+                .set((space, FitInput::new(points, weights)));
+        }
         self.fit_input
             .0
             .get()

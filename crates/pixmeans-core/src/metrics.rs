@@ -487,7 +487,7 @@ mod tests {
         let palette: Vec<[u8; 3]> = (0..16).map(|_| [byte(), byte(), byte()]).collect();
         let labels: Vec<u32> = (0..hist.len() as u32).map(|i| i % 16).collect();
         let fresh = histogram_delta_e(&hist, &labels, &palette);
-        hist.keep_for_several_fits(crate::ColorSpace::Srgb);
+        hist.keep_for_several_fits();
         assert!(hist.kept_lab().is_some());
         assert_eq!(histogram_delta_e(&hist, &labels, &palette), fresh);
         // A clone starts without the kept colours and compares equal.

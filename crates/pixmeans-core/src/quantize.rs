@@ -160,7 +160,7 @@ impl Quantizer {
         image: &ImageRef<'_>,
         hist: &ColorHistogram,
     ) -> Result<Trial, QuantizeError> {
-        hist.keep_for_several_fits(self.space);
+        hist.keep_for_several_fits();
         Ok(self
             .quantize_colors(image, hist)?
             .trial(self.params.k(), image))
@@ -294,7 +294,7 @@ impl Quantizer {
         }
         let fit = if hist.is_empty() {
             Fit::new(Vec::new(), Vec::new(), Vec::new(), 0.0, Vec::new(), true)
-        } else if let Some(kept) = hist.kept_fit_input(self.space) {
+        } else if let Some(kept) = hist.fit_input(self.space) {
             self.params.fit_input(kept)?
         } else {
             self.params

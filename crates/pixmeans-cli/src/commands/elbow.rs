@@ -143,6 +143,7 @@ pub fn sweep(
     name: &str,
 ) -> Result<Vec<ElbowRow>> {
     let bar = progress(ks.len());
+    hist.keep_for_several_fits();
     let rows = ks
         .par_iter()
         .map(|&k| {

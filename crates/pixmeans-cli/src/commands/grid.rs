@@ -99,7 +99,7 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
     let view = decoded.image.view();
     let name = source.display().display().to_string();
     let hist = ColorHistogram::from_image(&view);
-    hist.keep_for_several_fits(quantizer.color_space());
+    hist.keep_for_several_fits();
 
     // The k are quantized side by side (each also parallel inside, which
     // alone keeps two cores only about two thirds busy).

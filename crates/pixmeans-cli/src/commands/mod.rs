@@ -97,15 +97,21 @@ pub fn progress(n: usize) -> ProgressBar {
     bar
 }
 
+/// The most inputs of a batch in progress at once, whatever the cores:
+/// each holds its decoded pixels and working buffers (up to about 250 MB
+/// for a 12 MP photo being segmented).
+const MAX_LANES: usize = 4;
+
 /// Runs `each` over a batch of `jobs` under a progress bar (shown only on
 /// a terminal: indicatif hides it otherwise), printing each failure and
-/// going on; a broken pipe (`... | head`) stops the batch quietly. `each`
-/// does the work and returns what to print, which is printed with the bar
-/// hidden so that no stale bar is left in the scrollback.
+/// going on; a broken pipe (`... | head`) starts no more jobs and ends
+/// the batch quietly once those running are done. `each` does the work and
+/// returns what to print, which is printed with the bar hidden so that no
+/// stale bar is left in the scrollback.
 ///
-/// As many jobs run at a time as there are worker threads (`-j`), since
-/// one image alone keeps the cores only partly busy: on two cores, 48
-/// small photos (0.1-0.3 MP) took 1.5-1.7 s instead of 2.5-2.7, six of
+/// Up to [`MAX_LANES`] jobs run at a time, one per worker thread (`-j`),
+/// since one image alone keeps the cores only partly busy: on two cores,
+/// 48 small photos (0.1-0.3 MP) took 1.5-1.7 s instead of 2.5-2.7, six of
 /// 4.5 MP 1.1 s instead of 1.4-1.7, two of 12 MP 0.7-0.8 s instead of
 /// 1.0-1.1. The results are printed in the order of the jobs, each as soon
 /// as those before it are; the results themselves never depend on the
@@ -120,27 +126,27 @@ pub fn run_batch<J: Sync, R: Send>(
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let (done, results) = mpsc::channel();
-    let (mut printed, mut failed, mut broken) = (0, 0, false);
-    std::thread::scope(|scope| {
-        // Each lane runs its jobs on threads of its own: jobs sharing one
-        // pool wait on each other's parallel steps (48 small photos took
-        // 2.0 s that way, against 1.5-1.7 s).
-        let threads = rayon::current_num_threads();
-        let lanes = threads.min(jobs.len());
+    let threads = rayon::current_num_threads();
+    let lanes = threads.min(jobs.len()).min(MAX_LANES);
+    let (printed, failed, broken) = std::thread::scope(|scope| {
         for lane in 0..lanes {
+            // Each lane runs its jobs on threads of its own: jobs sharing
+            // one pool wait on each other's parallel steps (48 small
+            // photos took 2.0 s that way, against 1.5-1.7 s).
+            let threads = threads / lanes + usize::from(lane < threads % lanes);
             let (done, next, stop, bar, name, each) =
                 (done.clone(), &next, &stop, &bar, &name, &each);
             let work = move || -> Result<()> {
                 // The main thread's stack size, where a single image runs.
                 let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads / lanes + usize::from(lane < threads % lanes))
+                    .num_threads(threads)
                     .stack_size(8 << 20)
                     .build()?;
                 while !stop.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
                     bar.set_message(name(job));
-                    if done.send((i, pool.install(|| each(job)))).is_err() {
+                    if done.send((i, run_caught(&pool, || each(job)))).is_err() {
                         break;
                     }
                 }
@@ -158,38 +164,67 @@ pub fn run_batch<J: Sync, R: Send>(
             }
         }
         drop(done);
-        // Results arrive in any order and are printed in the jobs' order.
-        let mut waiting = BTreeMap::new();
-        'results: for (i, result) in results {
-            waiting.insert(i, result);
-            while let Some(result) = waiting.remove(&printed) {
-                match result.and_then(|r: R| bar.suspend(|| print(&r))) {
-                    Err(e) if crate::is_broken_pipe(&e) => {
-                        broken = true;
-                        stop.store(true, Ordering::Relaxed);
-                        break 'results;
-                    }
-                    Err(e) => {
-                        bar.suspend(|| crate::print_error(&e));
-                        failed += 1;
-                    }
-                    Ok(()) => {}
-                }
-                bar.inc(1);
-                printed += 1;
-            }
-        }
+        print_in_order(results, &bar, &stop, print)
     });
     bar.finish_and_clear();
     // Jobs never run for want of a worker thread failed too.
-    if !broken {
-        failed += jobs.len() - printed;
-    }
+    let failed = if broken {
+        failed
+    } else {
+        failed + jobs.len() - printed
+    };
     match failed {
         0 => Outcome::Success,
         n if n == jobs.len() => Outcome::Failure,
         _ => Outcome::PartialFailure,
     }
+}
+
+/// `work` on `pool`, a panic in it turned into an error (so that a batch
+/// goes on, and the jobs after it are still printed).
+fn run_caught<R>(pool: &rayon::ThreadPool, work: impl FnOnce() -> Result<R> + Send) -> Result<R>
+where
+    R: Send,
+{
+    pool.install(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)))
+        .unwrap_or_else(|_| {
+            Err(anyhow::anyhow!(
+                "internal error: the work on this input panicked"
+            ))
+        })
+}
+
+/// Prints the results of jobs 0, 1, 2, ... as they arrive (in any order,
+/// tagged with their job's number), each as soon as those before it are.
+/// Returns how many were printed and how many failed, and whether standard
+/// output went away (which sets `stop`).
+fn print_in_order<R>(
+    results: mpsc::Receiver<(usize, Result<R>)>,
+    bar: &ProgressBar,
+    stop: &AtomicBool,
+    print: impl Fn(&R) -> Result<()>,
+) -> (usize, usize, bool) {
+    let (mut printed, mut failed) = (0, 0);
+    let mut waiting = BTreeMap::new();
+    for (i, result) in results {
+        waiting.insert(i, result);
+        while let Some(result) = waiting.remove(&printed) {
+            match result.and_then(|r| bar.suspend(|| print(&r))) {
+                Err(e) if crate::is_broken_pipe(&e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    return (printed, failed, true);
+                }
+                Err(e) => {
+                    bar.suspend(|| crate::print_error(&e));
+                    failed += 1;
+                }
+                Ok(()) => {}
+            }
+            bar.inc(1);
+            printed += 1;
+        }
+    }
+    (printed, failed, false)
 }
 
 /// Bytes as people read them: `812 B`, `31.9 kB`, `1.25 MB` (powers of 1000).

@@ -358,12 +358,16 @@ fn what_a_histogram_keeps_for_several_fits_changes_no_result() {
     let img = coffee();
     let fresh = ColorHistogram::from_image(&img);
     for space in ColorSpace::ALL {
-        // Kept for this space, and kept for another one (then unused).
+        // Kept by a first fit in this space, and in another one (then unused).
         let kept = ColorHistogram::from_image(&img);
-        kept.keep_for_several_fits(space);
+        kept.keep_for_several_fits();
         let other = ColorHistogram::from_image(&img);
+        other.keep_for_several_fits();
         let elsewhere = ColorSpace::ALL.into_iter().find(|&s| s != space).unwrap();
-        other.keep_for_several_fits(elsewhere);
+        Quantizer::new(KMeansParams::new(3))
+            .with_color_space(elsewhere)
+            .quantize_counted(&img, &other)
+            .unwrap();
         for k in [1, 6, 40, 256] {
             for init in [Init::KMeansPlusPlus, Init::Wu] {
                 let q = Quantizer::new(KMeansParams::new(k).with_init(init.clone()))

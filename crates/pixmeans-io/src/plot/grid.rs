@@ -1,7 +1,7 @@
 //! Pictures side by side: the original and each quantized version, scaled to
 //! one tile size, each captioned underneath.
 
-use image::{Rgb, RgbImage, imageops};
+use image::{ImageBuffer, Rgb, RgbImage, imageops};
 use pixmeans_core::{ImageRef, IndexedImage, PixelFormat};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -213,10 +213,11 @@ fn resize(rows: &Rows<'_>, width: u32, height: u32, w: u32, h: u32) -> RgbImage 
     let (sw, sh) = (width as usize, height as usize);
     if width < w || height < h {
         let mut buf = Vec::new();
-        let rgb = rows.rgb(0, sh, sw, &mut buf).to_vec();
-        return RgbImage::from_raw(width, height, rgb).map_or_else(white, |full| {
-            imageops::resize(&full, w, h, imageops::FilterType::Nearest)
-        });
+        let rgb = rows.rgb(0, sh, sw, &mut buf);
+        return ImageBuffer::<Rgb<u8>, &[u8]>::from_raw(width, height, rgb)
+            .map_or_else(white, |full| {
+                imageops::resize(&full, w, h, imageops::FilterType::Nearest)
+            });
     }
     let (w, h) = (w as usize, h as usize);
     // Source column x falls in tile column c when x·w/sw rounds down to c,
