@@ -10,7 +10,7 @@ use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
 
-use crate::color::{ColorSpace, srgb_to_lab};
+use crate::color::{ColorSpace, Point, srgb_to_lab};
 use crate::image::{ImageRef, PixelFormat};
 use crate::kmeans::FitInput;
 
@@ -319,22 +319,27 @@ impl ColorHistogram {
             return None;
         }
         if self.fit_input.0.get().is_none() {
-            let points = self
-                .colors
-                .par_iter()
-                .map(|&c| space.from_srgb(c))
-                .collect();
-            let weights = self.counts.iter().map(|&n| n as f64).collect();
-            let _ = self
-                .fit_input
-                .0
-                .set((space, FitInput::new(points, weights)));
+            let input = FitInput::new(self.points_in(space), self.weights());
+            let _ = self.fit_input.0.set((space, input));
         }
         self.fit_input
             .0
             .get()
             .filter(|(kept, _)| *kept == space)
             .map(|(_, input)| input)
+    }
+
+    /// Each colour in `space`, the points a fit clusters.
+    pub(crate) fn points_in(&self, space: ColorSpace) -> Vec<Point> {
+        self.colors
+            .par_iter()
+            .map(|&c| space.from_srgb(c))
+            .collect()
+    }
+
+    /// Each colour's pixel count as a fit's weight.
+    pub(crate) fn weights(&self) -> Vec<f64> {
+        self.counts.iter().map(|&n| n as f64).collect()
     }
 
     /// The CIELAB of each colour, in the order of [`colors`](Self::colors),

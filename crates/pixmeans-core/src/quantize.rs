@@ -280,8 +280,8 @@ impl Quantizer {
             if sample.len() >= k {
                 let fit = self
                     .params
-                    .fit(&to_points(&sample, self.space), &weights_of(&sample))?;
-                let (points, weights) = (to_points(hist, self.space), weights_of(hist));
+                    .fit(&sample.points_in(self.space), &sample.weights())?;
+                let (points, weights) = (hist.points_in(self.space), hist.weights());
                 let (labels, inertia) = assign(&fit, &points, &weights);
                 return Ok(FitOutcome {
                     fit,
@@ -298,7 +298,7 @@ impl Quantizer {
             self.params.fit_input(kept)?
         } else {
             self.params
-                .fit(&to_points(hist, self.space), &weights_of(hist))?
+                .fit(&hist.points_in(self.space), &hist.weights())?
         };
         Ok(FitOutcome {
             labels: fit.labels().to_vec(),
@@ -396,17 +396,6 @@ impl QuantizedColors {
             summary: self.summary,
         })
     }
-}
-
-fn weights_of(hist: &ColorHistogram) -> Vec<f64> {
-    hist.counts().iter().map(|&n| n as f64).collect()
-}
-
-fn to_points(hist: &ColorHistogram, space: ColorSpace) -> Vec<Point> {
-    hist.colors()
-        .par_iter()
-        .map(|&c| space.from_srgb(c))
-        .collect()
 }
 
 /// Labels and inertia of points under a fit made on other points.

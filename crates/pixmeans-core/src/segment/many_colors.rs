@@ -26,8 +26,8 @@ pub(crate) fn segment(
     max_pixels: Option<usize>,
 ) -> Result<Labelled, SegmentError> {
     let hist = ColorHistogram::from_image(image);
-    let points = points_of(&hist, space);
-    let weights = weights_of(&hist);
+    let points = hist.points_in(space);
+    let weights = hist.weights();
     let k = params.k();
     let (fit, fitted_pixels) = if points.is_empty() {
         (None, 0)
@@ -40,7 +40,7 @@ pub(crate) fn segment(
             .map(|small| ColorHistogram::from_image(&small.view()))
             .filter(|h| h.len() >= k);
         let fit = match &copy {
-            Some(h) => params.fit(&points_of(h, space), &weights_of(h)),
+            Some(h) => params.fit(&h.points_in(space), &h.weights()),
             None => params.fit(&points, &weights),
         }
         .map_err(QuantizeError::from)?;
@@ -98,15 +98,4 @@ pub(crate) fn segment(
         inertia,
     };
     Ok((map, centroids, colors, summary))
-}
-
-fn points_of(hist: &ColorHistogram, space: ColorSpace) -> Vec<Point> {
-    hist.colors()
-        .par_iter()
-        .map(|&c| space.from_srgb(c))
-        .collect()
-}
-
-fn weights_of(hist: &ColorHistogram) -> Vec<f64> {
-    hist.counts().iter().map(|&n| n as f64).collect()
 }
