@@ -64,9 +64,11 @@ mod jpeg_structure;
 mod npy;
 mod palette_file;
 mod parallel_deflate;
+mod photo_png;
 pub mod plot;
 mod read;
 mod read_error;
+mod row_filter;
 mod segment_images;
 mod write;
 

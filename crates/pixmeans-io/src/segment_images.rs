@@ -2,13 +2,10 @@
 //! cutout per cluster, the overlay and the region means.
 
 use pixmeans_core::{ImageRef, LabelMap, Segmentation, segment::region_means};
-use rayon::prelude::*;
 
 use crate::encode::EncodeError;
 use crate::indexed_png::PngCompression;
-
-/// Pixels per parallel work item.
-const PIXELS: usize = 1 << 16;
+use crate::photo_png::photo_png;
 
 /// How far the overlay moves each pixel toward its cluster's colour: half.
 pub const OVERLAY_TINT: f32 = 0.5;
@@ -30,14 +27,7 @@ pub fn labels_png(map: &LabelMap, compression: PngCompression) -> Result<Vec<u8>
             .collect();
         (be, png::BitDepth::Sixteen)
     };
-    encode_png(
-        map.width(),
-        map.height(),
-        png::ColorType::Grayscale,
-        depth,
-        &bytes,
-        compression,
-    )
+    grey_png(map.width(), map.height(), depth, &bytes, compression)
 }
 
 /// 8 when every label present fits a byte, else 16 (labels are at most
@@ -66,10 +56,9 @@ pub fn mask_png(
             packed.push(byte);
         }
     }
-    encode_png(
+    grey_png(
         map.width(),
         map.height(),
-        png::ColorType::Grayscale,
         png::BitDepth::One,
         &packed,
         compression,
@@ -85,24 +74,30 @@ pub fn cutout_png(
     compression: PngCompression,
 ) -> Result<Vec<u8>, EncodeError> {
     let ch = image.format().channels();
-    let mut rgba = vec![0u8; image.pixel_count() * 4];
-    rgba.par_chunks_mut(PIXELS * 4)
-        .zip(image.data().par_chunks(PIXELS * ch))
-        .zip(map.labels().par_chunks(PIXELS))
-        .for_each(|((out, px), labels)| {
-            for ((o, p), &l) in out.chunks_exact_mut(4).zip(px.chunks_exact(ch)).zip(labels) {
-                if l == cluster {
-                    o.copy_from_slice(&[p[0], p[1], p[2], if ch == 4 { p[3] } else { 255 }]);
-                }
-            }
-        });
-    encode_png(
+    let w = image.width() as usize;
+    let (data, labels) = (image.data(), map.labels());
+    photo_png(
         image.width(),
         image.height(),
-        png::ColorType::Rgba,
-        png::BitDepth::Eight,
-        &rgba,
+        true,
         compression,
+        |y, out| {
+            let pixels = &data[y * w * ch..(y + 1) * w * ch];
+            let labels = &labels[y * w..(y + 1) * w];
+            for ((o, p), &l) in out
+                .chunks_exact_mut(4)
+                .zip(pixels.chunks_exact(ch))
+                .zip(labels)
+            {
+                let alpha = if ch == 4 { p[3] } else { 255 };
+                let rgba = if l == cluster {
+                    [p[0], p[1], p[2], alpha]
+                } else {
+                    [0; 4]
+                };
+                o.copy_from_slice(&rgba);
+            }
+        },
     )
 }
 
@@ -122,11 +117,14 @@ pub fn overlay_png(
     let labels = map.labels();
     let colors: Vec<[u8; 3]> = seg.clusters().iter().map(|c| c.color).collect();
     let ch = image.format().channels();
-    let mut out = vec![0u8; w * h * ch];
-    out.par_chunks_mut(w * ch)
-        .zip(image.data().par_chunks(w * ch))
-        .enumerate()
-        .for_each(|(y, (row_out, row))| {
+    let data = image.data();
+    photo_png(
+        image.width(),
+        image.height(),
+        ch == 4,
+        compression,
+        |y, row_out| {
+            let row = &data[y * w * ch..(y + 1) * w * ch];
             for (x, (o, p)) in row_out
                 .chunks_exact_mut(ch)
                 .zip(row.chunks_exact(ch))
@@ -162,8 +160,8 @@ pub fn overlay_png(
                     o[3] = if edge { 255 } else { p[3] };
                 }
             }
-        });
-    encode_rgb_or_rgba(image, &out, compression)
+        },
+    )
 }
 
 /// Every connected region filled with the mean colour of its pixels (RGB,
@@ -175,56 +173,37 @@ pub fn mean_png(
 ) -> Result<Vec<u8>, EncodeError> {
     let means = region_means(image, seg.regions());
     let ch = image.format().channels();
+    let w = image.width() as usize;
     let void = seg.labels().void();
-    let region_labels = seg.regions().labels();
-    let mut out = Vec::with_capacity(image.pixel_count() * ch);
-    for &id in seg.regions().ids() {
-        let void_region = region_labels[id as usize] == void;
-        if void_region {
-            out.extend_from_slice(&[0; 3]);
-        } else {
-            out.extend_from_slice(&means[id as usize]);
-        }
-        if ch == 4 {
-            out.push(if void_region { 0 } else { 255 });
-        }
-    }
-    encode_rgb_or_rgba(image, &out, compression)
-}
-
-fn encode_rgb_or_rgba(
-    image: &ImageRef<'_>,
-    data: &[u8],
-    compression: PngCompression,
-) -> Result<Vec<u8>, EncodeError> {
-    let color = if image.format().channels() == 4 {
-        png::ColorType::Rgba
-    } else {
-        png::ColorType::Rgb
-    };
-    encode_png(
+    let (ids, region_labels) = (seg.regions().ids(), seg.regions().labels());
+    photo_png(
         image.width(),
         image.height(),
-        color,
-        png::BitDepth::Eight,
-        data,
+        ch == 4,
         compression,
+        |y, out| {
+            for (o, &id) in out.chunks_exact_mut(ch).zip(&ids[y * w..(y + 1) * w]) {
+                let void_region = region_labels[id as usize] == void;
+                let rgb = if void_region {
+                    [0; 3]
+                } else {
+                    means[id as usize]
+                };
+                o[..3].copy_from_slice(&rgb);
+                if ch == 4 {
+                    o[3] = if void_region { 0 } else { 255 };
+                }
+            }
+        },
     )
 }
 
-/// A PNG of already laid-out rows.
-///
-/// Labels and masks (greyscale), flat by nature, are written unfiltered at
-/// the zlib level of `compression`. Photos (overlay, mean, cutouts) get the
-/// png crate's adaptive filter and, unless `compression` is
-/// [`PngCompression::Best`], its fdeflate encoder: on the 12 MP
-/// `sunset.jpg` as RGB, 0.28 s and 10.6 MB against 6.7 s and 8.6 MB at
-/// zlib level 6, and faster and smaller than level 1 (0.63 s, 11.2 MB).
-/// A segmentation writes a dozen such pictures, so this is most of its time.
-fn encode_png(
+/// A greyscale PNG of already packed rows (labels and masks), unfiltered,
+/// since they are flat by nature, at the zlib level of `compression`. The
+/// photos (cutouts, overlay, means) go through [`photo_png`].
+fn grey_png(
     width: u32,
     height: u32,
-    color: png::ColorType,
     depth: png::BitDepth,
     data: &[u8],
     compression: PngCompression,
@@ -233,21 +212,12 @@ fn encode_png(
         format: "png",
         detail: e.to_string(),
     };
-    let photo = color != png::ColorType::Grayscale;
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
-    encoder.set_color(color);
+    encoder.set_color(png::ColorType::Grayscale);
     encoder.set_depth(depth);
-    encoder.set_deflate_compression(if photo && compression != PngCompression::Best {
-        png::DeflateCompression::FdeflateUltraFast
-    } else {
-        png::DeflateCompression::Level(compression.zlib_level())
-    });
-    encoder.set_filter(if photo {
-        png::Filter::Adaptive
-    } else {
-        png::Filter::NoFilter
-    });
+    encoder.set_deflate_compression(png::DeflateCompression::Level(compression.zlib_level()));
+    encoder.set_filter(png::Filter::NoFilter);
     let mut writer = encoder.write_header().map_err(error)?;
     writer.write_image_data(data).map_err(error)?;
     writer.finish().map_err(error)?;
