@@ -123,16 +123,31 @@ fn bit_depth(len: usize) -> usize {
 /// Appends one row of indices packed as `bits`-bit samples, leftmost pixel
 /// in the most significant bits, padded to a whole byte.
 fn pack_row(row: &[u8], bits: usize, out: &mut Vec<u8>) {
-    if bits == 8 {
-        out.extend_from_slice(row);
-        return;
+    match bits {
+        1 => pack::<8>(row, out),
+        2 => pack::<4>(row, out),
+        4 => pack::<2>(row, out),
+        _ => out.extend_from_slice(row),
     }
-    for group in row.chunks(8 / bits) {
-        let byte = group
+}
+
+/// [`pack_row`] with `PER` indices a byte. Whole bytes go through
+/// fixed-size groups, whose shifts the compiler knows: on sunset.jpg (12
+/// MP), one thread, the whole encoding at k = 16 (4 bits) took 0.12 s with
+/// groups of run-time length and takes 0.08-0.09 s so; at k = 4 (2 bits)
+/// 0.055 s and 0.027-0.033.
+fn pack<const PER: usize>(row: &[u8], out: &mut Vec<u8>) {
+    let bits = 8 / PER;
+    let byte = |group: &[u8]| {
+        group
             .iter()
             .enumerate()
-            .fold(0u8, |acc, (i, &index)| acc | index << (8 - bits * (i + 1)));
-        out.push(byte);
+            .fold(0u8, |acc, (i, &index)| acc | index << (8 - bits * (i + 1)))
+    };
+    let (groups, tail) = row.as_chunks::<PER>();
+    out.extend(groups.iter().map(|g| byte(g)));
+    if !tail.is_empty() {
+        out.push(byte(tail));
     }
 }
 
@@ -278,5 +293,14 @@ mod tests {
             vec![0b1101_1000, 0b0001_1000]
         );
         assert_eq!(pack_rows(&[0xA, 0x5, 0xF], 3, 4), vec![0xA5, 0xF0]);
+        // Whole bytes, then a padded one, in each row.
+        assert_eq!(
+            pack_rows(&[1, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1], 11, 1),
+            vec![0b1100_1011, 0b0110_0000]
+        );
+        assert_eq!(
+            pack_rows(&[0, 1, 2, 3, 3, 2, 0, 1, 2, 3, 1, 0], 6, 2),
+            vec![0b0001_1011, 0b1110_0000, 0b0001_1011, 0b0100_0000]
+        );
     }
 }
