@@ -112,6 +112,31 @@ pub enum EncodeError {
         /// What the encoder reported.
         detail: String,
     },
+    /// A segmentation picture was asked for an image and a label map of
+    /// different sizes.
+    #[error(
+        "the label map is {labels_width} x {labels_height} but the image is {width} x {height}"
+    )]
+    LabelsDoNotFit {
+        /// The label map's width.
+        labels_width: u32,
+        /// The label map's height.
+        labels_height: u32,
+        /// The image's width.
+        width: u32,
+        /// The image's height.
+        height: u32,
+    },
+}
+
+impl EncodeError {
+    /// What a PNG encoder reported.
+    pub(crate) fn png(detail: impl std::fmt::Display) -> Self {
+        EncodeError::Encoder {
+            format: "png",
+            detail: detail.to_string(),
+        }
+    }
 }
 
 /// Encodes `img` as `format`. `compression` applies to PNG only.

@@ -90,7 +90,7 @@ pub fn encode_indexed_png(
         }
     };
     let idat = parallel_deflate::zlib_rows(rows, row_bytes + 1, compression.zlib_level(), pack)
-        .map_err(|e| png_error(&png::EncodingError::IoError(e)))?;
+        .map_err(EncodeError::png)?;
 
     let mut out = Vec::with_capacity(idat.len() + plte.len() + 128);
     let mut encoder = png::Encoder::new(&mut out, img.width(), img.height());
@@ -100,13 +100,13 @@ pub fn encode_indexed_png(
     if trns_len > 0 {
         encoder.set_trns(alphas[..trns_len].to_vec());
     }
-    let mut writer = encoder.write_header().map_err(|e| png_error(&e))?;
+    let mut writer = encoder.write_header().map_err(EncodeError::png)?;
     for part in idat.chunks(IDAT_CHUNK_BYTES) {
         writer
             .write_chunk(png::chunk::IDAT, part)
-            .map_err(|e| png_error(&e))?;
+            .map_err(EncodeError::png)?;
     }
-    writer.finish().map_err(|e| png_error(&e))?;
+    writer.finish().map_err(EncodeError::png)?;
     Ok(out)
 }
 
@@ -148,13 +148,6 @@ fn pack<const PER: usize>(row: &[u8], out: &mut Vec<u8>) {
     out.extend(groups.iter().map(|g| byte(g)));
     if !tail.is_empty() {
         out.push(byte(tail));
-    }
-}
-
-fn png_error(error: &png::EncodingError) -> EncodeError {
-    EncodeError::Encoder {
-        format: "png",
-        detail: error.to_string(),
     }
 }
 
