@@ -70,6 +70,8 @@ mod read;
 mod read_error;
 mod row_filter;
 mod segment_images;
+#[cfg(test)]
+mod test_noise;
 mod write;
 
 pub use encode::{EncodeError, JPEG_QUALITY, OutputFormat, encode};

@@ -41,11 +41,7 @@ pub(crate) fn photo_png(
         zlib_rows(len, height as usize, bpp, compression, &mut row).map_err(EncodeError::png)?;
     let mut out = Vec::with_capacity(zlib.len() + 64);
     let mut encoder = png::Encoder::new(&mut out, width, height);
-    encoder.set_color(if alpha {
-        png::ColorType::Rgba
-    } else {
-        png::ColorType::Rgb
-    });
+    encoder.set_color(color_type(alpha));
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().map_err(EncodeError::png)?;
     // One IDAT chunk, as the png crate writes up to 2 GiB.
@@ -56,6 +52,15 @@ pub(crate) fn photo_png(
     }
     writer.finish().map_err(EncodeError::png)?;
     Ok(out)
+}
+
+/// RGBA with `alpha`, else RGB.
+fn color_type(alpha: bool) -> png::ColorType {
+    if alpha {
+        png::ColorType::Rgba
+    } else {
+        png::ColorType::Rgb
+    }
 }
 
 /// The zlib stream of `rows` rows of `len` bytes, each filtered.
@@ -135,11 +140,7 @@ mod tests {
     fn png_crate(w: u32, h: u32, alpha: bool, data: &[u8], compression: PngCompression) -> Vec<u8> {
         let mut out = Vec::new();
         let mut encoder = png::Encoder::new(&mut out, w, h);
-        encoder.set_color(if alpha {
-            png::ColorType::Rgba
-        } else {
-            png::ColorType::Rgb
-        });
+        encoder.set_color(color_type(alpha));
         encoder.set_depth(png::BitDepth::Eight);
         encoder.set_filter(png::Filter::Adaptive);
         encoder.set_deflate_compression(if compression == PngCompression::Best {
@@ -164,13 +165,7 @@ mod tests {
     /// A smooth photo-like picture with a noisy patch and transparent
     /// stretches (blocks of zeros to skip).
     fn picture(w: u32, h: u32, alpha: bool) -> Vec<u8> {
-        let mut state = 0x2545_f491_u32;
-        let mut noise = move || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state as u8
-        };
+        let mut noise = crate::test_noise::noise(0x2545_f491);
         let mut data = Vec::new();
         for y in 0..h {
             for x in 0..w {
@@ -219,15 +214,7 @@ mod tests {
     #[test]
     fn noise_that_fdeflate_would_grow_is_stored_as_the_png_crate_stores_it() {
         let (w, h) = (64, 64);
-        let mut state = 7u64;
-        let data: Vec<u8> = (0..w * h * 3)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1);
-                (state >> 56) as u8
-            })
-            .collect();
+        let data = crate::test_noise::bytes(w as usize * h as usize * 3, 7);
         let ours = ours(w, h, false, &data, PngCompression::Default);
         assert_eq!(ours, png_crate(w, h, false, &data, PngCompression::Default));
         // Stored: every row plus its filter byte, and the chunks around them.

@@ -278,15 +278,7 @@ mod tests {
 
     #[test]
     fn random_bytes_and_an_empty_file_are_not_images() {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let random: Vec<u8> = (0..4096)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1);
-                (state >> 56) as u8
-            })
-            .collect();
+        let random = crate::test_noise::bytes(4096, 0x4f6c_dd1d);
         assert!(matches!(decode(&random), Err(ReadError::NotAnImage { .. })));
 
         let dir = tempfile::tempdir().unwrap();

@@ -221,13 +221,7 @@ mod tests {
 
     #[test]
     fn costs_in_one_pass_are_those_of_filtering_each_way() {
-        let mut state = 0x9e37_79b9_u32;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        };
+        let mut next = crate::test_noise::noise(0x9e37_79b9);
         // Lengths with and without a part block at the end, and rows of
         // over 512 blocks, some with half their bytes costing the most (128 under
         // every filter: steps of 0x80 over zeros).
@@ -238,7 +232,7 @@ mod tests {
                 }
                 for kind in 0..3 {
                     let mut byte = |i: usize| match kind {
-                        0 => next() as u8,
+                        0 => next(),
                         1 if (i / 40).is_multiple_of(2) => 0,
                         1 => (i % 7) as u8,
                         _ => 0x80 * u8::from(i.is_multiple_of(2)),

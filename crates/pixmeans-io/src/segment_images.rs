@@ -124,22 +124,16 @@ pub fn overlay_png(
     let colors: Vec<[u8; 3]> = seg.clusters().iter().map(|c| c.color).collect();
     let ch = image.format().channels();
     let data = image.data();
-    photo_png(
-        image.width(),
-        image.height(),
-        ch == 4,
-        compression,
-        |y, out| {
-            let pixels = row_of(data, y, w * ch);
-            let row = row_of(labels, y, w);
-            let below = (y + 1 < h).then(|| row_of(labels, y + 1, w));
-            if ch == 4 {
-                overlay_row::<4>(pixels, row, below, &colors, out);
-            } else {
-                overlay_row::<3>(pixels, row, below, &colors, out);
-            }
-        },
-    )
+    like_image(image, compression, |y, out| {
+        let pixels = row_of(data, y, w * ch);
+        let row = row_of(labels, y, w);
+        let below = (y + 1 < h).then(|| row_of(labels, y + 1, w));
+        if ch == 4 {
+            overlay_row::<4>(pixels, row, below, &colors, out);
+        } else {
+            overlay_row::<3>(pixels, row, below, &colors, out);
+        }
+    })
 }
 
 /// [`OVERLAY_TINT`] in 256ths, so that the tint is mixed in integers: the
@@ -201,26 +195,31 @@ pub fn mean_png(
     let w = image.width() as usize;
     let void = seg.labels().void();
     let (ids, region_labels) = (seg.regions().ids(), seg.regions().labels());
-    photo_png(
-        image.width(),
-        image.height(),
-        ch == 4,
-        compression,
-        |y, out| {
-            for (o, &id) in out.chunks_exact_mut(ch).zip(row_of(ids, y, w)) {
-                let void_region = region_labels[id as usize] == void;
-                let rgb = if void_region {
-                    [0; 3]
-                } else {
-                    means[id as usize]
-                };
-                o[..3].copy_from_slice(&rgb);
-                if ch == 4 {
-                    o[3] = if void_region { 0 } else { 255 };
-                }
+    like_image(image, compression, |y, out| {
+        for (o, &id) in out.chunks_exact_mut(ch).zip(row_of(ids, y, w)) {
+            let void_region = region_labels[id as usize] == void;
+            let rgb = if void_region {
+                [0; 3]
+            } else {
+                means[id as usize]
+            };
+            o[..3].copy_from_slice(&rgb);
+            if ch == 4 {
+                o[3] = if void_region { 0 } else { 255 };
             }
-        },
-    )
+        }
+    })
+}
+
+/// A picture of the image's size, RGB or RGBA as the image is, made a row
+/// at a time by `row`.
+fn like_image(
+    image: &ImageRef<'_>,
+    compression: PngCompression,
+    row: impl FnMut(usize, &mut [u8]),
+) -> Result<Vec<u8>, EncodeError> {
+    let alpha = image.format().channels() == 4;
+    photo_png(image.width(), image.height(), alpha, compression, row)
 }
 
 /// Refuses a label map of another size than the image.
@@ -270,20 +269,8 @@ fn grey_png(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_noise::bytes;
     use pixmeans_core::{Image, KMeansParams, PixelFormat, Quantizer, Segmenter};
-
-    /// Pseudo-random bytes.
-    fn bytes(n: usize, seed: u32) -> Vec<u8> {
-        let mut state = seed | 1;
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                (state >> 8) as u8
-            })
-            .collect()
-    }
 
     #[test]
     fn the_tint_in_256ths_is_the_float_mix_rounded_half_up() {
