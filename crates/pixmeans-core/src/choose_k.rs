@@ -343,10 +343,6 @@ mod tests {
     use crate::image::PixelFormat;
     use crate::kmeans::KMeansParams;
 
-    fn lo_at(k: usize) -> Trial {
-        figures(k, 20.0 + 3.0 * (k as f64).log2(), 9.0)
-    }
-
     /// `n` well-separated colours in equal bands, with a little noise.
     fn blobs(n: usize) -> Vec<u8> {
         let mut state = 7u32;
@@ -561,7 +557,12 @@ mod tests {
         // A crossing just above lo: the pair goes up from there.
         let hi = figures(200, psnr(200), 9.0);
         assert_eq!(
-            narrowing_pair(KTarget::MinPsnr(41.001), &lo_at(128), &hi, false),
+            narrowing_pair(
+                KTarget::MinPsnr(41.001),
+                &figures(128, psnr(128), 9.0),
+                &hi,
+                false
+            ),
             [129, 130]
         );
         // Two apart: the one k between.

@@ -26,14 +26,30 @@ pub(crate) enum Filter {
     Paeth = 4,
 }
 
+/// The filters in the order the png crate tries them, which is the order
+/// of [`costs`].
+const TRIED: [Filter; 4] = [Filter::Up, Filter::Sub, Filter::Avg, Filter::Paeth];
+
+impl Filter {
+    /// The prediction of a byte from `a` (a pixel to its left), `b` (above)
+    /// and `c` (above and to the left).
+    fn predict(self, a: u8, b: u8, c: u8) -> u8 {
+        match self {
+            Filter::Sub => a,
+            Filter::Up => b,
+            Filter::Avg => average(a, b),
+            Filter::Paeth => paeth(a, b, c),
+        }
+    }
+}
+
 /// The filter whose output has the smallest sum of absolute values (as
 /// signed bytes): the first of Up, Sub, Avg and Paeth to reach zero, else the
 /// last to reach the minimum, as the png crate decides.
 pub(crate) fn choose(bpp: usize, prev: &[u8], cur: &[u8]) -> Filter {
     let costs = costs(bpp, prev, cur);
-    let order = [Filter::Up, Filter::Sub, Filter::Avg, Filter::Paeth];
     let mut best = (u64::MAX, Filter::Up);
-    for (&cost, filter) in costs.iter().zip(order) {
+    for (&cost, filter) in costs.iter().zip(TRIED) {
         if cost == 0 {
             return filter;
         }
@@ -100,11 +116,9 @@ fn flush(lanes: &mut [[u16; BLOCK]; 4], total: &mut [u64; 4]) {
 /// Adds one byte's cost under each filter: `x` the byte, `a` the one a
 /// pixel to its left, `b` the one above, `c` above and to the left.
 fn add_costs(total: &mut [u64; 4], x: u8, a: u8, b: u8, c: u8) {
-    let cost = |v: u8| u64::from(magnitude(v));
-    total[0] += cost(x.wrapping_sub(b));
-    total[1] += cost(x.wrapping_sub(a));
-    total[2] += cost(x.wrapping_sub(average(a, b)));
-    total[3] += cost(x.wrapping_sub(paeth(a, b, c)));
+    for (t, filter) in total.iter_mut().zip(TRIED) {
+        *t += u64::from(magnitude(x.wrapping_sub(filter.predict(a, b, c))));
+    }
 }
 
 /// Writes `cur` filtered by `filter` (the row above is `prev`) into `out`.
@@ -113,30 +127,32 @@ pub(crate) fn apply(filter: Filter, bpp: usize, prev: &[u8], cur: &[u8], out: &m
     let head = bpp.min(len);
     // The first pixel: a = c = 0.
     for i in 0..head {
-        out[i] = match filter {
-            Filter::Sub => cur[i],
-            Filter::Up | Filter::Paeth => cur[i].wrapping_sub(prev[i]),
-            Filter::Avg => cur[i].wrapping_sub(prev[i] / 2),
-        };
+        out[i] = cur[i].wrapping_sub(filter.predict(0, prev[i], 0));
     }
     let (x, a) = (&cur[head..], &cur[..len - head]);
     let (b, c) = (&prev[head..], &prev[..len - head]);
+    let out = &mut out[head..];
+    // One loop per filter, each compiled with its predictor inlined.
     match filter {
-        Filter::Sub => each(&mut out[head..], x, a, b, c, |x, a, _, _| x.wrapping_sub(a)),
-        Filter::Up => each(&mut out[head..], x, a, b, c, |x, _, b, _| x.wrapping_sub(b)),
-        Filter::Avg => each(&mut out[head..], x, a, b, c, |x, a, b, _| {
-            x.wrapping_sub(average(a, b))
-        }),
-        Filter::Paeth => each(&mut out[head..], x, a, b, c, |x, a, b, c| {
-            x.wrapping_sub(paeth(a, b, c))
-        }),
+        Filter::Sub => subtract(out, x, a, b, c, |a, b, c| Filter::Sub.predict(a, b, c)),
+        Filter::Up => subtract(out, x, a, b, c, |a, b, c| Filter::Up.predict(a, b, c)),
+        Filter::Avg => subtract(out, x, a, b, c, |a, b, c| Filter::Avg.predict(a, b, c)),
+        Filter::Paeth => subtract(out, x, a, b, c, |a, b, c| Filter::Paeth.predict(a, b, c)),
     }
 }
 
-/// `out[i] = f(x[i], a[i], b[i], c[i])`, a block at a time so that the
-/// compiler runs it in vector registers.
+/// `out[i] = x[i] - predict(a[i], b[i], c[i])`, a block at a time so that
+/// the compiler runs it in vector registers.
 #[inline]
-fn each(out: &mut [u8], x: &[u8], a: &[u8], b: &[u8], c: &[u8], f: impl Fn(u8, u8, u8, u8) -> u8) {
+fn subtract(
+    out: &mut [u8],
+    x: &[u8],
+    a: &[u8],
+    b: &[u8],
+    c: &[u8],
+    predict: impl Fn(u8, u8, u8) -> u8,
+) {
+    let f = |x: u8, a, b, c| x.wrapping_sub(predict(a, b, c));
     let (blocks_out, tail) = out.as_chunks_mut::<BLOCK>();
     for (o, (x, a, b, c)) in blocks_out.iter_mut().zip(blocks(x, a, b, c)) {
         for i in 0..BLOCK {
@@ -211,7 +227,7 @@ mod tests {
     /// Each filter's cost the slow way: filter the whole row, then sum.
     fn costs_by_filtering(bpp: usize, prev: &[u8], cur: &[u8]) -> [u64; 4] {
         let mut out = vec![0; cur.len()];
-        [Filter::Up, Filter::Sub, Filter::Avg, Filter::Paeth].map(|filter| {
+        TRIED.map(|filter| {
             apply(filter, bpp, prev, cur, &mut out);
             out.iter()
                 .map(|&v| u64::from(v.cast_signed().unsigned_abs()))
@@ -243,8 +259,7 @@ mod tests {
                     assert_eq!(costs(bpp, &prev, &cur), want, "length {len}, bpp {bpp}");
                     let zero = want.iter().position(|&c| c == 0);
                     let min = want.iter().rposition(|&c| c == *want.iter().min().unwrap());
-                    let order = [Filter::Up, Filter::Sub, Filter::Avg, Filter::Paeth];
-                    assert_eq!(choose(bpp, &prev, &cur), order[zero.or(min).unwrap()]);
+                    assert_eq!(choose(bpp, &prev, &cur), TRIED[zero.or(min).unwrap()]);
                 }
             }
         }

@@ -320,26 +320,34 @@ impl KMeansParams {
     /// most k points, they are the centroids and the inertia is 0. Otherwise exactly k centroids come back: a cluster
     /// that empties is re-seeded at the point farthest from its centroid.
     pub fn fit(&self, points: &[Point], weights: &[f64]) -> Result<Fit, KMeansError> {
-        self.check(points, weights)?;
-        if points.len() <= self.k {
-            return Ok(Fit::every_point_its_own(points, weights));
-        }
-        self.fit_on(&Tree::new(points, weights), points, weights)
+        self.fit_with(points, weights, None)
     }
 
     /// [`fit`](Self::fit) on a kept input: the same fit, without building
     /// its k-d tree again.
     pub(crate) fn fit_input(&self, input: &FitInput) -> Result<Fit, KMeansError> {
-        let (points, weights) = (&input.points[..], &input.weights[..]);
+        self.fit_with(&input.points, &input.weights, Some(&input.tree))
+    }
+
+    /// The fit of `points` on `tree`, their k-d tree, when it is at hand,
+    /// else on one built here (only if there are more than k points).
+    fn fit_with(
+        &self,
+        points: &[Point],
+        weights: &[f64],
+        tree: Option<&Tree>,
+    ) -> Result<Fit, KMeansError> {
         self.check(points, weights)?;
         if points.len() <= self.k {
             return Ok(Fit::every_point_its_own(points, weights));
         }
-        self.fit_on(&input.tree, points, weights)
-    }
-
-    /// The fit of more than k checked points, on `tree`, their k-d tree.
-    fn fit_on(&self, tree: &Tree, points: &[Point], weights: &[f64]) -> Result<Fit, KMeansError> {
+        let built;
+        let tree = if let Some(tree) = tree {
+            tree
+        } else {
+            built = Tree::new(points, weights);
+            &built
+        };
         let tol_abs = self.tol * lloyd::mean_variance(points, weights);
         let mut seeds = init::Rng::new(self.seed);
         let mut best: Option<Fit> = None;

@@ -285,17 +285,14 @@ mod tests {
     #[test]
     fn an_indexed_picture_scales_as_its_pixels_do() {
         use pixmeans_core::Palette;
-        let mut state = 9u32;
+        let mut noise = crate::test_noise::noise(9);
         for (sw, sh, w, h) in [(101, 67, 40, 23), (30, 20, 90, 60)] {
             for transparent in [false, true] {
                 let palette =
                     Palette::new(&[[250, 10, 10], [10, 250, 10], [90, 90, 200]], transparent)
                         .unwrap();
                 let indices: Vec<u8> = (0..sw * sh)
-                    .map(|_| {
-                        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                        ((state >> 24) % palette.len() as u32) as u8
-                    })
+                    .map(|_| noise() % palette.len() as u8)
                     .collect();
                 let image = IndexedImage::new(sw, sh, palette, indices).unwrap();
                 let rgba = image.to_rgba();
