@@ -137,7 +137,8 @@ pub fn run_batch<J: Sync, R: Send>(
             let (done, next, stop, bar, name, each) =
                 (done.clone(), &next, &stop, &bar, &name, &each);
             let work = move || -> Result<()> {
-                // The main thread's stack size, where a single image runs.
+                // The stack size of the global pool's threads, where a
+                // single image runs (main.rs).
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .stack_size(8 << 20)

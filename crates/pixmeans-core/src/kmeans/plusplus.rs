@@ -22,7 +22,7 @@
 //! fits stayed within 2.5 % of what they were, some higher, some lower.
 //!
 //! Every sum is taken the same way whether a node is skipped or read (a
-//! leaf's in point order, an inner node's as left plus right), so skipping
+//! leaf's by `weighted_sum`, an inner node's as left plus right), so skipping
 //! changes no bit of any potential, and nothing depends on the number of
 //! threads.
 
@@ -101,14 +101,30 @@ fn descend(
 }
 
 /// A leaf's reach and potential: the largest of its points' distances and
-/// their weighted sum, in point order.
+/// their weighted sum.
 fn leaf_sums(closest: &[f32], weights: &[f64]) -> (f32, f64) {
-    closest
-        .iter()
-        .zip(weights)
-        .fold((0.0f32, 0.0f64), |(r, s), (&d, &w)| {
-            (r.max(d), s + w * f64::from(d))
-        })
+    let reach = closest.iter().copied().fold(0.0, f32::max);
+    (reach, weighted_sum(weights, |i| closest[i]))
+}
+
+/// The sum of `weights[i] * d(i)`, always added in the same order: four
+/// running sums over the points four at a time, then the rest, then the
+/// four together. One running sum made each point wait on the last
+/// addition: on picture0b.jpg's 176k colours in Oklab, best of 10 seeds,
+/// k-means++ at k = 256 took 47 ms on one thread and 39-41 on two that
+/// way, 43 and 36-37 this way.
+fn weighted_sum(weights: &[f64], d: impl Fn(usize) -> f32) -> f64 {
+    let mut sums = [0.0f64; 4];
+    let whole = weights.len() / 4 * 4;
+    for i in (0..whole).step_by(4) {
+        for (lane, s) in sums.iter_mut().enumerate() {
+            *s += weights[i + lane] * f64::from(d(i + lane));
+        }
+    }
+    for i in whole..weights.len() {
+        sums[i - whole] += weights[i] * f64::from(d(i));
+    }
+    (sums[0] + sums[1]) + (sums[2] + sums[3])
 }
 
 /// The seeding's state: each point's squared distance to its nearest
@@ -205,15 +221,9 @@ impl<'a> Seeding<'a> {
         let points = &self.tree.points()[range.clone()];
         let weights = &self.tree.weights()[range.clone()];
         let closest = &self.closest[range];
-        // In point order, as `leaf_sums` adds: bit for bit the leaf's
-        // potential when no point comes nearer.
-        points
-            .iter()
-            .zip(weights)
-            .zip(closest)
-            .fold(0.0, |s, ((p, &w), &d)| {
-                s + w * f64::from(d.min(dist2(p, c)))
-            })
+        // In the order `leaf_sums` adds: bit for bit the leaf's potential
+        // when no point comes nearer.
+        weighted_sum(weights, |i| closest[i].min(dist2(&points[i], c)))
     }
 }
 
@@ -322,6 +332,25 @@ mod tests {
             assert_eq!(seeding.reach[n], most);
             // Whole numbers: exact whatever the order of the sums.
             assert_eq!(seeding.potential[n], sum);
+        }
+    }
+
+    #[test]
+    fn a_candidates_score_is_the_potential_once_it_is_added() {
+        // Fractional coordinates and weights, as in Oklab: the sums round,
+        // so this holds only if scoring and updating add in one order.
+        let mut rng = Rng::new(5);
+        let pts: Vec<Point> = (0..20_000)
+            .map(|_| std::array::from_fn(|_| (rng.uniform() * 0.9) as f32))
+            .collect();
+        let w: Vec<f64> = (0..pts.len()).map(|_| 0.5 + rng.uniform()).collect();
+        let tree = Tree::new(&pts, &w);
+        let mut seeding = Seeding::new(&tree, &[pts[3]], true);
+        for _ in 0..40 {
+            let c = tree.points()[(rng.next_u64() % 20_000) as usize];
+            let score = seeding.potential_with(0, &c);
+            seeding.add(&c);
+            assert_eq!(score.to_bits(), seeding.potential[0].to_bits());
         }
     }
 
