@@ -47,21 +47,12 @@ fn run(cli: &Cli) -> Result<Outcome> {
         Command::Grid(a) => &a.common,
         Command::Scatter(a) => &a.common,
     };
-    // The command runs on one of the pool's threads, so that each parallel
-    // step forks from there; from the main thread every step was handed to
-    // the pool and waited for (`quantize -k 256` in Oklab on picture0b.jpg
-    // spent 0.145 s quantizing instead of 0.151, median of 5). The threads
-    // get the main thread's 8 MB stack.
-    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(8 << 20);
     if let Some(n) = common_args.threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
-        pool = pool.num_threads(n);
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()?;
     }
-    pool.build_global()?;
-    rayon::scope(|_| command(cli))
-}
-
-fn command(cli: &Cli) -> Result<Outcome> {
     match &cli.command {
         Command::Quantize(a) => commands::quantize::run(&QuantizeConfig::resolve(a)?),
         Command::Palette(a) => commands::palette::run(a),

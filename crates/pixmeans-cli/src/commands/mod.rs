@@ -137,8 +137,7 @@ pub fn run_batch<J: Sync, R: Send>(
             let (done, next, stop, bar, name, each) =
                 (done.clone(), &next, &stop, &bar, &name, &each);
             let work = move || -> Result<()> {
-                // The stack size of the global pool's threads, where a
-                // single image runs (main.rs).
+                // The main thread's stack size, where a single image runs.
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .stack_size(8 << 20)
