@@ -357,11 +357,14 @@ mod tests {
         let w: Vec<f64> = (0..pts.len()).map(|_| 0.5 + rng.uniform()).collect();
         let tree = Tree::new(&pts, &w);
         let mut seeding = Seeding::new(&tree, &[pts[3]], true);
+        let nodes = tree.nodes().len();
         for _ in 0..40 {
             let c = tree.points()[(rng.next_u64() % 20_000) as usize];
-            let score = seeding.potential_with(0, &c);
+            let scores: Vec<f64> = (0..nodes).map(|n| seeding.potential_with(n, &c)).collect();
             seeding.add(&c);
-            assert_eq!(score.to_bits(), seeding.potential[0].to_bits());
+            for (n, score) in scores.iter().enumerate() {
+                assert_eq!(score.to_bits(), seeding.potential[n].to_bits(), "node {n}");
+            }
         }
     }
 
