@@ -67,8 +67,8 @@ pub fn psnr(mse: f64) -> f64 {
 /// vectors instead of their angles: ΔH' = ±√(2(C1'C2' - z1·z2)), the sign
 /// that of z1 × z2 (z = (a', b)), and the mean hue is the direction of z1/C1' + z2/C2',
 /// whose cosine and sine give T by the multiple-angle formulas. That takes
-/// one `atan2` (for the Δθ term, and none where Δθ vanishes: see
-/// [`rotation`]) where the textbook form takes two, plus three sines and
+/// one `atan2` (for the Δθ term, and none below a mean hue of 125°, where
+/// Δθ vanishes) where the textbook form takes two, plus three sines and
 /// cosines; the two agree to within 1e-10 (a test checks this on a million
 /// pairs), and the published test data pass.
 pub fn ciede2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
