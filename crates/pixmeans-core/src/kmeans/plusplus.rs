@@ -351,9 +351,7 @@ mod tests {
         // Fractional coordinates and weights, as in Oklab: the sums round,
         // so this holds only if scoring and updating add in one order.
         let mut rng = Rng::new(5);
-        let pts: Vec<Point> = (0..20_000)
-            .map(|_| std::array::from_fn(|_| (rng.uniform() * 0.9) as f32))
-            .collect();
+        let pts = rng.points(20_000, 0.9);
         let w: Vec<f64> = (0..pts.len()).map(|_| 0.5 + rng.uniform()).collect();
         let tree = Tree::new(&pts, &w);
         let mut seeding = Seeding::new(&tree, &[pts[3]], true);
