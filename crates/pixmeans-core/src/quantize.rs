@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::choose_k::Trial;
 use crate::color::{ColorSpace, Point};
-use crate::histogram::ColorHistogram;
+use crate::histogram::{ColorHistogram, slot};
 use crate::image::{ImageRef, IndexedImage};
 use crate::kmeans::{Fit, KMeansError, KMeansParams};
 use crate::metrics::{DeltaE, Sizes, histogram_delta_e, histogram_mse, psnr};
@@ -421,15 +421,15 @@ fn map_pixels(
     // A dense table over all 2^24 colours: one load per pixel, no hashing.
     // Only the pages holding the image's colours are ever touched.
     let mut table = hist.take_table();
-    for (&[r, g, b], l) in hist.colors().iter().zip(labels) {
-        table[(usize::from(r) << 16) | (usize::from(g) << 8) | usize::from(b)] = l;
+    for (&c, l) in hist.colors().iter().zip(labels) {
+        table[slot(c)] = l;
     }
     let ch = image.format().channels();
     let lookup = |p: &[u8]| {
         if ch == 4 && p[3] == 0 {
             transparent_index.unwrap_or(0)
         } else {
-            table[(usize::from(p[0]) << 16) | (usize::from(p[1]) << 8) | usize::from(p[2])]
+            table[slot([p[0], p[1], p[2]])]
         }
     };
     let mut indices = vec![0u8; image.pixel_count()];

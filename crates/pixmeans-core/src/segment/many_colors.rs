@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::labels::LabelMap;
 use super::{FitSummary, SegmentError};
 use crate::color::{ColorSpace, Point};
-use crate::histogram::ColorHistogram;
+use crate::histogram::{ColorHistogram, slot};
 use crate::image::ImageRef;
 use crate::kmeans::KMeansParams;
 use crate::quantize::QuantizeError;
@@ -72,8 +72,8 @@ pub(crate) fn segment(
     let n = centroids.len() as u32;
     // A dense colour → label table: one load per pixel. Labels fit 16 bits.
     let mut table = vec![0u16; 1 << 24];
-    for (&(l, _), &[r, g, b]) in nearest.iter().zip(hist.colors()) {
-        table[(usize::from(r) << 16) | (usize::from(g) << 8) | usize::from(b)] = l as u16;
+    for (&(l, _), &c) in nearest.iter().zip(hist.colors()) {
+        table[slot(c)] = l as u16;
     }
     let ch = image.format().channels();
     let mut labels = vec![n; image.pixel_count()];
@@ -83,9 +83,7 @@ pub(crate) fn segment(
         .for_each(|(out, px)| {
             for (o, p) in out.iter_mut().zip(px.chunks_exact(ch)) {
                 if ch == 3 || p[3] != 0 {
-                    let i =
-                        (usize::from(p[0]) << 16) | (usize::from(p[1]) << 8) | usize::from(p[2]);
-                    *o = u32::from(table[i]);
+                    *o = u32::from(table[slot([p[0], p[1], p[2]])]);
                 }
             }
         });
