@@ -222,10 +222,11 @@ impl ColorHistogram {
     //
     // The tables are laid out in bricks of 16³ colours (see [`slot`])
     // rather than in key order: `quantize -k 16` on picture0b.jpg then
-    // takes 13.4k page faults instead of 16.7k and peaks at 38.1 MB instead
-    // of 43.9, and on sunset.jpg saved as PNG 19.2k instead of 21.8k and
-    // 64.0-64.3 MB instead of 66.4-66.5; the time stays within the noise
-    // (counting picture0b.jpg in a fresh process 15-18 ms against 18-22).
+    // takes 13.4k page faults instead of 16.7k and peaks at 37.9-38.2 MB
+    // instead of 43.9-44.1, and on sunset.jpg saved as PNG 19.1-19.3k
+    // instead of 21.8k and 64.0-64.3 MB instead of 66.4-66.5; the time
+    // stays within the noise (counting picture0b.jpg in a fresh process
+    // 15-18 ms against 18-22).
     fn count_dense(image: &ImageRef<'_>) -> Self {
         let (w, h) = (image.width() as usize, image.height() as usize);
         let parts = rayon::current_num_threads().clamp(1, 4);
