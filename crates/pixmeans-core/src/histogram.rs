@@ -15,8 +15,9 @@ use crate::image::{ImageRef, PixelFormat};
 use crate::kmeans::FitInput;
 
 /// Below this many pixels the colours are counted by sorting their keys;
-/// above it, in a dense table of all 2^24 colours, whose fixed cost (16 M
-/// entries to scan) is then small next to the pixel pass.
+/// above it, in dense tables of all 2^24 colours, whose fixed cost (a page
+/// fault for every brick of colours the image has) is then small next to
+/// the pixel pass.
 const DENSE_MIN_PIXELS: usize = 1 << 20;
 
 /// A dense table's counter: 8 bits, wrapping (see [`Table`]).
@@ -28,12 +29,16 @@ const WRAP: u64 = 1 << Counter::BITS;
 /// Counters per 4 KiB page of a dense table: one [`slot`] brick.
 const PAGE: usize = 4096 / std::mem::size_of::<Counter>();
 
+// The page flags and the read-back take a page to be exactly one brick.
+const _: () = assert!(PAGE == 1 << 12);
+
 /// Where colour `[r, g, b]` sits in a dense table of one byte per colour:
 /// the cube cut into bricks of 16 × 16 × 16 colours, each brick one 4 KiB
 /// page (the high nibbles of r, g and b pick the brick, the low ones the
-/// place in it). A photo's colours gather in a small part of the cube, so
-/// they fill fewer pages than in `0xRRGGBB` order, where a page is a slab
-/// of 1 × 16 × 256 colours: the two counting tables of picture0b.jpg (one
+/// place in it; a table of 16-bit cells takes two pages a brick). A
+/// photo's colours gather in a small part of the cube, so they fill fewer
+/// pages than in `0xRRGGBB` order, where a page is a slab of 1 × 16 × 256
+/// colours: on two threads, the two counting tables of picture0b.jpg (one
 /// per half of the rows) touch 1.4k pages instead of 4.4k, and sunset.jpg's
 /// 1.1k instead of 2.8k.
 #[inline]
@@ -47,8 +52,9 @@ pub(crate) fn slot([r, g, b]: [u8; 3]) -> usize {
         | (b & 15)
 }
 
-/// One band's dense count: an 8-bit counter per colour, the colours whose
-/// counter wrapped (once per 256 pixels), and which pages were written.
+/// One band's dense count: an 8-bit counter per colour (at its [`slot`]),
+/// the colours whose counter wrapped (once per 256 pixels, by key), and
+/// which pages were written.
 struct Table {
     counts: Vec<Counter>,
     wrapped: Vec<u32>,
@@ -144,11 +150,10 @@ fn colors_of_red(tables: &[Table], bricks: &[u16], r: usize) -> Vec<(u32, u64)> 
         let mask = bricks[((r >> 4) << 4) | (g >> 4)];
         for bh in (0..16usize).filter(|&bh| mask & (1 << bh) != 0) {
             let start = slot([r as u8, g as u8, (bh << 4) as u8]);
-            let run = |t: &Table| {
-                let bytes: [u8; 16] = t.counts[start..start + 16].try_into().unwrap_or_default();
-                u128::from_ne_bytes(bytes)
-            };
-            if tables.iter().all(|t| run(t) == 0) {
+            if tables
+                .iter()
+                .all(|t| t.counts[start..start + 16] == [0; 16])
+            {
                 continue;
             }
             for b in 0..16 {
@@ -222,11 +227,11 @@ impl ColorHistogram {
     //
     // The tables are laid out in bricks of 16³ colours (see [`slot`])
     // rather than in key order: `quantize -k 16` on picture0b.jpg then
-    // takes 13.4k page faults instead of 16.7k and peaks at 37.9-38.2 MB
-    // instead of 43.9-44.1, and on sunset.jpg saved as PNG 19.1-19.3k
-    // instead of 21.8k and 64.0-64.3 MB instead of 66.4-66.5; the time
-    // stays within the noise (counting picture0b.jpg in a fresh process
-    // 15-18 ms against 18-22).
+    // takes 13.4-13.5k page faults instead of 16.7k and peaks at 37.9-38.2
+    // MB instead of 43.9-44.1, and on sunset.jpg saved as PNG 19.1-19.3k
+    // instead of 21.7-21.9k and 64.0-64.3 MB instead of 66.4-66.5. The time
+    // stays within the noise: counting picture0b.jpg took 15-18 ms against
+    // 18-22 in fresh processes, and 13-22 against 14-22 in a warm one.
     fn count_dense(image: &ImageRef<'_>) -> Self {
         let (w, h) = (image.width() as usize, image.height() as usize);
         let parts = rayon::current_num_threads().clamp(1, 4);
@@ -414,10 +419,10 @@ impl ColorHistogram {
         self.counts.iter().sum()
     }
 
-    /// A table of one byte per 2^24 colours that is 0 everywhere except
-    /// at this histogram's colours, where it holds anything: the first
-    /// band's counting table the first time (once), else a new one. Mapping
-    /// the pixels writes a label at every colour of the histogram, so the
+    /// A table of one byte per 2^24 colours, indexed by [`slot`], that is 0
+    /// everywhere except at this histogram's colours, where it holds
+    /// anything: the first band's counting table the first time (once),
+    /// else a new one. Mapping the pixels writes a label at every colour of the histogram, so the
     /// two are then the same table; but the kept one has its pages in
     /// memory already, and a new 16 MB table would come from the heap
     /// (glibc raises its mmap threshold when the other counting table is
@@ -457,7 +462,9 @@ mod tests {
             let i = slot(c);
             assert!(!seen[i], "{c:?}");
             seen[i] = true;
+            // A brick is one page, and a run of 16 b values 16 neighbours.
             assert_eq!(i / PAGE, slot(c.map(|v| v & 0xf0)) / PAGE, "{c:?}");
+            assert_eq!(i, slot([c[0], c[1], c[2] & 0xf0]) + usize::from(c[2] & 15));
         }
     }
 

@@ -51,8 +51,8 @@ const GRAIN: usize = 8192;
 /// the seeding, so it splits lower than scoring does: 2048 instead of
 /// [`GRAIN`] took k-means++ at k = 256 on picture0b.jpg from 25.7-27.8 ms
 /// to 25.0-26.0 in sRGB and from 29.0-30.3 to 27.8-28.9 in Oklab (best of
-/// 10 seeds, two threads, four rounds); at 512 the updates alone took
-/// 4.4 ms against 4.0 at 2048 and 5.0 at 8192 (sRGB).
+/// 10 seeds, two threads, four rounds). The updates alone (sRGB, five
+/// seeds) took 3.8-4.0 ms at 2048, 4.6-5.9 at 8192 and 4.4-4.6 at 512.
 const UPDATE_GRAIN: usize = 2048;
 
 /// Greedy k-means++: the first centre drawn with probability proportional
