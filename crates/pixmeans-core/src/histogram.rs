@@ -422,13 +422,14 @@ impl ColorHistogram {
     /// A table of one byte per 2^24 colours, indexed by [`slot`], that is 0
     /// everywhere except at this histogram's colours, where it holds
     /// anything: the first band's counting table the first time (once),
-    /// else a new one. Mapping the pixels writes a label at every colour of the histogram, so the
-    /// two are then the same table; but the kept one has its pages in
-    /// memory already, and a new 16 MB table would come from the heap
-    /// (glibc raises its mmap threshold when the other counting table is
-    /// freed), where its pages stay resident through encoding. This took
-    /// `quantize`'s peak from 75.4-76.0 to 67.5-67.7 MB on a baseline
-    /// sunset.jpg (12 MP), and from 45-46 to 42.2 MB on picture0b.jpg.
+    /// else a new one. Mapping the pixels writes a label at every colour of
+    /// the histogram, so the two are then the same table; but the kept one
+    /// has its pages in memory already, and a new 16 MB table would come
+    /// from the heap (glibc raises its mmap threshold when the other
+    /// counting table is freed), where its pages stay resident through
+    /// encoding. This took `quantize`'s peak from 75.4-76.0 to 67.5-67.7
+    /// MB on a baseline sunset.jpg (12 MP), and from 45-46 to 42.2 MB on
+    /// picture0b.jpg.
     pub(crate) fn take_table(&self) -> Vec<u8> {
         let kept = self.spare.0.lock().ok().and_then(|mut t| t.take());
         kept.unwrap_or_else(|| vec![0; 1 << 24])
