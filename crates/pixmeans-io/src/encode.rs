@@ -139,6 +139,23 @@ impl EncodeError {
     }
 }
 
+/// Writes the PNG that `encoder` (its header set up) describes, with the
+/// zlib stream of its filtered rows already made, in IDAT chunks of at most
+/// `chunk_bytes`.
+pub(crate) fn write_png(
+    encoder: png::Encoder<'_, &mut Vec<u8>>,
+    zlib: &[u8],
+    chunk_bytes: usize,
+) -> Result<(), EncodeError> {
+    let mut writer = encoder.write_header().map_err(EncodeError::png)?;
+    for part in zlib.chunks(chunk_bytes) {
+        writer
+            .write_chunk(png::chunk::IDAT, part)
+            .map_err(EncodeError::png)?;
+    }
+    writer.finish().map_err(EncodeError::png)
+}
+
 /// Encodes `img` as `format`. `compression` applies to PNG only.
 ///
 /// - PNG: [`encode_indexed_png`].

@@ -9,7 +9,7 @@
 
 use pixmeans_core::IndexedImage;
 
-use crate::encode::EncodeError;
+use crate::encode::{EncodeError, write_png};
 use crate::parallel_deflate;
 
 /// The most compressed bytes put in one IDAT chunk.
@@ -100,13 +100,7 @@ pub fn encode_indexed_png(
     if trns_len > 0 {
         encoder.set_trns(alphas[..trns_len].to_vec());
     }
-    let mut writer = encoder.write_header().map_err(EncodeError::png)?;
-    for part in idat.chunks(IDAT_CHUNK_BYTES) {
-        writer
-            .write_chunk(png::chunk::IDAT, part)
-            .map_err(EncodeError::png)?;
-    }
-    writer.finish().map_err(EncodeError::png)?;
+    write_png(encoder, &idat, IDAT_CHUNK_BYTES)?;
     Ok(out)
 }
 

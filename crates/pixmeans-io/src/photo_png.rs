@@ -17,7 +17,7 @@
 
 use std::io::Write;
 
-use crate::encode::EncodeError;
+use crate::encode::{EncodeError, write_png};
 use crate::indexed_png::PngCompression;
 use crate::row_filter::{apply, choose};
 
@@ -43,14 +43,8 @@ pub(crate) fn photo_png(
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(color_type(alpha));
     encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().map_err(EncodeError::png)?;
     // One IDAT chunk, as the png crate writes up to 2 GiB.
-    for part in zlib.chunks(u32::MAX as usize >> 1) {
-        writer
-            .write_chunk(png::chunk::IDAT, part)
-            .map_err(EncodeError::png)?;
-    }
-    writer.finish().map_err(EncodeError::png)?;
+    write_png(encoder, &zlib, u32::MAX as usize >> 1)?;
     Ok(out)
 }
 

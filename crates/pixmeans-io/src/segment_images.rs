@@ -250,19 +250,15 @@ fn grey_png(
     data: &[u8],
     compression: PngCompression,
 ) -> Result<Vec<u8>, EncodeError> {
-    let error = |e: png::EncodingError| EncodeError::Encoder {
-        format: "png",
-        detail: e.to_string(),
-    };
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Grayscale);
     encoder.set_depth(depth);
     encoder.set_deflate_compression(png::DeflateCompression::Level(compression.zlib_level()));
     encoder.set_filter(png::Filter::NoFilter);
-    let mut writer = encoder.write_header().map_err(error)?;
-    writer.write_image_data(data).map_err(error)?;
-    writer.finish().map_err(error)?;
+    let mut writer = encoder.write_header().map_err(EncodeError::png)?;
+    writer.write_image_data(data).map_err(EncodeError::png)?;
+    writer.finish().map_err(EncodeError::png)?;
     Ok(out)
 }
 

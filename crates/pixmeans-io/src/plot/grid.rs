@@ -264,14 +264,8 @@ mod tests {
 
     #[test]
     fn shrinking_gives_thumbnails_pixels() {
-        let mut state = 5u32;
         for (sw, sh, w, h) in [(101, 67, 40, 23), (480, 320, 480, 320), (9, 1000, 3, 7)] {
-            let rgb: Vec<u8> = (0..sw * sh * 3)
-                .map(|_| {
-                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    (state >> 24) as u8
-                })
-                .collect();
+            let rgb = crate::test_noise::bytes((sw * sh * 3) as usize, 5);
             let full = RgbImage::from_raw(sw, sh, rgb.clone()).unwrap();
             let ours = resize(&Rows::Rgb(&rgb), sw, sh, w, h);
             assert_eq!(
