@@ -5,12 +5,14 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use pixmeans_core::{ColorSpace, Init, KMeansError, KMeansParams, KTarget, PaletteSize, Quantizer};
+use pixmeans_core::{
+    ColorSpace, Init, KMeansError, KMeansParams, KTarget, LloydStep, PaletteSize, Quantizer,
+};
 use pixmeans_io::{Limits, OutputFormat, PngCompression};
 
 use crate::args::{
     CommonArgs, CompressionArg, FitArgs, FormatArg, InitArg, KArg, KMeansArgs, QuantizeArgs,
-    SpaceArg,
+    SpaceArg, StepArg,
 };
 
 /// Where an image comes from.
@@ -155,6 +157,10 @@ pub fn fit_quantizer(a: &FitArgs, k: usize) -> Result<Quantizer> {
         })
         .with_n_init(a.n_init)
         .with_max_iter(a.max_iter)
+        .with_step(match a.step {
+            StepArg::Overrelaxed => LloydStep::Overrelaxed,
+            StepArg::Plain => LloydStep::Plain,
+        })
         .with_tol(a.tol)
         .with_seed(a.seed);
     params.validate().map_err(flag_error)?;

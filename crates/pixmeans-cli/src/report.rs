@@ -25,6 +25,7 @@ pub struct ImageReport {
     pub init: &'static str,
     pub n_init: usize,
     pub max_iter: usize,
+    pub step: &'static str,
     pub tol: f64,
     pub seed: u64,
     pub max_pixels: Option<usize>,
@@ -168,6 +169,8 @@ pub struct Timings {
 pub struct IterationReport {
     pub inertia: f64,
     pub center_shift: f64,
+    /// An over-relaxed step dropped for the plain one.
+    pub turned_down: bool,
 }
 
 /// Where an image came from and went, for the report.
@@ -204,6 +207,7 @@ impl ImageReport {
                 .map(|i| IterationReport {
                     inertia: i.inertia,
                     center_shift: i.center_shift,
+                    turned_down: i.turned_down,
                 })
                 .collect()
         };
@@ -221,6 +225,7 @@ impl ImageReport {
             init: p.init().name(),
             n_init: p.n_init(),
             max_iter: p.max_iter(),
+            step: p.step().name(),
             tol: p.tol(),
             seed: p.seed(),
             max_pixels: quantizer.max_pixels(),
@@ -320,10 +325,15 @@ impl ImageReport {
         for (i, it) in q.fit().history().iter().enumerate() {
             let _ = writeln!(
                 s,
-                "  iteration {:>3}: inertia {:.6e}, centroid shift {:.6e}",
+                "  iteration {:>3}: inertia {:.6e}, centroid shift {:.6e}{}",
                 i + 1,
                 it.inertia,
-                it.center_shift
+                it.center_shift,
+                if it.turned_down {
+                    " (over-relaxed step turned down)"
+                } else {
+                    ""
+                }
             );
         }
         s

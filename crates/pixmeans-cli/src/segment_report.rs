@@ -86,6 +86,7 @@ pub struct OptionsReport {
     pub init: &'static str,
     pub n_init: usize,
     pub max_iter: usize,
+    pub step: &'static str,
     pub tol: f64,
     pub max_pixels: Option<usize>,
 }
@@ -181,6 +182,7 @@ impl SegmentReport {
                 init: params.init().name(),
                 n_init: params.n_init(),
                 max_iter: params.max_iter(),
+                step: params.step().name(),
                 tol: params.tol(),
                 max_pixels: q.max_pixels(),
             },

@@ -52,7 +52,7 @@ pub use choose_k::{KChoice, KTarget, Trial, knee, knee_k, smallest_k};
 pub use color::{ColorSpace, Point, UnknownColorSpace};
 pub use histogram::ColorHistogram;
 pub use image::{Image, ImageError, ImageRef, IndexedImage, PixelFormat};
-pub use kmeans::{Fit, Init, Iteration, KMeansError, KMeansParams};
+pub use kmeans::{Fit, Init, Iteration, KMeansError, KMeansParams, LloydStep};
 pub use metrics::{DeltaE, Sizes};
 pub use palette::{Palette, PaletteOrder, PaletteSize, PaletteSizeError, palette_order};
 pub use quantize::{QuantizeError, Quantized, QuantizedColors, Quantizer};

@@ -87,8 +87,14 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 300, value_name = "N")]
     pub max_iter: usize,
 
-    /// Stop when the centroids' summed squared shift falls below TOL times the
-    /// mean colour variance (scikit-learn's rule).
+    /// How each Lloyd iteration moves the centroids: past the mean of their
+    /// points while that pays (fewer iterations), or to it, as scikit-learn.
+    #[arg(long, value_enum, default_value_t = StepArg::Overrelaxed)]
+    pub step: StepArg,
+
+    /// Stop when the summed squared shift a plain step would give the
+    /// centroids falls below TOL times the mean colour variance
+    /// (scikit-learn's rule).
     #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
     pub tol: f64,
 
@@ -207,6 +213,16 @@ pub enum InitArg {
     Random,
     /// Wu's variance split: deterministic, nearly free at any k.
     Wu,
+}
+
+/// `--step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StepArg {
+    /// 1.75 times as far as the mean, kept while it lowers the inertia as
+    /// much as a plain step.
+    Overrelaxed,
+    /// To the mean: textbook Lloyd.
+    Plain,
 }
 
 /// `--color-space`.

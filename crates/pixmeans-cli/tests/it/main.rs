@@ -63,7 +63,6 @@ pub fn decode_indexed(path: &Path) -> (u8, Vec<[u8; 3]>, Vec<u8>) {
     (depth, palette, rgb)
 }
 
-/// Parses every JSON line of standard output.
 /// Runs `pixmeans ARGS... --json` in `dir`, expects success, and returns the
 /// first JSON line.
 pub fn run_json(dir: &Path, args: &[&str]) -> serde_json::Value {
@@ -86,6 +85,7 @@ pub fn fails_with(dir: &Path, args: &[&str], code: i32) -> String {
     stderr
 }
 
+/// Parses every JSON line of standard output.
 pub fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
     std::str::from_utf8(stdout)
         .unwrap()

@@ -436,3 +436,40 @@ fn k_auto_without_a_target_takes_the_knee() {
     assert_eq!(report["k_choice"]["method"], "knee");
     assert!(dir.path().join("bands-kauto.png").is_file());
 }
+
+#[test]
+fn step_plain_runs_textbook_lloyd_and_overrelaxed_is_the_default() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("photo.png"));
+    let fit = |extra: &[&str]| {
+        let args = [&["quantize", "photo.png", "-k", "12", "--verbose"], extra].concat();
+        crate::run_json(dir.path(), &args)
+    };
+    let over = fit(&["-o", "over.png"]);
+    let plain = fit(&["--step", "plain", "-o", "plain.png"]);
+    assert_eq!(over["step"], "overrelaxed");
+    assert_eq!(plain["step"], "plain");
+    for report in [&over, &plain] {
+        let history = report["history"].as_array().unwrap();
+        assert_eq!(history.len() as u64, report["iterations"].as_u64().unwrap());
+        assert_eq!(report["converged"], true);
+        // The inertia falls but for steps turned down, and plain steps are
+        // never turned down.
+        let kept: Vec<f64> = history
+            .iter()
+            .filter(|h| h["turned_down"] == false)
+            .map(|h| h["inertia"].as_f64().unwrap())
+            .collect();
+        assert!(
+            kept.windows(2).all(|w| w[1] <= w[0] * (1.0 + 1e-9)),
+            "{history:?}"
+        );
+    }
+    let plain_history = plain["history"].as_array().unwrap();
+    assert!(plain_history.iter().all(|h| h["turned_down"] == false));
+    let stderr = crate::fails_with(dir.path(), &["quantize", "photo.png", "--step", "long"], 2);
+    assert!(
+        stderr.contains("overrelaxed") && stderr.contains("plain"),
+        "{stderr}"
+    );
+}

@@ -12,8 +12,15 @@ pub struct Iteration {
     /// The inertia of the assignment made in this iteration, measured
     /// against the centroids it started from.
     pub inertia: f64,
-    /// The sum over centroids of the squared distance each one moved.
+    /// The sum over centroids of the squared distance from each one to the
+    /// mean of its points: how far a plain Lloyd step moves them, and what
+    /// the stopping rule compares with the tolerance.
     pub center_shift: f64,
+    /// Whether this iteration's centroids were an over-relaxed step that
+    /// found a higher inertia than the plain step guarantees, and were
+    /// dropped for the plain step's. The inertia falls from each iteration
+    /// to the next but for these.
+    pub turned_down: bool,
 }
 
 /// How many centroids make [`Fit::predict`] label through a k-d tree

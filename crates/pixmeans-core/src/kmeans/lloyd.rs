@@ -1,5 +1,17 @@
-//! Weighted Lloyd iterations (Lloyd, 1982), step for step as scikit-learn's
-//! `lloyd` algorithm runs them, on weighted points.
+//! Weighted Lloyd iterations (Lloyd, 1982) on weighted points, plain (step
+//! for step as scikit-learn's `lloyd` algorithm runs them) or over-relaxed.
+//!
+//! An over-relaxed step moves each centre past the mean of its points, to
+//! c + β(m - c) with β = [`OVERRELAXATION`], instead of to m: k-means creeps
+//! along shallow valleys of its objective, and the longer step follows them
+//! in fewer passes. The step is kept only if the inertia it finds is no
+//! more than the plain step guarantees, `E(c) - Σ_j W_j |m_j - c_j|²` (the
+//! inertia of the same labels at the means); otherwise the next pass starts
+//! from the plain step's centres (as Salakhutdinov and Roweis, 2003,
+//! "Adaptive overrelaxed bound optimization methods", over-relax EM's steps
+//! and fall back). Either way
+//! a run stops by scikit-learn's rule applied to the plain step, and ends
+//! on the plain step's centres, the means of their points' labels.
 //!
 //! The assignment step walks a k-d tree ([`Tree`]) whose partial sums are
 //! merged in the tree's order, so results do not depend on the thread count.
@@ -79,13 +91,14 @@ pub(crate) struct Pass {
 /// centres, taking that point's weight out of the cluster it was in (as
 /// scikit-learn's `_relocate_empty_clusters` does). Points at equal
 /// distances go in the caller's order.
-fn relocate_empty(tree: &Tree, centers: &[Point], labels: &[u32], pass: &mut Pass) {
+/// Says whether there was any.
+fn relocate_empty(tree: &Tree, centers: &[Point], labels: &[u32], pass: &mut Pass) -> bool {
     let (points, weights) = (tree.points(), tree.weights());
     let empty: Vec<usize> = (0..centers.len())
         .filter(|&j| pass.weights[j] == 0.0)
         .collect();
     if empty.is_empty() {
-        return;
+        return false;
     }
     let mut far: Vec<(f32, u32, usize)> = points
         .par_iter()
@@ -104,40 +117,105 @@ fn relocate_empty(tree: &Tree, centers: &[Point], labels: &[u32], pass: &mut Pas
         pass.weights[from] -= w;
         pass.weights[j] = w;
     }
+    true
 }
+
+/// Each centre's weighted mean (the centre itself for an empty cluster),
+/// the summed squared distance from the centres to their means, and that
+/// sum weighted by the clusters' weights: how much moving to the means
+/// lowers the inertia of this pass's labels.
+fn means(centers: &[Point], pass: &Pass) -> (Vec<Point>, f64, f64) {
+    let (mut shift, mut gain) = (0.0, 0.0);
+    let means = centers
+        .iter()
+        .zip(&pass.sums)
+        .zip(&pass.weights)
+        .map(|((c, s), &w)| {
+            if w == 0.0 {
+                return *c;
+            }
+            let m = s.map(|s| (s / w) as f32);
+            let d = f64::from(dist2(c, &m));
+            shift += d;
+            gain += w * d;
+            m
+        })
+        .collect();
+    (means, shift, gain)
+}
+
+/// c + β(m - c), one coordinate.
+fn overrelax(c: f32, m: f32, beta: f64) -> f32 {
+    let c = f64::from(c);
+    (c + beta * (f64::from(m) - c)) as f32
+}
+
+/// How far past the mean an over-relaxed step moves a centre. Over seeds 0-4
+/// at k = 16, 64 and 256 on picture0b.jpg and sunset.jpg, 1.75 took 25-45 %
+/// fewer passes than plain steps and ended on a lower inertia at all 12
+/// points in sRGB and in Oklab; 1.5 saved less, and 2 and more had their
+/// steps turned down more often.
+pub(crate) const OVERRELAXATION: f64 = 1.75;
 
 /// One k-means run from `centers` until convergence or `max_iter`.
 ///
 /// Each iteration assigns every point, then moves every centre to the
-/// weighted mean of its points. The run stops when no label changed, or
-/// when the centres' summed squared shift is at most `tol_abs`. The returned
-/// labels and inertia always belong to the returned centres.
-pub(crate) fn run(tree: &Tree, mut centers: Vec<Point>, max_iter: usize, tol_abs: f64) -> Fit {
+/// weighted mean of its points, or with `beta` above 1 (from the second
+/// iteration on) `beta` times as far (see the module's doc). The run stops
+/// when no label changed, or when the summed squared distance from the
+/// centres to their means is at most `tol_abs`. The returned labels and
+/// inertia always belong to the returned centres.
+pub(crate) fn run(
+    tree: &Tree,
+    mut centers: Vec<Point>,
+    max_iter: usize,
+    tol_abs: f64,
+    beta: f64,
+) -> Fit {
     let mut assignment = Assignment::new(tree.points().len(), centers.len());
     let mut history = Vec::new();
     let mut converged = false;
+    // While an over-relaxed step is on trial: the plain step's centres and
+    // the inertia they guarantee.
+    let mut trial: Option<(Vec<Point>, f64)> = None;
     for i in 0..max_iter {
         let mut pass = tree.assign(&centers, &mut assignment);
-        relocate_empty(tree, &centers, assignment.labels(), &mut pass);
-        let mut shift = 0.0;
-        for (j, c) in centers.iter_mut().enumerate() {
-            if pass.weights[j] > 0.0 {
-                let new = pass.sums[j].map(|s| (s / pass.weights[j]) as f32);
-                shift += f64::from(dist2(c, &new));
-                *c = new;
-            }
-        }
+        let after_turned_down = history.last().is_some_and(|h: &Iteration| h.turned_down);
+        let plain = trial.take();
+        let turned_down = plain
+            .as_ref()
+            .is_some_and(|&(_, bound)| pass.inertia > bound);
+        let relocated =
+            !turned_down && relocate_empty(tree, &centers, assignment.labels(), &mut pass);
+        let (means, shift, gain) = means(&centers, &pass);
         history.push(Iteration {
             inertia: pass.inertia,
             center_shift: shift,
+            turned_down,
         });
-        if i > 0 && pass.changed == 0 {
+        if let Some((plain, _)) = plain
+            && turned_down
+        {
+            centers = plain;
+            continue;
+        }
+        if (i > 0 && pass.changed == 0) || shift <= tol_abs {
+            centers = means;
             converged = true;
             break;
         }
-        if shift <= tol_abs {
-            converged = true;
-            break;
+        // The first step, the last, and those after a step turned down or
+        // a cluster reseeded are plain.
+        if beta > 1.0 && i > 0 && i + 1 < max_iter && !relocated && !after_turned_down {
+            let over = centers
+                .iter()
+                .zip(&means)
+                .map(|(c, m)| std::array::from_fn(|d| overrelax(c[d], m[d], beta)))
+                .collect();
+            trial = Some((means, pass.inertia - gain));
+            centers = over;
+        } else {
+            centers = means;
         }
     }
     // The last update moved the centres after labelling: label once more so
@@ -177,7 +255,13 @@ mod tests {
         let points: Vec<Point> = (0..20).map(|i| [i as f32, 0.0, 0.0]).collect();
         let weights = vec![1.0; 20];
         let centers = vec![[2.0, 0.0, 0.0], [3.0, 0.0, 0.0], [1000.0, 0.0, 0.0]];
-        let fit = run(&Tree::new(&points, &weights), centers, 100, 0.0);
+        let fit = run(
+            &Tree::new(&points, &weights),
+            centers,
+            100,
+            0.0,
+            OVERRELAXATION,
+        );
         assert_eq!(fit.centroids().len(), 3);
         assert!(
             fit.cluster_weights().iter().all(|&w| w > 0.0),
@@ -185,5 +269,70 @@ mod tests {
             fit.cluster_weights()
         );
         assert!(fit.centroids().iter().all(|c| c[0] < 20.0));
+    }
+
+    /// 4000 points uniform in a 100-wide cube, weighted 1 to 3 (no
+    /// clusters to find, so Lloyd creeps), and the first eight as a start.
+    fn cube() -> (Vec<Point>, Vec<f64>, Vec<Point>) {
+        let points = crate::kmeans::Rng::new(11).points(4000, 100.0);
+        let weights = (0..points.len()).map(|i| (1 + i % 3) as f64).collect();
+        let start = points[..8].to_vec();
+        (points, weights, start)
+    }
+
+    #[test]
+    fn over_relaxed_steps_end_where_the_plain_rule_stops() {
+        let (points, weights, start) = cube();
+        let tree = Tree::new(&points, &weights);
+        let tol = 1e-4 * mean_variance(&points, &weights);
+        let plain = run(&tree, start.clone(), 300, tol, 1.0);
+        let over = run(&tree, start, 300, tol, OVERRELAXATION);
+        assert!(plain.converged() && over.converged());
+        assert!(
+            over.iterations() < plain.iterations(),
+            "{} vs {}",
+            over.iterations(),
+            plain.iterations()
+        );
+        // The stop is the plain rule's, and the centres end inside the
+        // points' box (the last step is plain, to the means).
+        let last = over.history().last().unwrap();
+        assert!(last.center_shift <= tol && !last.turned_down, "{last:?}");
+        let (lo, hi) = bounding_box(&points);
+        for c in over.centroids() {
+            assert!((0..3).all(|d| lo[d] <= c[d] && c[d] <= hi[d]), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn a_step_that_raises_the_inertia_is_turned_down() {
+        // Steps ten times as long overshoot: many are turned down, and the
+        // plain steps after them still bring the run home.
+        let (points, weights, start) = cube();
+        let tree = Tree::new(&points, &weights);
+        let tol = 1e-4 * mean_variance(&points, &weights);
+        let fit = run(&tree, start, 300, tol, 10.0);
+        let history = fit.history();
+        assert!(fit.converged());
+        assert!(history.iter().any(|h| h.turned_down), "{history:?}");
+        let kept: Vec<f64> = history
+            .iter()
+            .filter(|h| !h.turned_down)
+            .map(|h| h.inertia)
+            .collect();
+        assert!(
+            kept.windows(2).all(|w| w[1] <= w[0] * (1.0 + 1e-9)),
+            "{history:?}"
+        );
+        assert!(!history.last().unwrap().turned_down);
+        assert!(
+            history
+                .windows(2)
+                .all(|w| !(w[0].turned_down && w[1].turned_down))
+        );
+        let (lo, hi) = bounding_box(&points);
+        for c in fit.centroids() {
+            assert!((0..3).all(|d| lo[d] <= c[d] && c[d] <= hi[d]), "{c:?}");
+        }
     }
 }

@@ -15,4 +15,4 @@ mod wu;
 pub use fit::{Fit, Iteration};
 pub(crate) use init::Rng;
 pub(crate) use params::FitInput;
-pub use params::{Init, KMeansError, KMeansParams};
+pub use params::{Init, KMeansError, KMeansParams, LloydStep};

@@ -1,7 +1,10 @@
 //! Weighted k-means on the colour histogram must be k-means on every pixel:
-//! same centroids, labels, inertia and iterations from the same start.
+//! same centroids, labels, inertia and iterations from the same start, with
+//! plain and with over-relaxed Lloyd steps.
 
-use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, Init, KMeansParams, PixelFormat, Point};
+use pixmeans_core::{
+    ColorHistogram, ColorSpace, ImageRef, Init, KMeansParams, LloydStep, PixelFormat, Point,
+};
 
 use crate::{banded, coffee};
 
@@ -26,8 +29,18 @@ fn nearest(p: &Point, centers: &[Point]) -> (u32, f32) {
     best
 }
 
-/// Textbook Lloyd over every pixel, with scikit-learn's stopping rule.
-fn naive_lloyd(pixels: &[Point], mut centers: Vec<Point>, max_iter: usize, tol: f64) -> Naive {
+/// Lloyd over every pixel, with scikit-learn's stopping rule: textbook for
+/// `beta` 1; else from the second iteration on each centre goes `beta`
+/// times as far as its mean, unless the previous step was turned down, and
+/// a step is turned down when the next assignment's inertia exceeds that
+/// of the step's labels at their means.
+fn naive_lloyd(
+    pixels: &[Point],
+    mut centers: Vec<Point>,
+    max_iter: usize,
+    tol: f64,
+    beta: f64,
+) -> Naive {
     let n = pixels.len() as f64;
     let mean: Vec<f64> = (0..3)
         .map(|c| pixels.iter().map(|p| f64::from(p[c])).sum::<f64>() / n)
@@ -44,14 +57,19 @@ fn naive_lloyd(pixels: &[Point], mut centers: Vec<Point>, max_iter: usize, tol: 
         / 3.0;
     let mut labels = vec![u32::MAX; pixels.len()];
     let mut iterations = 0;
+    // The plain step's centres and their labels' inertia at them.
+    let mut on_trial: Option<(Vec<Point>, f64)> = None;
+    let mut last_turned_down = false;
     for i in 0..max_iter {
         iterations = i + 1;
         let mut changed = 0;
+        let mut inertia = 0.0;
         let mut sums = vec![[0.0f64; 3]; centers.len()];
         let mut counts = vec![0.0f64; centers.len()];
         for (p, l) in pixels.iter().zip(&mut labels) {
-            let (j, _) = nearest(p, &centers);
+            let (j, d) = nearest(p, &centers);
             changed += usize::from(*l != j);
+            inertia += f64::from(d);
             *l = j;
             for c in 0..3 {
                 sums[j as usize][c] += f64::from(p[c]);
@@ -62,15 +80,38 @@ fn naive_lloyd(pixels: &[Point], mut centers: Vec<Point>, max_iter: usize, tol: 
             counts.iter().all(|&c| c > 0.0),
             "the test start must not empty a cluster"
         );
+        if let Some((plain, bound)) = on_trial.take()
+            && inertia > bound
+        {
+            centers = plain;
+            last_turned_down = true;
+            continue;
+        }
         let mut shift = 0.0;
-        for (j, c) in centers.iter_mut().enumerate() {
-            let new = sums[j].map(|s| (s / counts[j]) as f32);
-            shift += f64::from(d2(c, &new));
-            *c = new;
+        let mut at_means = inertia;
+        let means: Vec<Point> = (0..centers.len())
+            .map(|j| sums[j].map(|s| (s / counts[j]) as f32))
+            .collect();
+        for (j, (c, m)) in centers.iter().zip(&means).enumerate() {
+            shift += f64::from(d2(c, m));
+            at_means -= counts[j] * f64::from(d2(c, m));
         }
         if (i > 0 && changed == 0) || shift <= tol * var {
+            centers = means;
             break;
         }
+        if beta > 1.0 && i > 0 && i + 1 < max_iter && !last_turned_down {
+            for (c, m) in centers.iter_mut().zip(&means) {
+                for d in 0..3 {
+                    let x = f64::from(c[d]);
+                    c[d] = (x + beta * (f64::from(m[d]) - x)) as f32;
+                }
+            }
+            on_trial = Some((means, at_means));
+        } else {
+            centers = means;
+        }
+        last_turned_down = false;
     }
     let mut inertia = 0.0;
     for (p, l) in pixels.iter().zip(&mut labels) {
@@ -92,6 +133,19 @@ fn key(p: &[u8]) -> [u8; 3] {
 
 /// Fits both ways from the same start and compares everything.
 fn check(image: &ImageRef<'_>, k: usize, space: ColorSpace, exact_centers: bool) {
+    for (step, beta) in [(LloydStep::Plain, 1.0), (LloydStep::Overrelaxed, 1.75)] {
+        check_step(image, k, space, exact_centers, step, beta);
+    }
+}
+
+fn check_step(
+    image: &ImageRef<'_>,
+    k: usize,
+    space: ColorSpace,
+    exact_centers: bool,
+    step: LloydStep,
+    beta: f64,
+) {
     let pixels: Vec<Point> = image
         .data()
         .chunks_exact(3)
@@ -103,8 +157,9 @@ fn check(image: &ImageRef<'_>, k: usize, space: ColorSpace, exact_centers: bool)
     // Start from k distinct colours spread through the histogram.
     let start: Vec<Point> = (0..k).map(|i| points[i * points.len() / k]).collect();
 
-    let naive = naive_lloyd(&pixels, start.clone(), 300, 1e-4);
+    let naive = naive_lloyd(&pixels, start.clone(), 300, 1e-4, beta);
     let fit = KMeansParams::new(k)
+        .with_step(step)
         .with_init(Init::Centroids(start))
         .fit(&points, &weights)
         .unwrap();
@@ -112,13 +167,13 @@ fn check(image: &ImageRef<'_>, k: usize, space: ColorSpace, exact_centers: bool)
     assert_eq!(
         fit.iterations(),
         naive.iterations,
-        "{space} k={k}: iterations"
+        "{space} {step:?} k={k}: iterations"
     );
     for (a, b) in fit.centroids().iter().zip(&naive.centers) {
         if exact_centers {
-            assert_eq!(a, b, "{space} k={k}: centroids");
+            assert_eq!(a, b, "{space} {step:?} k={k}: centroids");
         } else {
-            assert!(d2(a, b) < 1e-10, "{space} k={k}: {a:?} vs {b:?}");
+            assert!(d2(a, b) < 1e-10, "{space} {step:?} k={k}: {a:?} vs {b:?}");
         }
     }
     // The per-pixel reference adds up f32 distances, each rounded to a
@@ -127,7 +182,7 @@ fn check(image: &ImageRef<'_>, k: usize, space: ColorSpace, exact_centers: bool)
     let rel = (fit.inertia() - naive.inertia).abs() / naive.inertia.max(1e-30);
     assert!(
         rel < 1e-8,
-        "{space} k={k}: inertia {} vs {}",
+        "{space} {step:?} k={k}: inertia {} vs {}",
         fit.inertia(),
         naive.inertia
     );
@@ -136,7 +191,7 @@ fn check(image: &ImageRef<'_>, k: usize, space: ColorSpace, exact_centers: bool)
         assert_eq!(
             fit.labels()[i],
             naive_label,
-            "{space} k={k}: label of {p:?}"
+            "{space} {step:?} k={k}: label of {p:?}"
         );
     }
 }

@@ -48,9 +48,11 @@ proptest! {
             let own = d(&cents[usize::from(i)]);
             prop_assert!(cents.iter().all(|c| own <= d(c)));
         }
-        // Lloyd never raises the inertia.
+        // Lloyd never raises the inertia, but for over-relaxed steps that
+        // were turned down for doing so.
         let hist = q.fit().history();
-        for pair in hist.windows(2) {
+        let kept: Vec<_> = hist.iter().filter(|i| !i.turned_down).collect();
+        for pair in kept.windows(2) {
             prop_assert!(pair[1].inertia <= pair[0].inertia * (1.0 + 1e-9) + 1e-9, "{:?}", hist);
         }
         if let Some(last) = hist.last() {
