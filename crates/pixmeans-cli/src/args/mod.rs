@@ -218,8 +218,8 @@ pub enum InitArg {
 /// `--step`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StepArg {
-    /// 1.75 times as far as the mean, kept while it lowers the inertia as
-    /// much as a plain step.
+    /// 1.75 times as far as the mean, redone as a plain step whenever it
+    /// ends higher than a plain step would.
     Overrelaxed,
     /// To the mean: textbook Lloyd.
     Plain,

@@ -440,9 +440,27 @@ fn k_auto_without_a_target_takes_the_knee() {
 #[test]
 fn step_plain_runs_textbook_lloyd_and_overrelaxed_is_the_default() {
     let dir = tempfile::tempdir().unwrap();
-    save_picture(&dir.path().join("photo.png"));
+    // A smooth field of colours with no clusters in it, where Lloyd creeps.
+    image::RgbImage::from_fn(128, 96, |x, y| {
+        let wave = ((x * 7 + y * 13) % 23) as u8;
+        image::Rgb([(x * 2) as u8, (y * 2 + x / 2) as u8, 40 + wave * 5])
+    })
+    .save(dir.path().join("photo.png"))
+    .unwrap();
     let fit = |extra: &[&str]| {
-        let args = [&["quantize", "photo.png", "-k", "12", "--verbose"], extra].concat();
+        let args = [
+            &[
+                "quantize",
+                "photo.png",
+                "-k",
+                "12",
+                "--tol",
+                "0",
+                "--verbose",
+            ],
+            extra,
+        ]
+        .concat();
         crate::run_json(dir.path(), &args)
     };
     let over = fit(&["-o", "over.png"]);
@@ -467,6 +485,44 @@ fn step_plain_runs_textbook_lloyd_and_overrelaxed_is_the_default() {
     }
     let plain_history = plain["history"].as_array().unwrap();
     assert!(plain_history.iter().all(|h| h["turned_down"] == false));
+    // The option reaches the fit: run to a fixed point (tol 0), the
+    // over-relaxed steps get there in fewer passes, one of them turned
+    // down, and the text trace says so.
+    let (over_iterations, plain_iterations) =
+        (over["iterations"].as_u64(), plain["iterations"].as_u64());
+    assert!(
+        over_iterations < plain_iterations,
+        "{over_iterations:?} vs {plain_iterations:?}"
+    );
+    let turned_down = over["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["turned_down"] == true)
+        .count();
+    assert!(turned_down > 0);
+    let out = crate::pixmeans()
+        .current_dir(dir.path())
+        .args([
+            "quantize",
+            "photo.png",
+            "-k",
+            "12",
+            "--tol",
+            "0",
+            "--verbose",
+            "-o",
+            "trace.png",
+        ])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.matches("(over-relaxed step turned down)").count(),
+        turned_down,
+        "{text}"
+    );
     let stderr = crate::fails_with(dir.path(), &["quantize", "photo.png", "--step", "long"], 2);
     assert!(
         stderr.contains("overrelaxed") && stderr.contains("plain"),

@@ -13,8 +13,9 @@ pub struct Iteration {
     /// against the centroids it started from.
     pub inertia: f64,
     /// The sum over centroids of the squared distance from each one to the
-    /// mean of its points: how far a plain Lloyd step moves them, and what
-    /// the stopping rule compares with the tolerance.
+    /// mean of its points: how far a plain Lloyd step moves them, and, but
+    /// for a turned-down iteration, what the stopping rule compares with
+    /// the tolerance.
     pub center_shift: f64,
     /// Whether this iteration's centroids were an over-relaxed step that
     /// found a higher inertia than the plain step guarantees, and were
