@@ -278,8 +278,12 @@ impl ImageReport {
         );
         let _ = writeln!(
             s,
-            "  {} x {}, {} colours -> {}; {space}, {} iterations, {conv}",
-            self.width, self.height, self.distinct_colors, self.colors, self.iterations
+            "  {} x {}, {} -> {}; {space}, {}, {conv}",
+            self.width,
+            self.height,
+            counted(self.distinct_colors as u64, "colour"),
+            self.colors,
+            counted(self.iterations as u64, "iteration")
         );
         if let Some(c) = &self.k_choice {
             s.push_str(&c.human());
@@ -301,9 +305,9 @@ impl ImageReport {
         let z = &self.sizes;
         let _ = writeln!(
             s,
-            "  raw {} B -> indices at {} bits + palette = {} + {} = {} B ({:.1}x smaller)",
+            "  raw {} B -> indices at {} + palette = {} + {} = {} B ({:.1}x smaller)",
             z.raw_bytes,
-            z.index_bits,
+            counted(u64::from(z.index_bits), "bit"),
             z.packed_index_bytes,
             z.palette_bytes,
             z.indexed_bytes,
@@ -354,5 +358,26 @@ fn hex(r: u8, g: u8, b: u8, a: u8) -> String {
         format!("#{r:02x}{g:02x}{b:02x}")
     } else {
         format!("#{r:02x}{g:02x}{b:02x}{a:02x}")
+    }
+}
+
+/// "1 colour", "2 colours": a count and its noun.
+pub(crate) fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counted;
+
+    #[test]
+    fn one_of_a_thing_is_singular() {
+        assert_eq!(counted(1, "iteration"), "1 iteration");
+        assert_eq!(counted(0, "colour"), "0 colours");
+        assert_eq!(counted(176_767, "colour"), "176767 colours");
     }
 }

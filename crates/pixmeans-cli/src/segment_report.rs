@@ -7,7 +7,7 @@ use pixmeans_core::{Segmentation, Segmenter};
 use serde::Serialize;
 
 use crate::args::KArg;
-use crate::report::KChoiceReport;
+use crate::report::{KChoiceReport, counted};
 
 /// Everything pixmeans says about one segmented image.
 #[derive(Debug, Serialize)]
@@ -59,10 +59,10 @@ impl FitReport {
     /// One line for `--verbose`.
     pub fn human(&self) -> String {
         format!(
-            "  fit: {} on {} pixels, {} iterations, {}, inertia {:.6e}\n",
+            "  fit: {} on {}, {}, {}, inertia {:.6e}\n",
             self.method,
-            self.fitted_pixels,
-            self.iterations,
+            counted(self.fitted_pixels, "pixel"),
+            counted(self.iterations as u64, "iteration"),
             if self.converged {
                 "converged"
             } else {
