@@ -281,9 +281,9 @@ impl ImageReport {
             "  {} x {}, {} -> {}; {space}, {}, {conv}",
             self.width,
             self.height,
-            counted(self.distinct_colors as u64, "colour"),
+            counted(self.distinct_colors, "colour"),
             self.colors,
-            counted(self.iterations as u64, "iteration")
+            counted(self.iterations, "iteration")
         );
         if let Some(c) = &self.k_choice {
             s.push_str(&c.human());
@@ -307,7 +307,7 @@ impl ImageReport {
             s,
             "  raw {} B -> indices at {} + palette = {} + {} = {} B ({:.1}x smaller)",
             z.raw_bytes,
-            counted(u64::from(z.index_bits), "bit"),
+            counted(z.index_bits, "bit"),
             z.packed_index_bytes,
             z.palette_bytes,
             z.indexed_bytes,
@@ -362,8 +362,11 @@ fn hex(r: u8, g: u8, b: u8, a: u8) -> String {
 }
 
 /// "1 colour", "2 colours": a count and its noun.
-pub(crate) fn counted(n: u64, noun: &str) -> String {
-    if n == 1 {
+pub(crate) fn counted<N: std::fmt::Display + PartialEq + From<u8> + Copy>(
+    n: N,
+    noun: &str,
+) -> String {
+    if n == N::from(1) {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
@@ -376,8 +379,8 @@ mod tests {
 
     #[test]
     fn one_of_a_thing_is_singular() {
-        assert_eq!(counted(1, "iteration"), "1 iteration");
-        assert_eq!(counted(0, "colour"), "0 colours");
-        assert_eq!(counted(176_767, "colour"), "176767 colours");
+        assert_eq!(counted(1usize, "iteration"), "1 iteration");
+        assert_eq!(counted(0u64, "colour"), "0 colours");
+        assert_eq!(counted(176_767u32, "colour"), "176767 colours");
     }
 }

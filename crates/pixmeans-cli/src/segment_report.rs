@@ -62,7 +62,7 @@ impl FitReport {
             "  fit: {} on {}, {}, {}, inertia {:.6e}\n",
             self.method,
             counted(self.fitted_pixels, "pixel"),
-            counted(self.iterations as u64, "iteration"),
+            counted(self.iterations, "iteration"),
             if self.converged {
                 "converged"
             } else {
@@ -217,18 +217,23 @@ impl SegmentReport {
     pub fn human(&self) -> String {
         let mut s = String::new();
         let merged = if self.merged_regions > 0 {
-            format!(" ({} small ones merged)", self.merged_regions)
+            let ones = if self.merged_regions == 1 {
+                "one"
+            } else {
+                "ones"
+            };
+            format!(" ({} small {ones} merged)", self.merged_regions)
         } else {
             String::new()
         };
         let _ = writeln!(
             s,
-            "{} -> {}: {} clusters, {} regions{merged}, {} files",
+            "{} -> {}: {}, {}{merged}, {}",
             self.input,
             self.output,
-            self.clusters.len(),
-            self.regions,
-            self.files.len()
+            counted(self.clusters.len(), "cluster"),
+            counted(self.regions, "region"),
+            counted(self.files.len(), "file")
         );
         if let Some(c) = &self.k_choice {
             s.push_str(&c.human());
@@ -236,12 +241,11 @@ impl SegmentReport {
         for c in &self.clusters {
             let _ = writeln!(
                 s,
-                "  {:>3}  {}  {:5.1} %  {} region{}, largest {} px",
+                "  {:>3}  {}  {:5.1} %  {}, largest {} px",
                 c.index,
                 c.hex,
                 c.share * 100.0,
-                c.regions,
-                if c.regions == 1 { "" } else { "s" },
+                counted(c.regions, "region"),
                 c.largest_region
             );
         }

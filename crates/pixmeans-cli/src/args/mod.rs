@@ -219,7 +219,7 @@ pub enum InitArg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StepArg {
     /// 1.75 times as far as the mean, redone as a plain step whenever it
-    /// ends higher than a plain step would.
+    /// ends higher than a plain step guarantees.
     Overrelaxed,
     /// To the mean: textbook Lloyd.
     Plain,

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::{Outcome, file_name, picture_output, progress, read, source_of};
 use crate::args::ElbowArgs;
 use crate::config::{self, Common};
+use crate::report::counted;
 
 /// The plot's size in pixels.
 const SIZE: (u32, u32) = (1200, 700);
@@ -121,8 +122,12 @@ pub fn run(a: &ElbowArgs) -> Result<Outcome> {
         ""
     };
     crate::print_message(&format!(
-        "{}: {} x {}, {} colours{alpha}; {why}; wrote {}\n",
-        report.input, report.width, report.height, report.distinct_colors, report.output
+        "{}: {} x {}, {}{alpha}; {why}; wrote {}\n",
+        report.input,
+        report.width,
+        report.height,
+        counted(report.distinct_colors, "colour"),
+        report.output
     ));
     Ok(Outcome::Success)
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::{Outcome, check_clobber, read};
 use crate::args::{PaletteArgs, SortArg};
 use crate::config::{self, Common, Sink, Source};
+use crate::report::counted;
 
 /// The `--json` report and the `.json` file.
 #[derive(Debug, Serialize)]
@@ -145,9 +146,9 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
         .map(|o| format!("; wrote {}", o.display()))
         .unwrap_or_default();
     crate::print_message(&format!(
-        "{}: {} colours from {} ({}), PSNR {psnr} dB, mean ΔE00 {:.2}{wrote}\n",
+        "{}: {} from {} ({}), PSNR {psnr} dB, mean ΔE00 {:.2}{wrote}\n",
         report.input,
-        report.colors.len(),
+        counted(report.colors.len(), "colour"),
         report.distinct_colors,
         report.color_space,
         report.delta_e_mean

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{Outcome, file_name, picture_output, read, source_of};
 use crate::args::ScatterArgs;
 use crate::config::{self, Common};
+use crate::report::counted;
 
 /// The PNG's size in pixels.
 const SIZE: (u32, u32) = (1600, 800);
@@ -104,10 +105,10 @@ pub fn run(a: &ScatterArgs) -> Result<Outcome> {
     let (palette, shares) = palette_shares(&q);
     let space = quantizer.color_space();
     let title = format!(
-        "{}: {} of {} pixels in {space} space, k = {}",
+        "{}: {} of {} in {space} space, k = {}",
         file_name(source.display()),
         points.len(),
-        view.pixel_count(),
+        counted(view.pixel_count(), "pixel"),
         quantizer.params().k()
     );
     let data = ScatterData {
@@ -141,10 +142,10 @@ pub fn run(a: &ScatterArgs) -> Result<Outcome> {
         crate::print_data(&format!("{}\n", serde_json::to_string(&report)?))?;
     }
     crate::print_message(&format!(
-        "{}: {} sampled pixels, {} clusters ({}); wrote {}\n",
+        "{}: {} sampled, {} ({}); wrote {}\n",
         report.input,
-        report.samples,
-        palette.len(),
+        counted(report.samples, "pixel"),
+        counted(palette.len(), "cluster"),
         report.color_space,
         report.output
     ));

@@ -471,6 +471,10 @@ fn step_plain_runs_textbook_lloyd_and_overrelaxed_is_the_default() {
         let history = report["history"].as_array().unwrap();
         assert_eq!(history.len() as u64, report["iterations"].as_u64().unwrap());
         assert_eq!(report["converged"], true);
+        // At tol 0 a converged run ends at a fixed point: a plain step
+        // would not move any centroid.
+        let last = history.last().unwrap();
+        assert_eq!(last["center_shift"].as_f64(), Some(0.0), "{last:?}");
         // The inertia falls but for steps turned down, and plain steps are
         // never turned down.
         let kept: Vec<f64> = history
@@ -488,11 +492,13 @@ fn step_plain_runs_textbook_lloyd_and_overrelaxed_is_the_default() {
     // The option reaches the fit: run to a fixed point (tol 0), the
     // over-relaxed steps get there in fewer passes, one of them turned
     // down, and the text trace says so.
-    let (over_iterations, plain_iterations) =
-        (over["iterations"].as_u64(), plain["iterations"].as_u64());
+    let (over_iterations, plain_iterations) = (
+        over["iterations"].as_u64().unwrap(),
+        plain["iterations"].as_u64().unwrap(),
+    );
     assert!(
         over_iterations < plain_iterations,
-        "{over_iterations:?} vs {plain_iterations:?}"
+        "{over_iterations} vs {plain_iterations}"
     );
     let turned_down = over["history"]
         .as_array()

@@ -9,9 +9,14 @@
 //! inertia of the same labels at the means); otherwise the next pass starts
 //! from the plain step's centres (as Salakhutdinov and Roweis, 2003,
 //! "Adaptive overrelaxed bound optimization methods", over-relax EM's steps
-//! and fall back). Either way a run stops by scikit-learn's rule applied to
-//! the plain step, and ends on the plain step's centres: the means of the
-//! last pass's labels.
+//! and fall back). The first step, the last, and the steps after one
+//! turned down or after a cluster is reseeded are plain.
+//!
+//! Either way a run stops by scikit-learn's rule applied to the plain step:
+//! the plain step's shift is within the tolerance, or no label changed in
+//! a pass that started from the means of the last pass's labels (only such
+//! a pass proves a fixed point). It ends on the plain step's centres, the
+//! means of the labels of the last pass kept.
 //!
 //! The assignment step walks a k-d tree ([`Tree`]) whose partial sums are
 //! merged in the tree's order, so results do not depend on the thread count.
@@ -161,8 +166,8 @@ pub(crate) const OVERRELAXATION: f64 = 1.75;
 ///
 /// Each iteration assigns every point, then moves every centre to the
 /// weighted mean of its points, or with `beta` above 1 `beta` times as far
-/// (but for the steps the module's doc names). The run stops when the
-/// summed squared distance from the centres to their means is at most
+/// (except for the plain steps the module's doc names). The run stops when
+/// the summed squared distance from the centres to their means is at most
 /// `tol_abs`, or when no label changed in a pass from the last labels'
 /// means. The returned labels and inertia always belong to the returned
 /// centres.
@@ -176,14 +181,14 @@ pub(crate) fn run(
     let mut assignment = Assignment::new(tree.points().len(), centers.len());
     let mut history = Vec::new();
     let mut converged = false;
-    // While an over-relaxed step is on trial: the plain step's centres and
-    // the inertia they guarantee.
+    // While an over-relaxed step is on trial: the plain step's centres, to
+    // fall back on, and the inertia they guarantee.
     let mut on_trial: Option<(Vec<Point>, f64)> = None;
     for i in 0..max_iter {
         let mut pass = tree.assign(&centers, &mut assignment);
         let after_turned_down = history.last().is_some_and(|h: &Iteration| h.turned_down);
-        let tried = on_trial.take();
-        let turned_down = tried
+        let fallback = on_trial.take();
+        let turned_down = fallback
             .as_ref()
             .is_some_and(|&(_, bound)| pass.inertia > bound);
         let relocated =
@@ -195,31 +200,23 @@ pub(crate) fn run(
             turned_down,
         });
         // No label changing proves a fixed point only when this pass's
-        // centres are the means of the last pass's labels: not after an
-        // over-relaxed step, nor after one turned down (the labels kept
-        // are those of the step refused).
-        let at_last_means = tried.is_none() && !after_turned_down;
-        if let Some((plain, _)) = tried
+        // centres are the means of the last pass's labels. After a step
+        // turned down the labels kept are those of the step refused. (A
+        // kept over-relaxed step always changes a label, but for rounding:
+        // with the same labels its inertia would exceed the bound.)
+        let from_last_means = fallback.is_none() && !after_turned_down;
+        if let Some((plain, _)) = fallback
             && turned_down
         {
             centers = plain;
             continue;
         }
-        if (i > 0 && at_last_means && pass.changed == 0) || shift <= tol_abs {
+        if (i > 0 && from_last_means && pass.changed == 0) || shift <= tol_abs {
             centers = means;
             converged = true;
             break;
         }
-        // The first step, the last, and those after a step turned down or
-        // a cluster reseeded are plain; so is one after a pass where no
-        // label changed, as the means are the best centres for fixed labels.
-        let overrelax_next = beta > 1.0
-            && i > 0
-            && i + 1 < max_iter
-            && !relocated
-            && !after_turned_down
-            && pass.changed > 0;
-        if overrelax_next {
+        if beta > 1.0 && i > 0 && i + 1 < max_iter && !relocated && !after_turned_down {
             let over = centers
                 .iter()
                 .zip(&means)
@@ -321,8 +318,9 @@ mod tests {
     fn with_no_tolerance_a_run_stops_only_at_a_fixed_point() {
         // With tol 0 a converged run must end where a plain step moves no
         // centre. Before "no label changed" was limited to passes from the
-        // last labels' means, 49 of these 400 runs (k = 4 to 32, integer
-        // coordinates) stopped short of that, with a shift up to 0.5.
+        // last labels' means, 49 of these 400 runs (3000 points on an
+        // integer grid, k = 4 to 32) stopped short of that, each after a
+        // step turned down, with shifts up to 0.5.
         for seed in 0..400 {
             let points: Vec<Point> = crate::kmeans::Rng::new(seed)
                 .points(3000, 100.0)

@@ -64,10 +64,10 @@ impl Init {
 pub enum LloydStep {
     /// Past the mean of its points, 1.75 times as far, kept when the next
     /// assignment's inertia is no higher than the plain step guarantees
-    /// (else that step is redone plain). The run stops by the same rule as
-    /// a plain one; on the photos measured it took about a third fewer
-    /// iterations, most often ending at a lower inertia, but it may end in
-    /// a different local minimum. The default.
+    /// (else that step is redone plain). The run stops by scikit-learn's
+    /// rule applied to the plain step; on the photos measured it took about
+    /// a third fewer iterations, most often ending at a lower inertia, but
+    /// it may end in a different local minimum. The default.
     #[default]
     Overrelaxed,
     /// To the mean of its points: textbook Lloyd, iteration for iteration

@@ -29,11 +29,12 @@ fn nearest(p: &Point, centers: &[Point]) -> (u32, f32) {
     best
 }
 
-/// Lloyd over every pixel, with scikit-learn's stopping rule: textbook for
-/// `beta` 1; else from the second iteration on each centre goes `beta`
-/// times as far as its mean, unless the previous step was turned down or
-/// no label changed, and a step is turned down when the next assignment's
-/// inertia exceeds that of the step's labels at their means.
+/// Lloyd over every pixel, with scikit-learn's stopping rule (no label
+/// changed counts only in a pass from the last labels' means): textbook
+/// for `beta` 1; else from the second iteration on each centre goes `beta`
+/// times as far as its mean, unless the previous step was turned down, and
+/// a step is turned down when the next assignment's inertia exceeds that
+/// of the step's labels at their means.
 fn naive_lloyd(
     pixels: &[Point],
     mut centers: Vec<Point>,
@@ -82,7 +83,7 @@ fn naive_lloyd(
         );
         // Labels unchanged mean a fixed point only if this pass's centres
         // are the means of the last pass's labels.
-        let at_last_means = on_trial.is_none() && !last_turned_down;
+        let from_last_means = on_trial.is_none() && !last_turned_down;
         if let Some((plain, bound)) = on_trial.take()
             && inertia > bound
         {
@@ -99,11 +100,11 @@ fn naive_lloyd(
             shift += f64::from(d2(c, m));
             at_means -= counts[j] * f64::from(d2(c, m));
         }
-        if (i > 0 && at_last_means && changed == 0) || shift <= tol * var {
+        if (i > 0 && from_last_means && changed == 0) || shift <= tol * var {
             centers = means;
             break;
         }
-        if beta > 1.0 && i > 0 && i + 1 < max_iter && !last_turned_down && changed > 0 {
+        if beta > 1.0 && i > 0 && i + 1 < max_iter && !last_turned_down {
             for (c, m) in centers.iter_mut().zip(&means) {
                 for d in 0..3 {
                     let x = f64::from(c[d]);
