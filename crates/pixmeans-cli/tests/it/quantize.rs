@@ -447,22 +447,16 @@ fn step_plain_runs_textbook_lloyd_and_overrelaxed_is_the_default() {
     })
     .save(dir.path().join("photo.png"))
     .unwrap();
-    let fit = |extra: &[&str]| {
-        let args = [
-            &[
-                "quantize",
-                "photo.png",
-                "-k",
-                "12",
-                "--tol",
-                "0",
-                "--verbose",
-            ],
-            extra,
-        ]
-        .concat();
-        crate::run_json(dir.path(), &args)
-    };
+    let run = [
+        "quantize",
+        "photo.png",
+        "-k",
+        "12",
+        "--tol",
+        "0",
+        "--verbose",
+    ];
+    let fit = |extra: &[&str]| crate::run_json(dir.path(), &[&run[..], extra].concat());
     let over = fit(&["-o", "over.png"]);
     let plain = fit(&["--step", "plain", "-o", "plain.png"]);
     assert_eq!(over["step"], "overrelaxed");
@@ -509,17 +503,7 @@ fn step_plain_runs_textbook_lloyd_and_overrelaxed_is_the_default() {
     assert!(turned_down > 0);
     let out = crate::pixmeans()
         .current_dir(dir.path())
-        .args([
-            "quantize",
-            "photo.png",
-            "-k",
-            "12",
-            "--tol",
-            "0",
-            "--verbose",
-            "-o",
-            "trace.png",
-        ])
+        .args([&run[..], &["-o", "trace.png"]].concat())
         .output()
         .unwrap();
     let text =
