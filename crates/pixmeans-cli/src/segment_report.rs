@@ -217,12 +217,7 @@ impl SegmentReport {
     pub fn human(&self) -> String {
         let mut s = String::new();
         let merged = if self.merged_regions > 0 {
-            let ones = if self.merged_regions == 1 {
-                "one"
-            } else {
-                "ones"
-            };
-            format!(" ({} small {ones} merged)", self.merged_regions)
+            format!(" ({} merged)", counted(self.merged_regions, "small one"))
         } else {
             String::new()
         };

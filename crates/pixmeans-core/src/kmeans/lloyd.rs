@@ -15,8 +15,8 @@
 //! With either step a run stops by scikit-learn's rule applied to the plain
 //! step: the plain step's shift is within the tolerance, or no label
 //! changed in a pass that started from the means of the last pass's labels
-//! (only such a pass proves a fixed point). It ends on the plain step's centres, the
-//! means of the labels of the last pass kept.
+//! (only such a pass proves a fixed point). It ends on the plain step's
+//! centres, the means of the labels of the last pass kept.
 //!
 //! The assignment step walks a k-d tree ([`Tree`]) whose partial sums are
 //! merged in the tree's order, so results do not depend on the thread count.
