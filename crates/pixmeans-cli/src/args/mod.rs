@@ -102,7 +102,8 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
-    /// Colour space in which distances are measured.
+    /// Colour space in which distances are measured and centroids averaged;
+    /// each palette colour is the 8-bit colour nearest its centroid there.
     #[arg(long, value_enum, default_value_t = SpaceArg::Srgb)]
     pub color_space: SpaceArg,
 
