@@ -27,7 +27,7 @@
 //! let indexed = quantized.image();
 //! assert_eq!(indexed.palette().len(), 16);
 //! assert_eq!(indexed.indices().len(), 64 * 64);
-//! // 22.1 dB: Oklab spends its 16 colours where eyes see differences, so
+//! // 22.3 dB: Oklab spends its 16 colours where eyes see differences, so
 //! // its error in RGB is above that of a fit in sRGB (24.6 dB here).
 //! assert!(quantized.psnr() > 22.0);
 //! // 4 bits per pixel plus a 48-byte palette, against 3 bytes per pixel raw.

@@ -67,7 +67,7 @@ pub(crate) fn segment(
         }
         colors
     } else {
-        centroids.iter().map(|&c| space.to_srgb(c)).collect()
+        centroids.par_iter().map(|&c| space.to_srgb(c)).collect()
     };
     let n = centroids.len() as u32;
     // A dense colour → label table: one load per pixel. Labels fit 16 bits.
