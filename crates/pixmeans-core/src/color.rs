@@ -60,10 +60,10 @@ impl ColorSpace {
     /// of its 26 neighbours (each channel one step down, up or kept) while
     /// one is nearer. It ends where no neighbour is nearer; the tests find
     /// no colour within two steps nearer either. A point outside the sRGB
-    /// gamut so ends on a colour of the gamut near it in this space, which
-    /// can be tens of steps from clamping each channel. The nearest colour
-    /// to a cluster's mean is the one that adds least to its squared error
-    /// in this space.
+    /// gamut ends the same way, on a colour of the gamut near it in this
+    /// space, which can be tens of steps from clamping each channel. The
+    /// nearest colour to a cluster's mean is the one that adds least to its
+    /// squared error in this space.
     ///
     /// Against rounding every channel, on picture0b.jpg and sunset.jpg at
     /// k = 16, 64 and 256, the mean ΔE00 over seeds 0-4 fell at all 12
