@@ -42,10 +42,15 @@ impl ColorSpace {
 
     /// Converts an 8-bit sRGB colour into this space.
     pub fn from_srgb(self, rgb: [u8; 3]) -> Point {
+        to_f32(self.coordinates(rgb))
+    }
+
+    /// An 8-bit sRGB colour's coordinates in this space, in full precision.
+    fn coordinates(self, rgb: [u8; 3]) -> [f64; 3] {
         match self {
-            ColorSpace::Srgb => [f32::from(rgb[0]), f32::from(rgb[1]), f32::from(rgb[2])],
-            ColorSpace::Oklab => to_f32(linear_to_oklab(srgb_to_linear(rgb))),
-            ColorSpace::Lab => to_f32(linear_to_lab(srgb_to_linear(rgb))),
+            ColorSpace::Srgb => rgb.map(f64::from),
+            ColorSpace::Oklab => linear_to_oklab(srgb_to_linear(rgb)),
+            ColorSpace::Lab => linear_to_lab(srgb_to_linear(rgb)),
         }
     }
 
@@ -72,12 +77,10 @@ impl ColorSpace {
     /// on a fit.
     pub fn to_srgb(self, p: Point) -> [u8; 3] {
         let target = p.map(f64::from);
-        let linear = match self {
-            ColorSpace::Srgb => return p.map(|c| c.round().clamp(0.0, 255.0) as u8),
-            ColorSpace::Oklab => oklab_to_linear(target),
-            ColorSpace::Lab => lab_to_linear(target),
-        };
-        let mut best = linear.map(|c| linear_to_srgb(c).round() as u8);
+        let mut best = self.rounded(target);
+        if self == ColorSpace::Srgb {
+            return best;
+        }
         let mut best_distance = self.distance(target, best);
         // Each move lowers the distance, so the walk ends; the number of
         // moves is bounded all the same.
@@ -99,15 +102,21 @@ impl ColorSpace {
         best
     }
 
+    /// The 8-bit colour with every channel of `target`'s exact conversion
+    /// rounded, clamped to the gamut.
+    fn rounded(self, target: [f64; 3]) -> [u8; 3] {
+        let linear = match self {
+            ColorSpace::Srgb => return target.map(|c| c.round().clamp(0.0, 255.0) as u8),
+            ColorSpace::Oklab => oklab_to_linear(target),
+            ColorSpace::Lab => lab_to_linear(target),
+        };
+        linear.map(|c| linear_to_srgb(c).round() as u8)
+    }
+
     /// The squared distance in this space between `target` and an 8-bit
     /// colour, in full precision.
     fn distance(self, target: [f64; 3], rgb: [u8; 3]) -> f64 {
-        let linear = srgb_to_linear(rgb);
-        let q = match self {
-            ColorSpace::Srgb => rgb.map(f64::from),
-            ColorSpace::Oklab => linear_to_oklab(linear),
-            ColorSpace::Lab => linear_to_lab(linear),
-        };
+        let q = self.coordinates(rgb);
         (0..3).map(|i| (q[i] - target[i]).powi(2)).sum()
     }
 }
@@ -313,13 +322,7 @@ mod tests {
                     let d = space.distance(target, rgb);
                     assert!(d >= least, "{space} {mean:?}: {rgb:?} beats {chosen:?}");
                 }
-                let round = |linear: [f64; 3]| linear.map(|c| linear_to_srgb(c).round() as u8);
-                let rounded = match space {
-                    ColorSpace::Srgb => mean.map(|c| c.round() as u8),
-                    ColorSpace::Oklab => round(oklab_to_linear(target)),
-                    ColorSpace::Lab => round(lab_to_linear(target)),
-                };
-                not_rounded += usize::from(rounded != chosen);
+                not_rounded += usize::from(space.rounded(target) != chosen);
             }
             if space == ColorSpace::Srgb {
                 assert_eq!(not_rounded, 0);

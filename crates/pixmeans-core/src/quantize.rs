@@ -213,10 +213,16 @@ impl Quantizer {
         for (&l, &n) in labels.iter().zip(hist.counts()) {
             counts[l as usize] += n;
         }
-        let lightness: Vec<f32> = fit
+        // Each centroid's palette colour, converted once (a search in Oklab
+        // and CIELAB: see `ColorSpace::to_srgb`).
+        let srgb: Vec<[u8; 3]> = fit
             .centroids()
             .iter()
-            .map(|&c| ColorSpace::Oklab.from_srgb(self.space.to_srgb(c))[0])
+            .map(|&c| self.space.to_srgb(c))
+            .collect();
+        let lightness: Vec<f32> = srgb
+            .iter()
+            .map(|&c| ColorSpace::Oklab.from_srgb(c)[0])
             .collect();
         let mut order: Vec<usize> = (0..counts.len()).collect();
         order.sort_by(|&a, &b| {
@@ -234,10 +240,7 @@ impl Quantizer {
             // round trip through the working space.
             order.iter().map(|&o| hist.colors()[o]).collect()
         } else {
-            fit.centroids()
-                .iter()
-                .map(|&c| self.space.to_srgb(c))
-                .collect()
+            order.iter().map(|&o| srgb[o]).collect()
         };
         let palette = Palette::new(&colors, transparent)
             .map_err(|PaletteSizeError(n)| QuantizeError::TooManyColors(n))?;
