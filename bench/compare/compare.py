@@ -1,7 +1,8 @@
 """Compare pixmeans with other colour quantizers on real photos.
 
     python compare.py [--images DIR-or-FILES...] [--ks 16,64,256] [--runs 3]
-                      [--tools pixmeans,pixmeans-oklab,sklearn,opencv,quantette,libimagequant,kmeans_colors]
+                      [--tools pixmeans,pixmeans-oklab,pixmeans-oklab-sample,sklearn,opencv,
+                               quantette,libimagequant,kmeans_colors]
                       [--out results/results.jsonl]
 
 Every run of every tool is a separate process started here, so whole-process
@@ -36,11 +37,13 @@ from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-ALL_TOOLS = ["pixmeans", "pixmeans-oklab", "sklearn", "opencv", "quantette", "libimagequant",
-             "kmeans_colors"]
+ALL_TOOLS = ["pixmeans", "pixmeans-oklab", "pixmeans-oklab-sample", "sklearn", "opencv",
+             "quantette", "libimagequant", "kmeans_colors"]
 RUST_PEERS = {"quantette", "libimagequant", "kmeans_colors"}
 PY_PEERS = {"sklearn", "opencv"}
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+# quantette's k-means fits minibatches drawn from at most this many pixels.
+QUANTETTE_SAMPLE = 262_144
 CHUNK = 1 << 19  # pixels per CIEDE2000 chunk: bounds the driver's memory
 
 
@@ -104,11 +107,14 @@ class Tools:
     seed: int
 
     def command(self, tool: str, image: Path, k: int, out: Path) -> list[str]:
-        if tool in ("pixmeans", "pixmeans-oklab"):
+        if tool in ("pixmeans", "pixmeans-oklab", "pixmeans-oklab-sample"):
             cmd = [str(self.pixmeans), "quantize", str(image), "-k", str(k), "-o", str(out),
                    "--force", "--json", "--seed", str(self.seed)]
-            if tool == "pixmeans-oklab":
+            if tool != "pixmeans":
                 cmd += ["--color-space", "oklab"]
+            if tool == "pixmeans-oklab-sample":
+                # The sample budget quantette's k-means fits on.
+                cmd += ["--max-pixels", str(QUANTETTE_SAMPLE)]
             return cmd
         if tool in PY_PEERS:
             return [self.python, str(HERE / "py_peers.py"), tool, str(image), str(k), str(out),
