@@ -50,3 +50,25 @@ proptest! {
         }
     }
 }
+
+/// A TIFF whose `SampleFormat` entry lists no values: tiff 0.10 indexed the
+/// empty list and panicked (found by the property above in CI).
+#[test]
+fn tiff_with_an_empty_sample_format_is_an_error() {
+    let mut bytes = valid_files().swap_remove(4);
+    assert_eq!(
+        &bytes[..4],
+        b"II*\0",
+        "the encoder writes little-endian TIFF"
+    );
+    let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    let ifd = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+    let entry = (0..usize::from(u16_at(&bytes, ifd)))
+        .map(|n| ifd + 2 + 12 * n)
+        .find(|&at| u16_at(&bytes, at) == 339)
+        .expect("the encoder writes a SampleFormat entry");
+    bytes[entry + 4..entry + 8].copy_from_slice(&0u32.to_le_bytes());
+
+    let err = decode_bytes(&bytes, Path::new("empty.tif"), &Limits::new(1 << 20)).unwrap_err();
+    assert!(err.to_string().contains("empty.tif"), "{err}");
+}
