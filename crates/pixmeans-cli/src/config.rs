@@ -140,7 +140,23 @@ pub fn quantizer(a: &KMeansArgs) -> Result<Quantizer> {
             "-k {k} is out of range: an indexed image holds 1 to 256 colours\nhint: pick a k from 1 to 256, or -k auto"
         );
     }
+    if let KArg::Fixed(k) = a.k {
+        check_max_pixels(a.fit.max_pixels, k)?;
+    }
     fit_quantizer(&a.fit, k)
+}
+
+/// Refuses a `--max-pixels` below k: so few pixels cannot hold k colours,
+/// and the fit would quietly fall back to every pixel.
+pub fn check_max_pixels(max_pixels: Option<usize>, k: usize) -> Result<()> {
+    if let Some(n) = max_pixels
+        && n < k
+    {
+        bail!(
+            "--max-pixels {n} is below k = {k}: {n} pixels cannot hold {k} colours\nhint: raise --max-pixels to at least {k}, or leave it out to fit on every pixel"
+        );
+    }
+    Ok(())
 }
 
 /// Checks the fit settings and builds the quantizer for one k (commands that
@@ -309,6 +325,7 @@ impl QuantizeConfig {
         let common = Common::resolve(&a.common)?;
         let (mut sources, from_folder) = sources(&a.inputs)?;
         let batch = sources.len() > 1 || from_folder;
+        let named = a.format.unwrap_or(FormatArg::Png);
         let default_name = |s: &Source| {
             let stem = match s {
                 Source::Stdin => "stdin".to_owned(),
@@ -317,16 +334,16 @@ impl QuantizeConfig {
                     .map_or_else(|| "image".to_owned(), |s| s.to_string_lossy().into_owned()),
             };
             if batch && a.output.is_some() {
-                format!("{stem}.{}", extension(a.format))
+                format!("{stem}.{}", extension(named))
             } else {
                 let k = match a.kmeans.k {
                     KArg::Fixed(k) => k.to_string(),
                     KArg::Auto => "auto".to_owned(),
                 };
-                format!("{stem}-k{k}.{}", extension(a.format))
+                format!("{stem}-k{k}.{}", extension(named))
             }
         };
-        let fixed = format_of(a.format);
+        let fixed = format_of(named);
         let into = |dir: &Path| -> Vec<Job> {
             sources
                 .iter()
@@ -369,6 +386,16 @@ impl QuantizeConfig {
             Some(o) if batch || o.is_dir() || ends_with_separator(o) => (into(o), Some(o.clone())),
             Some(o) => {
                 let format = OutputFormat::from_path(o)?;
+                if let Some(f) = a.format
+                    && format_of(f) != format
+                {
+                    bail!(
+                        "--format {} disagrees with -o {}, whose extension picks the format\nhint: drop --format, or give the file a .{} extension",
+                        extension(f),
+                        o.display(),
+                        extension(f)
+                    );
+                }
                 (
                     vec![Job {
                         source: sources.remove(0),

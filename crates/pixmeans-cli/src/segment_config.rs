@@ -8,8 +8,8 @@ use anyhow::{Result, bail};
 use pixmeans_core::segment::{MAX_CLUSTERS, spatial::MAX_WEIGHT};
 use pixmeans_core::{Connectivity, Segmenter};
 
-use crate::args::{ConnectivityArg, KArg, OutputKind, SegmentArgs};
-use crate::config::{AutoK, Common, Source, auto_k, quantizer, sources};
+use crate::args::{ConnectivityArg, InitArg, KArg, OutputKind, SegmentArgs};
+use crate::config::{AutoK, Common, Source, auto_k, check_max_pixels, quantizer, sources};
 
 /// One image to segment, and the folder its files go into.
 #[derive(Debug, Clone)]
@@ -64,7 +64,13 @@ impl SegmentConfig {
         };
         let mut quantizer = quantizer(&kmeans)?;
         if let Some(k) = big_k {
+            check_max_pixels(a.kmeans.fit.max_pixels, k)?;
             quantizer = quantizer.with_k(k);
+        }
+        if a.spatial > 0.0 && a.kmeans.fit.init == InitArg::Wu {
+            bail!(
+                "--init wu splits the colours alone, so it cannot seed a --spatial fit\nhint: use --init kmeans++ (the default) or random, or --spatial 0"
+            );
         }
         let auto = auto_k(&a.kmeans)?;
         let common = Common::resolve(&a.common)?;

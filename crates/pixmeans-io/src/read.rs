@@ -102,6 +102,9 @@ pub fn read_image(path: &Path, limits: &Limits) -> Result<Decoded, ReadError> {
 /// end-of-image marker is an error, not an image padded with grey.
 pub fn decode_bytes(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Decoded, ReadError> {
     let path = || name.to_path_buf();
+    if bytes.is_empty() {
+        return Err(ReadError::EmptyFile { path: path() });
+    }
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|source| ReadError::Io {
@@ -145,6 +148,19 @@ pub fn decode_bytes(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Decode
             detail,
         })?;
     }
+    // A failed allocation aborts the process: ask for the decoder's buffer
+    // and the RGBA copy up front, so that an image too large for this
+    // machine is an error instead.
+    let pixels = u64::from(width) * u64::from(height);
+    let needed = decoder
+        .total_bytes()
+        .saturating_add(pixels.saturating_mul(4));
+    if !can_allocate(needed) {
+        return Err(ReadError::OutOfMemory {
+            path: path(),
+            bytes: needed,
+        });
+    }
     // Broken metadata should not cost the pixels: read the image unrotated.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut decoded = DynamicImage::from_decoder(decoder).map_err(|e| from_image_error(e, name))?;
@@ -158,6 +174,12 @@ pub fn decode_bytes(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Decode
         format: format_name,
         file_bytes: bytes.len() as u64,
     })
+}
+
+/// Whether `bytes` can be allocated now. The memory is given back at once;
+/// untouched, it costs no more than the asking.
+fn can_allocate(bytes: u64) -> bool {
+    usize::try_from(bytes).is_ok_and(|n| Vec::<u8>::new().try_reserve_exact(n).is_ok())
 }
 
 /// Our name for a format we read, or `None` for one we do not.
@@ -277,7 +299,7 @@ mod tests {
     }
 
     #[test]
-    fn random_bytes_and_an_empty_file_are_not_images() {
+    fn random_bytes_are_not_an_image_and_an_empty_file_says_so() {
         let random = crate::test_noise::bytes(4096, 0x4f6c_dd1d);
         assert!(matches!(decode(&random), Err(ReadError::NotAnImage { .. })));
 
@@ -285,11 +307,8 @@ mod tests {
         let path = dir.path().join("empty.png");
         std::fs::write(&path, b"").unwrap();
         let err = read_image(&path, &Limits::default()).unwrap_err();
-        assert!(matches!(&err, ReadError::NotAnImage { path: p } if p == &path));
-        assert!(
-            err.to_string().contains("empty.png is not an image"),
-            "{err}"
-        );
+        assert!(matches!(&err, ReadError::EmptyFile { path: p } if p == &path));
+        assert!(err.to_string().contains("empty.png is empty"), "{err}");
     }
 
     #[test]
@@ -311,11 +330,10 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_huge_declared_size_is_too_large_before_any_pixel_is_decoded() {
-        // Only the header and a token IDAT: decoding pixels would need 30 GB.
+    /// A PNG header of `side` x `side` RGB pixels with a token IDAT.
+    fn huge_png(side: u32) -> Vec<u8> {
         let mut bytes = Vec::new();
-        let mut encoder = png::Encoder::new(&mut bytes, 100_000, 100_000);
+        let mut encoder = png::Encoder::new(&mut bytes, side, side);
         encoder.set_color(png::ColorType::Rgb);
         let mut writer = encoder.write_header().unwrap();
         writer
@@ -325,8 +343,13 @@ mod tests {
             )
             .unwrap();
         writer.finish().unwrap();
+        bytes
+    }
 
-        let err = decode(&bytes).unwrap_err();
+    #[test]
+    fn a_huge_declared_size_is_too_large_before_any_pixel_is_decoded() {
+        // Decoding pixels would need 30 GB.
+        let err = decode(&huge_png(100_000)).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -343,6 +366,27 @@ mod tests {
             err.to_string(),
             "in.img is 100000 x 100000 = 10000000000 pixels, over the limit of 200000000"
         );
+    }
+
+    #[test]
+    fn memory_the_machine_cannot_give_is_an_error_not_an_abort() {
+        // With the limit off, 10^12 pixels ask for 7 TB: where the
+        // system refuses that, the error says so; where it promises any
+        // amount, the token pixel data ends early. Never an abort.
+        let bytes = huge_png(1_000_000);
+        let err = decode_bytes(&bytes, Path::new("in.png"), &Limits::new(u64::MAX)).unwrap_err();
+        match err {
+            ReadError::OutOfMemory { bytes, .. } => {
+                assert_eq!(bytes, 7 * 1_000_000u64.pow(2));
+                assert!(
+                    err.to_string()
+                        .starts_with("in.png needs 7000000 MB of memory"),
+                    "{err}"
+                );
+            }
+            ReadError::Malformed { .. } => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -27,7 +27,13 @@ pub enum ReadError {
         #[source]
         source: io::Error,
     },
-    /// The content is not a known image format (an empty file included).
+    /// The file holds no bytes at all.
+    #[error("{} is empty: expected {READABLE} data", path.display())]
+    EmptyFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The content is not a known image format.
     #[error("{} is not an image: expected {READABLE} data", path.display())]
     NotAnImage {
         /// The file.
@@ -84,6 +90,19 @@ pub enum ReadError {
         path: PathBuf,
         /// What the decoder reported.
         detail: String,
+    },
+    /// Within the limits, but this machine cannot give the memory that
+    /// decoding the image takes.
+    #[error(
+        "{} needs {} MB of memory to decode, more than this machine can give",
+        path.display(),
+        bytes.div_ceil(1_000_000)
+    )]
+    OutOfMemory {
+        /// The file.
+        path: PathBuf,
+        /// The bytes asked for: the decoder's buffer and the RGBA copy.
+        bytes: u64,
     },
 }
 

@@ -46,7 +46,7 @@ pub enum WriteError {
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<u64, WriteError> {
     let io_error = |source| WriteError::Io {
         path: path.to_path_buf(),
-        source,
+        source: without_temp_path(source),
     };
     let exists = || WriteError::Exists {
         path: path.to_path_buf(),
@@ -79,6 +79,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<u64, W
         Ok(_) => Ok(bytes.len() as u64),
         Err(e) if !overwrite && e.error.kind() == io::ErrorKind::AlreadyExists => Err(exists()),
         Err(e) => Err(io_error(e.error)),
+    }
+}
+
+/// The operating system's error without the temporary file's path, which
+/// `tempfile` appends (as `... at path "..."`) and which means nothing to
+/// the user: the error names the output already.
+fn without_temp_path(e: io::Error) -> io::Error {
+    if e.get_ref().is_none() {
+        return e;
+    }
+    match e.to_string().split_once(" at path \"") {
+        Some((os, _)) => io::Error::new(e.kind(), os.to_owned()),
+        None => e,
     }
 }
 
@@ -142,6 +155,15 @@ mod tests {
         let err = write_atomic(&path, b"x", true).unwrap_err();
         assert!(matches!(&err, WriteError::Io { path: p, .. } if p == &path));
         assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
+        // The cause is the operating system's, without the temporary name.
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert!(
+            !cause.contains(".pixmeans-") && !cause.contains("at path"),
+            "{cause}"
+        );
+        assert!(
+            matches!(&err, WriteError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
+        );
         assert!(entries(dir.path()).is_empty());
     }
 

@@ -27,7 +27,9 @@ pub struct PaletteArgs {
     #[arg(long, value_enum, default_value_t = SortArg::Share)]
     pub sort: SortArg,
 
-    /// Width of the swatch image in pixels.
+    /// Width of the swatch image in pixels; each colour's band is as wide
+    /// as its share of the pixels, so a colour with less than one pixel's
+    /// share of the width does not show.
     #[arg(long, default_value_t = 800, value_name = "PX")]
     pub swatch_width: u32,
 

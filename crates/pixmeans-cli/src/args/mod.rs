@@ -46,9 +46,9 @@ pub enum Command {
 /// The k-means settings shared by every command that clusters.
 #[derive(Debug, Args, Clone)]
 pub struct KMeansArgs {
-    /// Number of colours (clusters), 1 to 256; or `auto`: the smallest k that
-    /// meets --target-psnr or --max-delta-e, else the knee of inertia over
-    /// k = 1..16.
+    /// Number of colours (clusters), 1 to 256 (segment: up to 65536); or
+    /// `auto`: the smallest k that meets --target-psnr or --max-delta-e,
+    /// else the knee of inertia over k = 1..16.
     #[arg(short = 'k', long = "colors", visible_alias = "k", default_value = "16", value_name = "K", value_parser = parse_k)]
     pub k: KArg,
 
@@ -74,12 +74,13 @@ pub struct KMeansArgs {
 /// including those that try several k (elbow, grid).
 #[derive(Debug, Args, Clone)]
 pub struct FitArgs {
-    /// How to choose the first centroids: k-means++ or k random distinct colours.
+    /// How to choose the first centroids: k-means++, k random distinct
+    /// colours, or Wu's variance split of the colour cube.
     #[arg(long, value_enum, default_value_t = InitArg::KmeansPlusPlus)]
     pub init: InitArg,
 
     /// Number of seedings; the one with the lowest inertia is kept.
-    /// [default: 1 for kmeans++, 10 for random]
+    /// [default: 1 for kmeans++ and wu, 10 for random]
     #[arg(long, value_name = "N")]
     pub n_init: Option<usize>,
 
@@ -107,8 +108,11 @@ pub struct FitArgs {
     #[arg(long, value_enum, default_value_t = SpaceArg::Srgb)]
     pub color_space: SpaceArg,
 
-    /// Fit on a copy shrunk to at most N pixels, then map every pixel of the
-    /// full image. [default: fit on every pixel]
+    /// Fit on a copy shrunk by a whole factor to at most N pixels (N at
+    /// least k), then map every pixel of the full image; a copy with fewer
+    /// colours than k is not used. segment --spatial fits on a random sample
+    /// of N pixels instead. [default: every pixel; a sample of 262144 for
+    /// segment --spatial]
     #[arg(long, value_name = "N")]
     pub max_pixels: Option<usize>,
 }
@@ -150,9 +154,10 @@ pub struct QuantizeArgs {
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 
-    /// Format of outputs named by pixmeans (in a folder, or by default).
-    #[arg(long, value_enum, default_value_t = FormatArg::Png)]
-    pub format: FormatArg,
+    /// Format of outputs named by pixmeans (in a folder, or by default); a
+    /// file named with -o takes the format of its extension. [default: png]
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
 
     /// Clustering settings.
     #[command(flatten)]

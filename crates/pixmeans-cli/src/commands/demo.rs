@@ -24,8 +24,7 @@ const CREDIT: &str = "a cup of coffee, CC0, by Rachel Michetti (shipped with sci
 const KS: [usize; 5] = [2, 4, 8, 16, 32];
 
 pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+    claim(dir, common.force)?;
     let original = dir.join(PHOTO_NAME);
     pixmeans_io::write_atomic(&original, PHOTO, true)?;
     let start = Instant::now();
@@ -37,8 +36,8 @@ pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
         decoded.image.view().height(),
         dir.display()
     ));
-    // The demo owns the files it names in its folder: running it again
-    // replaces them, so the README's first command can always be rerun.
+    // The folder is the demo's now (see `claim`): running it again replaces
+    // its files, so the README's first command can always be rerun.
     let common = Common {
         force: true,
         ..common.clone()
@@ -84,6 +83,46 @@ pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
 
 /// The k of the palette swatch and the scatter.
 const SHOWN_K: usize = 8;
+
+/// What marks an index page, and so its folder, as the demo's.
+const MARK: &str = "<meta name=\"generator\" content=\"pixmeans demo\">";
+
+/// Makes `dir` the demo's folder. The demo replaces its own files, but
+/// without `--force` it refuses a folder where one of its file names is
+/// taken and no index page of its own says the folder is the demo's. That
+/// page is written first, so a run that was stopped part way can be rerun.
+fn claim(dir: &Path, force: bool) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+    let index = dir.join("index.html");
+    let ours = std::fs::read_to_string(&index).is_ok_and(|page| page.contains(MARK));
+    if !force && !ours {
+        let taken: Vec<String> = file_names()
+            .into_iter()
+            .filter(|name| dir.join(name).exists())
+            .collect();
+        if !taken.is_empty() {
+            bail!(
+                "{} already holds {}, which the demo did not write\nhint: add --force to replace them, or name another folder with -o",
+                dir.display(),
+                taken.join(", ")
+            );
+        }
+    }
+    pixmeans_io::write_atomic(&index, index_page(None).as_bytes(), true)?;
+    Ok(())
+}
+
+/// Every file the demo writes, the index page first.
+fn file_names() -> Vec<String> {
+    let mut names: Vec<String> = ["index.html", PHOTO_NAME, "elbow.png", "grid.png"]
+        .map(str::to_owned)
+        .into();
+    names.push(format!("palette-k{SHOWN_K}.png"));
+    names.extend(["scatter.png", "scatter.html"].map(str::to_owned));
+    names.extend(KS.map(|k| format!("coffee-k{k}.png")));
+    names
+}
 
 /// The elbow plot, the grid, the swatch, the scatter (PNG and page) and the
 /// index page that shows them, from the quantized versions already made.
@@ -200,7 +239,7 @@ fn index_page(knee: Option<usize>) -> String {
         );
     }
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>pixmeans demo</title>\n\
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>pixmeans demo</title>\n{MARK}\n\
          <style>body {{ font-family: sans-serif; margin: 24px; max-width: 1000px; }} \
          li {{ margin-bottom: 24px; }} img {{ max-width: 100%; margin-top: 6px; }}</style>\n\
          </head>\n<body>\n<h1>pixmeans demo</h1>\n\

@@ -11,9 +11,9 @@ use pixmeans_io::{
 };
 use serde::Serialize;
 
-use super::{Outcome, check_clobber, read};
+use super::{Outcome, picture_output, read};
 use crate::args::{PaletteArgs, SortArg};
-use crate::config::{self, Common, Sink, Source};
+use crate::config::{self, Common, Source};
 use crate::report::counted;
 
 /// The `--json` report and the `.json` file.
@@ -65,11 +65,20 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
     let quantizer = config::quantizer(&a.kmeans)?;
     let common = Common::resolve(&a.common)?;
     let kind = a.output.as_deref().map(file_kind).transpose()?;
-    if kind == Some(FileKind::Swatch) && (a.swatch_width == 0 || a.swatch_height == 0) {
-        bail!("the swatch needs a width and height of at least 1 pixel");
+    if kind == Some(FileKind::Swatch) {
+        let (w, h) = (a.swatch_width, a.swatch_height);
+        if w == 0 || h == 0 {
+            bail!("the swatch needs a width and height of at least 1 pixel");
+        }
+        let limit = common.limits.max_pixels;
+        if u64::from(w) * u64::from(h) > limit {
+            bail!(
+                "a swatch of {w} x {h} pixels is over the pixel limit of {limit}\nhint: --pixel-limit raises it"
+            );
+        }
     }
     if let Some(out) = &a.output {
-        check_clobber(&Sink::File(out.clone()), common.force)?;
+        picture_output(Some(out), &a.input, "palette", "png", common.force)?;
     }
     let source = if a.input.as_os_str() == "-" {
         Source::Stdin
@@ -175,8 +184,14 @@ fn write_file(
         }
         FileKind::Json => serde_json::to_vec_pretty(report)?,
         FileKind::Swatch => {
-            let img = swatch_image(swatches, a.swatch_width, a.swatch_height)
-                .context("cannot draw the swatch")?;
+            // The size was checked up front: no swatch means no colours.
+            let img =
+                swatch_image(swatches, a.swatch_width, a.swatch_height).with_context(|| {
+                    format!(
+                        "cannot draw a swatch of {}: it has no opaque pixels",
+                        a.input.display()
+                    )
+                })?;
             encode_indexed_png(&img, PngCompression::Default)
                 .with_context(|| format!("cannot encode {}", out.display()))?
         }

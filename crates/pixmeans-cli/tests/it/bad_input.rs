@@ -237,3 +237,65 @@ fn k_auto_settings_out_of_place_or_out_of_range() {
     assert!(err.contains("auto"), "{err}");
     no_outputs(dir.path(), &["p.png"]);
 }
+
+#[test]
+fn no_command_writes_its_picture_over_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    let before = fs::read(dir.path().join("p.png")).unwrap();
+    for command in ["palette", "elbow", "grid", "scatter"] {
+        let err = crate::fails_with(dir.path(), &[command, "p.png", "-o", "p.png", "--force"], 2);
+        assert!(err.contains("p.png is the input"), "{command}: {err}");
+        assert_eq!(fs::read(dir.path().join("p.png")).unwrap(), before);
+    }
+}
+
+#[test]
+fn settings_that_would_be_quietly_ignored_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    // Four pixels cannot hold eight colours.
+    let err = fails(dir.path(), &["p.png", "-k", "8", "--max-pixels", "4"], 2);
+    assert!(err.contains("--max-pixels 4 is below k = 8"), "{err}");
+    // -o names the format by its extension; --format naming another is a
+    // contradiction, not a choice.
+    let err = fails(dir.path(), &["p.png", "--format", "gif", "-o", "q.png"], 2);
+    assert!(
+        err.contains("--format gif") && err.contains("q.png"),
+        "{err}"
+    );
+    let err = crate::fails_with(
+        dir.path(),
+        &["segment", "p.png", "--spatial", "1", "--init", "wu"],
+        2,
+    );
+    assert!(
+        err.contains("--init wu") && err.contains("--spatial"),
+        "{err}"
+    );
+    let err = crate::fails_with(
+        dir.path(),
+        &[
+            "palette",
+            "p.png",
+            "-o",
+            "s.png",
+            "--swatch-width",
+            "100000",
+            "--swatch-height",
+            "100000",
+        ],
+        2,
+    );
+    assert!(err.contains("over the pixel limit"), "{err}");
+    no_outputs(dir.path(), &["p.png"]);
+}
+
+#[test]
+fn an_empty_file_says_it_is_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("e.png"), b"").unwrap();
+    let err = fails(dir.path(), &["e.png"], 2);
+    assert!(err.contains("e.png is empty"), "{err}");
+    no_outputs(dir.path(), &["e.png"]);
+}

@@ -70,3 +70,26 @@ fn demo_quality_rises_with_k() {
     assert!(psnr.windows(2).all(|w| w[0] < w[1]), "{psnr:?}");
     assert!(psnr[4] > 30.0, "{psnr:?}");
 }
+
+#[test]
+fn demo_leaves_files_it_did_not_write_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("index.html"), "my notes").unwrap();
+    std::fs::write(mine.join("grid.png"), "my grid").unwrap();
+    let err = crate::fails_with(dir.path(), &["demo", "-o", "mine"], 2);
+    assert!(
+        err.contains("index.html, grid.png") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(mine.join("index.html")).unwrap(),
+        "my notes"
+    );
+    assert_eq!(
+        std::fs::read_to_string(mine.join("grid.png")).unwrap(),
+        "my grid"
+    );
+    assert_eq!(std::fs::read_dir(&mine).unwrap().count(), 2);
+}

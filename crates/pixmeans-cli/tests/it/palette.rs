@@ -145,3 +145,14 @@ fn refuses_an_unknown_file_kind_and_an_existing_file() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn a_swatch_of_no_colours_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    image::RgbaImage::new(8, 8)
+        .save(dir.path().join("clear.png"))
+        .unwrap();
+    let err = crate::fails_with(dir.path(), &["palette", "clear.png", "-o", "s.png"], 2);
+    assert!(err.contains("clear.png: it has no opaque pixels"), "{err}");
+    assert!(!dir.path().join("s.png").exists());
+}

@@ -215,8 +215,13 @@ impl Segmenter {
         self.validate(image.pixel_count() as u64)?;
         let params = self.quantizer.params();
         if self.spatial == 0.0 && params.k() <= PaletteSize::MAX.get() {
-            let q = self.quantizer.quantize(image)?;
-            return self.segment_quantized(image, &q);
+            match self.quantizer.quantize(image) {
+                Ok(q) => return self.segment_quantized(image, &q),
+                // 256 colours and a transparent entry overflow an indexed
+                // image: label the pixels as for a larger k.
+                Err(QuantizeError::NoRoomForTransparency) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         params.validate().map_err(QuantizeError::from)?;
         if self.quantizer.max_pixels() == Some(0) {

@@ -323,3 +323,31 @@ fn more_clusters_than_an_indexed_image_holds() {
         assert_eq!(seg.clusters()[l as usize].color, px[i * 3..i * 3 + 3]);
     }
 }
+
+#[test]
+fn k_256_with_transparent_pixels() {
+    // 1000 opaque colours and 200 transparent pixels: 256 clusters and a
+    // void label are one more than an indexed image holds, not a label map.
+    let px: Vec<u8> = (0..1200u32)
+        .flat_map(|i| {
+            let c = i.min(999);
+            let alpha = if i < 1000 { 255 } else { 0 };
+            [
+                (c % 10 * 25) as u8,
+                (c / 10 % 10 * 25) as u8,
+                (c / 100 * 25) as u8,
+                alpha,
+            ]
+        })
+        .collect();
+    let img = ImageRef::new(40, 30, PixelFormat::Rgba8, &px).unwrap();
+    for k in [255, 256, 257] {
+        let seg = segment(&img, k, |s| s);
+        assert_eq!(seg.clusters().len(), k);
+        assert_eq!(seg.transparent_pixels(), 200);
+        assert_eq!(seg.labels().void(), k as u32);
+        let labels = seg.labels().labels();
+        assert!((1000..1200).all(|i| labels[i] == k as u32));
+        assert!((0..1000).all(|i| labels[i] < k as u32));
+    }
+}
