@@ -188,7 +188,8 @@ pub struct CommonArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Print each iteration's inertia and centroid shift.
+    /// Print each iteration's inertia and centroid shift (segment: a line on
+    /// its fit; elbow's table already gives each k's iterations).
     #[arg(short, long)]
     pub verbose: bool,
 

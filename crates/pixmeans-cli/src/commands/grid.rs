@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::{Outcome, file_name, human_bytes, picture_output, progress, read, source_of};
 use crate::args::GridArgs;
 use crate::config::{self, Common};
+use crate::report::ImageReport;
 
 /// The `--json` report.
 #[derive(Debug, Serialize)]
@@ -104,9 +105,9 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
     // The k are quantized side by side (each also parallel inside, which
     // alone keeps two cores only about two thirds busy).
     let bar = progress(ks.len());
-    let made: Vec<(Version, TileReport)> = ks
+    let made: Vec<(Version, TileReport, Option<String>)> = ks
         .par_iter()
-        .map(|&k| -> Result<(Version, TileReport)> {
+        .map(|&k| -> Result<(Version, TileReport, Option<String>)> {
             let q = quantizer
                 .clone()
                 .with_k(k)
@@ -122,11 +123,22 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
                 delta_e_mean: q.delta_e().mean,
                 png_bytes: png.len() as u64,
             };
-            Ok((Version::new(q, k, png.len() as u64), report))
+            let trace = common
+                .verbose
+                .then(|| format!("k = {k}\n{}", ImageReport::trace(&q)));
+            Ok((Version::new(q, k, png.len() as u64), report, trace))
         })
         .collect::<Result<_>>()?;
     bar.finish_and_clear();
-    let (versions, tiles): (Vec<Version>, Vec<TileReport>) = made.into_iter().unzip();
+    let mut versions = Vec::with_capacity(made.len());
+    let mut tiles = Vec::with_capacity(made.len());
+    for (version, tile, trace) in made {
+        if let Some(trace) = trace {
+            crate::print_message(&trace);
+        }
+        versions.push(version);
+        tiles.push(tile);
+    }
 
     let original = format!("original · {}", human_bytes(decoded.file_bytes));
     let space = quantizer.color_space();

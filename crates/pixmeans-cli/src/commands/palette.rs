@@ -66,16 +66,7 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
     let common = Common::resolve(&a.common)?;
     let kind = a.output.as_deref().map(file_kind).transpose()?;
     if kind == Some(FileKind::Swatch) {
-        let (w, h) = (a.swatch_width, a.swatch_height);
-        if w == 0 || h == 0 {
-            bail!("the swatch needs a width and height of at least 1 pixel");
-        }
-        let limit = common.limits.max_pixels;
-        if u64::from(w) * u64::from(h) > limit {
-            bail!(
-                "a swatch of {w} x {h} pixels is over the pixel limit of {limit}\nhint: --pixel-limit raises it"
-            );
-        }
+        check_swatch_size(a.swatch_width, a.swatch_height, common.limits.max_pixels)?;
     }
     if let Some(out) = &a.output {
         picture_output(Some(out), &a.input, "palette", "png", common.force)?;
@@ -91,6 +82,9 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
         super::quantize_auto(&decoded.image.view(), &a.input, &quantizer, auto)?;
     if let Some(c) = &choice {
         crate::print_message(&crate::report::KChoiceReport::new(c, auto).human());
+    }
+    if common.verbose {
+        crate::print_message(&crate::report::ImageReport::trace(&q));
     }
 
     let colors: Vec<[u8; 3]> = q
@@ -163,6 +157,19 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
         report.delta_e_mean
     ));
     Ok(Outcome::Success)
+}
+
+/// Refuses an empty swatch, and one larger than the pixel limit.
+fn check_swatch_size(w: u32, h: u32, limit: u64) -> Result<()> {
+    if w == 0 || h == 0 {
+        bail!("the swatch needs a width and height of at least 1 pixel");
+    }
+    if u64::from(w) * u64::from(h) > limit {
+        bail!(
+            "a swatch of {w} x {h} pixels is over the pixel limit of {limit}\nhint: --pixel-limit raises it"
+        );
+    }
+    Ok(())
 }
 
 /// Writes the palette as the file `-o` names.

@@ -96,6 +96,9 @@ pub fn run(a: &ScatterArgs) -> Result<Outcome> {
     if let Some(c) = &choice {
         crate::print_message(&crate::report::KChoiceReport::new(c, auto).human());
     }
+    if common.verbose {
+        crate::print_message(&crate::report::ImageReport::trace(&q));
+    }
 
     let seed = quantizer.params().seed();
     let points = sample(&view, &q, a.samples, seed);

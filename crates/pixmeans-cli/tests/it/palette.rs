@@ -156,3 +156,26 @@ fn a_swatch_of_no_colours_names_the_file() {
     assert!(err.contains("clear.png: it has no opaque pixels"), "{err}");
     assert!(!dir.path().join("s.png").exists());
 }
+
+#[test]
+fn verbose_prints_the_fits_iterations() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::save_picture(&dir.path().join("p.png"));
+    for args in [
+        &["palette", "p.png", "-k", "4", "-v"][..],
+        &["grid", "p.png", "--k", "2,4", "-o", "g.png", "-v"][..],
+        &["scatter", "p.png", "-k", "4", "-o", "s.png", "-v"][..],
+    ] {
+        let out = pixmeans()
+            .current_dir(dir.path())
+            .args(args)
+            .assert()
+            .success();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains("iteration   1: inertia"),
+            "{}: {stderr}",
+            args[0]
+        );
+    }
+}
