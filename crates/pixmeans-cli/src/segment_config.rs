@@ -62,9 +62,11 @@ impl SegmentConfig {
             }
             _ => None,
         };
-        let mut quantizer = quantizer(&kmeans)?;
         if let Some(k) = big_k {
             check_max_pixels(a.kmeans.fit.max_pixels, k)?;
+        }
+        let mut quantizer = quantizer(&kmeans)?;
+        if let Some(k) = big_k {
             quantizer = quantizer.with_k(k);
         }
         if a.spatial > 0.0 && a.kmeans.fit.init == InitArg::Wu {

@@ -6,7 +6,7 @@ use std::io::{self, Cursor};
 use std::path::Path;
 
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+use image::{ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use pixmeans_core::{Image, PixelFormat};
 
 use crate::jpeg_structure;
@@ -148,21 +148,25 @@ pub fn decode_bytes(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Decode
             detail,
         })?;
     }
-    // A failed allocation aborts the process: ask for the decoder's buffer
-    // and the RGBA copy up front, so that an image too large for this
-    // machine is an error instead.
+    // Broken metadata should not cost the pixels: read the image unrotated.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    // A failed allocation aborts the process: ask for the decoder's buffer,
+    // and for the RGBA copy that another layout or a rotation makes, up
+    // front, so that an image too large for this machine is an error
+    // instead. (Several images decoded at once can still run out.)
     let pixels = u64::from(width) * u64::from(height);
-    let needed = decoder
-        .total_bytes()
-        .saturating_add(pixels.saturating_mul(4));
+    let copied = !matches!(decoder.color_type(), ColorType::Rgb8 | ColorType::Rgba8)
+        || orientation != Orientation::NoTransforms;
+    let needed =
+        decoder
+            .total_bytes()
+            .saturating_add(if copied { pixels.saturating_mul(4) } else { 0 });
     if !can_allocate(needed) {
         return Err(ReadError::OutOfMemory {
             path: path(),
             bytes: needed,
         });
     }
-    // Broken metadata should not cost the pixels: read the image unrotated.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut decoded = DynamicImage::from_decoder(decoder).map_err(|e| from_image_error(e, name))?;
     decoded.apply_orientation(orientation);
     let image = into_rgb_or_rgba(decoded).map_err(|e| ReadError::Malformed {
@@ -370,17 +374,17 @@ mod tests {
 
     #[test]
     fn memory_the_machine_cannot_give_is_an_error_not_an_abort() {
-        // With the limit off, 10^12 pixels ask for 7 TB: where the
+        // With the limit off, 10^12 pixels ask for 3 TB: where the
         // system refuses that, the error says so; where it promises any
         // amount, the token pixel data ends early. Never an abort.
         let bytes = huge_png(1_000_000);
         let err = decode_bytes(&bytes, Path::new("in.png"), &Limits::new(u64::MAX)).unwrap_err();
         match err {
             ReadError::OutOfMemory { bytes, .. } => {
-                assert_eq!(bytes, 7 * 1_000_000u64.pow(2));
+                assert_eq!(bytes, 3 * 1_000_000u64.pow(2));
                 assert!(
                     err.to_string()
-                        .starts_with("in.png needs 7000000 MB of memory"),
+                        .starts_with("in.png needs 3000000 MB of memory"),
                     "{err}"
                 );
             }

@@ -108,11 +108,11 @@ pub struct FitArgs {
     #[arg(long, value_enum, default_value_t = SpaceArg::Srgb)]
     pub color_space: SpaceArg,
 
-    /// Fit on a copy shrunk by a whole factor to at most N pixels (N at
-    /// least k), then map every pixel of the full image; a copy with fewer
-    /// colours than k is not used. segment --spatial fits on a random sample
-    /// of N pixels instead. [default: every pixel; a sample of 262144 for
-    /// segment --spatial]
+    /// Fit on a copy shrunk by a whole factor to at most N pixels, then map
+    /// every pixel of the full image; a copy with fewer colours than k is
+    /// not used (a fixed -k above N is refused). segment --spatial fits on a
+    /// random sample of N pixels instead. [default: every pixel; a sample of
+    /// 262144 for segment --spatial]
     #[arg(long, value_name = "N")]
     pub max_pixels: Option<usize>,
 }

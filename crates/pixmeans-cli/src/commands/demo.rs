@@ -84,8 +84,9 @@ pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
 /// The k of the palette swatch and the scatter.
 const SHOWN_K: usize = 8;
 
-/// What marks an index page, and so its folder, as the demo's.
-const MARK: &str = "<meta name=\"generator\" content=\"pixmeans demo\">";
+/// What marks an index page, and so its folder, as the demo's: its title,
+/// which every demo since it first wrote the page has given it.
+const MARK: &str = "<title>pixmeans demo</title>";
 
 /// Makes `dir` the demo's folder. The demo replaces its own files, but
 /// without `--force` it refuses a folder where one of its file names is
@@ -239,7 +240,7 @@ fn index_page(knee: Option<usize>) -> String {
         );
     }
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>pixmeans demo</title>\n{MARK}\n\
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n{MARK}\n\
          <style>body {{ font-family: sans-serif; margin: 24px; max-width: 1000px; }} \
          li {{ margin-bottom: 24px; }} img {{ max-width: 100%; margin-top: 6px; }}</style>\n\
          </head>\n<body>\n<h1>pixmeans demo</h1>\n\
