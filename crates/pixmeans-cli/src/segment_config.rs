@@ -57,14 +57,12 @@ impl SegmentConfig {
                 bail!("-k {k} is out of range: segment finds 1 to {MAX_CLUSTERS} clusters")
             }
             KArg::Fixed(k) if k > 256 => {
+                check_max_pixels(a.kmeans.fit.max_pixels, k)?;
                 kmeans.k = KArg::Fixed(256);
                 Some(k)
             }
             _ => None,
         };
-        if let Some(k) = big_k {
-            check_max_pixels(a.kmeans.fit.max_pixels, k)?;
-        }
         let mut quantizer = quantizer(&kmeans)?;
         if let Some(k) = big_k {
             quantizer = quantizer.with_k(k);
