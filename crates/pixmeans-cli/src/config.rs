@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use pixmeans_core::{
-    ColorSpace, Init, KMeansError, KMeansParams, KTarget, LloydStep, PaletteSize, Quantizer,
+    ColorSpace, Dither, Init, KMeansError, KMeansParams, KTarget, LloydStep, PaletteSize, Quantizer,
 };
 use pixmeans_io::{Limits, OutputFormat, PngCompression};
 
@@ -318,10 +318,26 @@ fn check_distinct(jobs: &[Job]) -> Result<()> {
     Ok(())
 }
 
+/// `--dither`, checked.
+fn dither(level: Option<f32>, auto: Option<AutoK>) -> Result<Dither> {
+    let Some(level) = level else {
+        return Ok(Dither::None);
+    };
+    if !(level > 0.0 && level <= 1.0) {
+        bail!("--dither={level} is out of range: the level is above 0 and at most 1");
+    }
+    if auto.is_some_and(|a| a.target.is_some()) {
+        bail!(
+            "--dither with --target-psnr or --max-delta-e: k would be chosen by the figures of the undithered image, which dithering changes\nhint: find k with -k auto alone, then dither at that k"
+        );
+    }
+    Ok(Dither::FloydSteinberg { level })
+}
+
 impl QuantizeConfig {
     pub fn resolve(a: &QuantizeArgs) -> Result<Self> {
-        let quantizer = quantizer(&a.kmeans)?;
         let auto = auto_k(&a.kmeans)?;
+        let quantizer = quantizer(&a.kmeans)?.with_dither(dither(a.dither, auto)?);
         let common = Common::resolve(&a.common)?;
         let (mut sources, from_folder) = sources(&a.inputs)?;
         let batch = sources.len() > 1 || from_folder;

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use pixmeans_core::{Iteration, KChoice, KTarget, Quantized, Quantizer, Sizes};
+use pixmeans_core::{Dither, Iteration, KChoice, KTarget, Quantized, Quantizer, Sizes};
 
 use crate::config::AutoK;
 use serde::Serialize;
@@ -29,6 +29,9 @@ pub struct ImageReport {
     pub tol: f64,
     pub seed: u64,
     pub max_pixels: Option<usize>,
+    /// The Floyd–Steinberg level; `null` when each pixel took its nearest
+    /// colour.
+    pub dither: Option<f32>,
     /// Size of the downscaled copy the fit ran on; `null` for the full image.
     pub fitted_on: Option<[u32; 2]>,
     pub fitted_pixels: u64,
@@ -229,6 +232,10 @@ impl ImageReport {
             tol: p.tol(),
             seed: p.seed(),
             max_pixels: quantizer.max_pixels(),
+            dither: match q.dither() {
+                Dither::FloydSteinberg { level } => Some(level),
+                _ => None,
+            },
             fitted_on: q.sample_size().map(|(w, h)| [w, h]),
             fitted_pixels: q.fitted_pixels(),
             iterations: q.fit().iterations(),
@@ -292,6 +299,12 @@ impl ImageReport {
             let _ = writeln!(
                 s,
                 "  fitted on a {w} x {h} copy (--max-pixels); every pixel of the image mapped"
+            );
+        }
+        if let Some(level) = self.dither {
+            let _ = writeln!(
+                s,
+                "  dithered (Floyd–Steinberg, level {level}): MSE, ΔE00 and file size are those of the dithered image"
             );
         }
         let psnr = self

@@ -8,7 +8,8 @@
 //! distinct colours, which a photo has far fewer of than pixels.
 //!
 //! Start with [`Quantizer`]: an image in, an indexed image and its quality
-//! figures (inertia, MSE, PSNR) out. To split an image into regions (label
+//! figures (inertia, MSE, PSNR) out; [`Quantizer::with_dither`] maps the
+//! pixels by error diffusion instead ([`Dither`]). To split an image into regions (label
 //! map, connected regions, small ones merged, figures per cluster), use
 //! [`Segmenter`] (see [`segment`]). The crate does no I/O; `pixmeans-io`
 //! reads and writes files.
@@ -39,6 +40,7 @@
 
 pub mod choose_k;
 pub mod color;
+pub mod dither;
 pub mod histogram;
 pub mod image;
 pub mod kmeans;
@@ -50,6 +52,7 @@ pub mod segment;
 
 pub use choose_k::{KChoice, KTarget, Trial, knee, knee_k, smallest_k};
 pub use color::{ColorSpace, Point, UnknownColorSpace};
+pub use dither::Dither;
 pub use histogram::ColorHistogram;
 pub use image::{Image, ImageError, ImageRef, IndexedImage, PixelFormat};
 pub use kmeans::{Fit, Init, Iteration, KMeansError, KMeansParams, LloydStep};

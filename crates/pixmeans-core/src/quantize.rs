@@ -5,10 +5,13 @@ use rayon::prelude::*;
 
 use crate::choose_k::Trial;
 use crate::color::{ColorSpace, Point};
+use crate::dither::{Dither, Target, floyd_steinberg};
 use crate::histogram::{ColorHistogram, slot};
 use crate::image::{ImageRef, IndexedImage};
 use crate::kmeans::{Fit, KMeansError, KMeansParams};
-use crate::metrics::{DeltaE, Sizes, histogram_delta_e, histogram_mse, psnr};
+use crate::metrics::{
+    DeltaE, Sizes, histogram_delta_e, histogram_mse, pixel_delta_e, pixel_mse, psnr,
+};
 use crate::palette::{Palette, PaletteSize, PaletteSizeError};
 
 /// Why an image could not be quantized.
@@ -31,6 +34,9 @@ pub enum QuantizeError {
     /// `max_pixels` is 0.
     #[error("max_pixels must be at least 1")]
     ZeroMaxPixels,
+    /// A dithering level outside 0 < level ≤ 1.
+    #[error("the dithering level must be above 0 and at most 1, not {0}")]
+    DitherLevel(f32),
     /// Quantized colours were to be mapped onto an image, or with a
     /// histogram, other than the one they came from.
     #[error("the image or its colour histogram is not the one these colours were quantized from")]
@@ -56,6 +62,7 @@ pub struct Quantizer {
     params: KMeansParams,
     space: ColorSpace,
     max_pixels: Option<usize>,
+    dither: Dither,
 }
 
 /// An image quantized: the indexed image, the fit behind it and its figures.
@@ -78,6 +85,7 @@ struct Summary {
     distinct_colors: usize,
     fitted_pixels: u64,
     sample_size: Option<(u32, u32)>,
+    dither: Dither,
 }
 
 impl Quantizer {
@@ -88,6 +96,7 @@ impl Quantizer {
             params,
             space: ColorSpace::Srgb,
             max_pixels: None,
+            dither: Dither::None,
         }
     }
 
@@ -106,6 +115,21 @@ impl Quantizer {
     pub fn with_max_pixels(mut self, max_pixels: Option<usize>) -> Self {
         self.max_pixels = max_pixels;
         self
+    }
+
+    /// How the pixels are mapped to the palette. Default [`Dither::None`]:
+    /// each to its nearest colour. With error diffusion the inertia is
+    /// still the fit's, while the MSE, ΔE and pixel counts are those of the
+    /// dithered image; an image with no more colours than k is copied
+    /// exactly, undithered.
+    pub fn with_dither(mut self, dither: Dither) -> Self {
+        self.dither = dither;
+        self
+    }
+
+    /// How the pixels are mapped to the palette.
+    pub fn dither(&self) -> Dither {
+        self.dither
     }
 
     /// The k-means settings.
@@ -196,6 +220,11 @@ impl Quantizer {
         if self.max_pixels == Some(0) {
             return Err(QuantizeError::ZeroMaxPixels);
         }
+        if let Dither::FloydSteinberg { level } = self.dither
+            && !self.dither.is_valid()
+        {
+            return Err(QuantizeError::DitherLevel(level));
+        }
         let transparent = hist.transparent() > 0;
         if transparent && k.min(hist.len()) == PaletteSize::MAX.get() {
             return Err(QuantizeError::NoRoomForTransparency);
@@ -264,6 +293,7 @@ impl Quantizer {
                 distinct_colors: hist.len(),
                 fitted_pixels,
                 sample_size,
+                dither: self.dither,
             },
         })
     }
@@ -384,21 +414,60 @@ impl QuantizedColors {
             .palette
             .transparent_index()
             .and_then(|i| u8::try_from(i).ok());
-        let indices = match &self.own_labels {
-            Some(labels) => map_pixels(image, hist, labels.iter().copied(), transparent_index),
-            None => map_pixels(
+        let mut summary = self.summary;
+        let exact = summary.distinct_colors <= summary.counts.len();
+        let indices = match (summary.dither, &self.own_labels) {
+            (Dither::FloydSteinberg { level }, _) if !exact => {
+                let colors = self.palette.rgb();
+                let target = Target {
+                    colors: &colors,
+                    centroids: summary.fit.centroids(),
+                    space: summary.space,
+                    transparent: transparent_index,
+                };
+                floyd_steinberg(image, &target, level)
+            }
+            (_, Some(labels)) => map_pixels(image, hist, labels.iter().copied(), transparent_index),
+            (_, None) => map_pixels(
                 image,
                 hist,
-                self.summary.fit.labels().iter().map(|&l| l as u8),
+                summary.fit.labels().iter().map(|&l| l as u8),
                 transparent_index,
             ),
         };
+        let original = image;
         let image = IndexedImage::new(image.width(), image.height(), self.palette, indices)?;
-        Ok(Quantized {
-            image,
-            summary: self.summary,
-        })
+        if summary.dither != Dither::None && !exact {
+            summary.mse = pixel_mse(original, &image);
+            summary.delta_e = pixel_delta_e(original, &image);
+            summary.counts = pixel_counts(&image, summary.counts.len());
+        }
+        Ok(Quantized { image, summary })
     }
+}
+
+/// How many pixels each of the first `opaque` palette entries holds.
+fn pixel_counts(image: &IndexedImage, opaque: usize) -> Vec<u64> {
+    let mut counts = image
+        .indices()
+        .par_chunks(1 << 16)
+        .map(|chunk| {
+            let mut counts = [0u64; 256];
+            for &i in chunk {
+                counts[usize::from(i)] += 1;
+            }
+            counts
+        })
+        .reduce(
+            || [0u64; 256],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        )
+        .to_vec();
+    counts.truncate(opaque);
+    counts
 }
 
 /// Labels and inertia of points under a fit made on other points.
@@ -489,13 +558,19 @@ impl Quantized {
         self.summary.delta_e
     }
 
+    /// How the pixels were mapped to the palette.
+    pub fn dither(&self) -> Dither {
+        self.summary.dither
+    }
+
     /// Peak signal-to-noise ratio in dB; infinite when the image is exact.
     pub fn psnr(&self) -> f64 {
         psnr(self.summary.mse)
     }
 
     /// How many pixels of the full image each opaque palette entry holds, in
-    /// palette order (most first).
+    /// palette order (most first; when dithered, the order is still that of
+    /// the nearest-colour counts, so these can be out of order).
     pub fn counts(&self) -> &[u64] {
         &self.summary.counts
     }

@@ -140,7 +140,8 @@ fn parse_k(s: &str) -> Result<KArg, String> {
 #[command(
     after_help = "Examples:\n  pixmeans quantize photo.jpg -k 16 -o photo-16.png\n  \
     pixmeans quantize photos/ -k 8 -o small/ --format webp\n  \
-    pixmeans quantize photo.jpg -k 32 --color-space oklab --json > report.json"
+    pixmeans quantize photo.jpg -k 32 --color-space oklab --json > report.json\n  \
+    pixmeans quantize sky.jpg -k 16 --dither -o sky-16.png"
 )]
 pub struct QuantizeArgs {
     /// Images to read (JPEG, PNG, GIF, BMP, TIFF, WebP), folders of them, or
@@ -158,6 +159,20 @@ pub struct QuantizeArgs {
     /// file named with -o takes the format of its extension. [default: png]
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
+
+    /// Dither (Floyd–Steinberg error diffusion): gradients come out smooth
+    /// instead of in bands of flat colour, at the cost of grain, a higher
+    /// MSE and a larger file. `--dither=LEVEL` passes on that share of each
+    /// pixel's error (above 0, at most 1). [default: off; level 1 when
+    /// given alone]
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "1"
+    )]
+    pub dither: Option<f32>,
 
     /// Clustering settings.
     #[command(flatten)]

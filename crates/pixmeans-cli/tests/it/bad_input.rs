@@ -254,6 +254,17 @@ fn no_command_writes_its_picture_over_the_input() {
 fn settings_that_would_be_quietly_ignored_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     save_picture(&dir.path().join("p.png"));
+    for level in ["0", "1.5", "-1", "x"] {
+        let err = fails(dir.path(), &["p.png", &format!("--dither={level}")], 2);
+        assert!(err.contains("--dither"), "{err}");
+    }
+    // -k auto with a target chooses k by undithered figures.
+    let err = fails(
+        dir.path(),
+        &["p.png", "-k", "auto", "--target-psnr", "30", "--dither"],
+        2,
+    );
+    assert!(err.contains("--dither with --target-psnr"), "{err}");
     // Four pixels cannot hold eight colours.
     let err = fails(dir.path(), &["p.png", "-k", "8", "--max-pixels", "4"], 2);
     assert!(err.contains("--max-pixels 4 is below k = 8"), "{err}");

@@ -519,3 +519,76 @@ fn step_plain_runs_textbook_lloyd_and_overrelaxed_is_the_default() {
         "{stderr}"
     );
 }
+
+#[test]
+fn dither_smooths_a_ramp_and_reports_the_figures_of_the_dithered_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // A grey ramp: at k = 4 without dithering it comes out in four bands.
+    let ramp = image::RgbImage::from_fn(256, 48, |x, _| image::Rgb([x as u8; 3]));
+    ramp.save(dir.path().join("ramp.png")).unwrap();
+    let plain = crate::run_json(
+        dir.path(),
+        &["quantize", "ramp.png", "-k", "4", "-o", "plain.png"],
+    );
+    let report = crate::run_json(
+        dir.path(),
+        &[
+            "quantize", "--dither", "ramp.png", "-k", "4", "-o", "dith.png",
+        ],
+    );
+    assert_eq!(plain["dither"], serde_json::Value::Null);
+    assert_eq!(report["dither"], 1.0);
+    // The same fit, a different mapping.
+    assert_eq!(report["inertia"], plain["inertia"]);
+    assert_eq!(report["palette"], plain["palette"]);
+    let (_, palette, rgb) = decode_indexed(&dir.path().join("dith.png"));
+    assert!(
+        rgb.chunks_exact(3)
+            .all(|p| palette.contains(&[p[0], p[1], p[2]]))
+    );
+    let (_, _, banded) = decode_indexed(&dir.path().join("plain.png"));
+    // Columns 8 wide: the dithered file keeps each one's mean grey between
+    // the darkest and lightest palette greys; the banded one does not.
+    let greys: Vec<u8> = palette.iter().map(|c| c[0]).collect();
+    let (lo, hi) = (greys.iter().min().unwrap(), greys.iter().max().unwrap());
+    let worst = |rgb: &[u8]| {
+        (0..32)
+            .filter(|c| c * 8 + 4 > u32::from(*lo) + 4 && c * 8 + 4 < u32::from(*hi) - 4)
+            .map(|c| {
+                let sum: f64 = (0..48 * 256)
+                    .filter(|i| i % 256 / 8 == c)
+                    .map(|i| f64::from(rgb[i as usize * 3]))
+                    .sum();
+                (sum / (48.0 * 8.0) - (f64::from(c * 8) + 3.5)).abs()
+            })
+            .fold(0.0, f64::max)
+    };
+    assert!(worst(&banded) > 10.0, "{}", worst(&banded));
+    assert!(worst(&rgb) < 3.0, "{}", worst(&rgb));
+    // Its MSE is that of the file written, not of the fit.
+    let original = ramp.into_raw();
+    let sse: f64 = original
+        .iter()
+        .zip(&rgb)
+        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+        .sum();
+    let mse = sse / original.len() as f64;
+    assert!((report["mse"].as_f64().unwrap() - mse).abs() < 1e-9);
+    assert!(report["mse"].as_f64().unwrap() > plain["mse"].as_f64().unwrap());
+    // A level passes on less of the error.
+    let half = crate::run_json(
+        dir.path(),
+        &[
+            "quantize",
+            "ramp.png",
+            "-k",
+            "4",
+            "--dither=0.5",
+            "-o",
+            "half.png",
+        ],
+    );
+    assert_eq!(half["dither"], 0.5);
+    let mse_of = |r: &serde_json::Value| r["mse"].as_f64().unwrap();
+    assert!(mse_of(&plain) < mse_of(&half) && mse_of(&half) < mse_of(&report));
+}

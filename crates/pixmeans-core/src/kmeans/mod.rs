@@ -14,5 +14,6 @@ mod wu;
 
 pub use fit::{Fit, Iteration};
 pub(crate) use init::Rng;
+pub(crate) use lloyd::{dist2, nearest};
 pub(crate) use params::FitInput;
 pub use params::{Init, KMeansError, KMeansParams, LloydStep};

@@ -1,0 +1,441 @@
+//! [`Dither`]: how the pixels are mapped to the palette, each to its
+//! nearest colour or by error diffusion.
+//!
+//! Error diffusion is Floyd and Steinberg's (1976, "An adaptive algorithm
+//! for spatial greyscale"): each pixel takes the palette colour nearest to
+//! it plus the error passed on to it, and passes its own error on, 7/16 to
+//! the next pixel in its row and 3/16, 5/16 and 1/16 to the three below.
+//! Rows run in serpentine order (every other one right to left), which
+//! keeps the patterns from drifting along a diagonal. The error is that of
+//! the 8-bit sRGB colour written, and each colour sum is clamped to 0..=255
+//! before its nearest palette colour is looked up, so an edge cannot pile
+//! up error that smears into the next region. "Nearest" is measured in the
+//! fit's working space, as for the undithered mapping.
+//!
+//! The rows are cut into bands of [`BAND_ROWS`] that run in parallel, each
+//! starting [`WARM_UP_ROWS`] above its first row so that its first row gets
+//! the error a single pass would have passed down to it, near enough to
+//! leave no seam; the bands do not depend on the number of threads, so the
+//! result does not either.
+
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+use crate::color::{ColorSpace, Point};
+use crate::image::ImageRef;
+use crate::kmeans::{dist2, nearest};
+
+/// How each pixel is mapped to a palette colour. Default [`Dither::None`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[non_exhaustive]
+pub enum Dither {
+    /// Every pixel to the palette colour nearest it: exactly the k-means
+    /// labels, and the figures of the fit.
+    #[default]
+    None,
+    /// Floyd–Steinberg error diffusion: smooth gradients without bands of
+    /// flat colour, at the cost of grain, a higher MSE, and a larger PNG
+    /// (noise compresses worse than flat areas).
+    FloydSteinberg {
+        /// The share of each pixel's error that is passed on, above 0 and
+        /// at most 1 (full Floyd–Steinberg). Lower levels give less grain
+        /// and more banding.
+        level: f32,
+    },
+}
+
+impl Dither {
+    /// Full Floyd–Steinberg error diffusion (level 1).
+    pub const FLOYD_STEINBERG: Dither = Dither::FloydSteinberg { level: 1.0 };
+
+    /// Whether the level, if any, is in 0 < level ≤ 1.
+    pub(crate) fn is_valid(self) -> bool {
+        match self {
+            Dither::None => true,
+            Dither::FloydSteinberg { level } => level > 0.0 && level <= 1.0,
+        }
+    }
+}
+
+/// Rows a band of the image dithers in one task.
+const BAND_ROWS: usize = 128;
+
+/// Rows above its first that a band runs through, its output thrown away,
+/// to carry the error down into its first row.
+const WARM_UP_ROWS: usize = 8;
+
+/// Slots of each band's cache of nearest palette entries (a power of two).
+const CACHE_SLOTS: usize = 1 << 16;
+
+/// What error diffusion maps to: the palette's colours and, in the same
+/// order, the centroids they were made from in the working space.
+pub(crate) struct Target<'a> {
+    pub(crate) colors: &'a [[u8; 3]],
+    pub(crate) centroids: &'a [Point],
+    pub(crate) space: ColorSpace,
+    /// The index fully transparent pixels get (present whenever the image
+    /// has such pixels).
+    pub(crate) transparent: Option<u8>,
+}
+
+/// Which centroids can be nearest to a point, by the cell of a grid over
+/// the working space that the point falls in: a search looks at a few
+/// candidates where a scan would look at all k. A cell's list is made the
+/// first time a point falls in it: every centroid whose distance from the
+/// cell's box is at most the smallest farthest distance of any centroid
+/// from it (one of those is nearest to every point of the box).
+struct Candidates<'a> {
+    centroids: &'a [Point],
+    lo: Point,
+    /// Cells per unit of each coordinate.
+    scale: Point,
+    cells: Vec<OnceLock<Box<[u8]>>>,
+}
+
+/// Cells a side of the [`Candidates`] grid.
+const GRID: usize = 16;
+
+impl<'a> Candidates<'a> {
+    fn new(space: ColorSpace, centroids: &'a [Point]) -> Self {
+        // The box of the sRGB gamut in the working space, from a lattice
+        // of its colours; a point outside it (possible in Oklab and CIELAB,
+        // where the gamut's sides curve) is scanned against every centroid.
+        let (mut lo, mut hi) = ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]);
+        for i in 0..17u32 * 17 * 17 {
+            let level = |n: u32| (n * 16).min(255) as u8;
+            let p = space.from_srgb([level(i % 17), level(i / 17 % 17), level(i / 289)]);
+            for c in 0..3 {
+                lo[c] = lo[c].min(p[c]);
+                hi[c] = hi[c].max(p[c]);
+            }
+        }
+        Candidates {
+            centroids,
+            lo,
+            scale: std::array::from_fn(|c| GRID as f32 / (hi[c] - lo[c]).max(f32::MIN_POSITIVE)),
+            cells: (0..GRID * GRID * GRID).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The centroid nearest `p`, the lowest index among equals.
+    fn nearest(&self, p: &Point) -> u8 {
+        let mut cell = 0;
+        for c in 0..3 {
+            let at = (p[c] - self.lo[c]) * self.scale[c];
+            if !(0.0..GRID as f32).contains(&at) {
+                // At most 256 centroids: the index fits a byte.
+                return nearest(p, self.centroids).0 as u8;
+            }
+            cell = cell * GRID + at as usize;
+        }
+        let list = self.cells[cell].get_or_init(|| self.list(cell));
+        let mut best = (list[0], f32::INFINITY);
+        for &j in list {
+            let d = dist2(p, &self.centroids[usize::from(j)]);
+            if d < best.1 {
+                best = (j, d);
+            }
+        }
+        best.0
+    }
+
+    /// Cell `cell`'s candidates, in index order.
+    fn list(&self, cell: usize) -> Box<[u8]> {
+        let at = [cell / (GRID * GRID), cell / GRID % GRID, cell % GRID];
+        let low: Point = std::array::from_fn(|c| self.lo[c] + at[c] as f32 / self.scale[c]);
+        let high: Point = std::array::from_fn(|c| self.lo[c] + (at[c] + 1) as f32 / self.scale[c]);
+        let (near, far): (Vec<f32>, Vec<f32>) = self
+            .centroids
+            .iter()
+            .map(|q| {
+                let (mut near, mut far) = (0.0, 0.0);
+                for c in 0..3 {
+                    let below = (low[c] - q[c]).max(0.0);
+                    let above = (q[c] - high[c]).max(0.0);
+                    near += (below + above) * (below + above);
+                    let most = (q[c] - low[c]).abs().max((high[c] - q[c]).abs());
+                    far += most * most;
+                }
+                (near, far)
+            })
+            .unzip();
+        // Every point of the box is within `reach` of some centroid; a
+        // margin covers the rounding of the box's corners.
+        let reach = far.iter().copied().fold(f32::INFINITY, f32::min) * 1.001 + 1e-6;
+        (0..self.centroids.len())
+            .filter(|&j| near[j] <= reach)
+            .map(|j| j as u8)
+            .collect()
+    }
+}
+
+/// The palette index of every pixel, by Floyd–Steinberg error diffusion
+/// passing on `level` of each error.
+pub(crate) fn floyd_steinberg(image: &ImageRef<'_>, target: &Target<'_>, level: f32) -> Vec<u8> {
+    let w = image.width() as usize;
+    let candidates = Candidates::new(target.space, target.centroids);
+    let mut indices = vec![0u8; image.pixel_count()];
+    if w == 0 {
+        return indices;
+    }
+    indices
+        .par_chunks_mut(BAND_ROWS * w)
+        .enumerate()
+        .for_each(|(band, out)| {
+            let first = band * BAND_ROWS;
+            let mut state = Band::new(w, target, &candidates, level);
+            let mut thrown = vec![0u8; w];
+            for y in first.saturating_sub(WARM_UP_ROWS)..first {
+                state.row(image, y, &mut thrown);
+            }
+            for (i, row) in out.chunks_exact_mut(w).enumerate() {
+                state.row(image, first + i, row);
+            }
+        });
+    indices
+}
+
+/// One band's running state: the error passed on to this row and the next
+/// (one cell of margin at each end), and a cache of nearest entries.
+struct Band<'a> {
+    target: &'a Target<'a>,
+    candidates: &'a Candidates<'a>,
+    level: f32,
+    this_row: Vec<[f32; 3]>,
+    next_row: Vec<[f32; 3]>,
+    /// Direct-mapped: `rgb << 8 | index`, or `u32::MAX` for none.
+    cache: Vec<u32>,
+}
+
+impl<'a> Band<'a> {
+    fn new(
+        width: usize,
+        target: &'a Target<'a>,
+        candidates: &'a Candidates<'a>,
+        level: f32,
+    ) -> Self {
+        Band {
+            target,
+            candidates,
+            level,
+            this_row: vec![[0.0; 3]; width + 2],
+            next_row: vec![[0.0; 3]; width + 2],
+            cache: vec![u32::MAX; CACHE_SLOTS],
+        }
+    }
+
+    /// Dithers row y into `out`.
+    fn row(&mut self, image: &ImageRef<'_>, y: usize, out: &mut [u8]) {
+        let w = out.len();
+        let ch = image.format().channels();
+        let pixels = &image.data()[y * w * ch..(y + 1) * w * ch];
+        std::mem::swap(&mut self.this_row, &mut self.next_row);
+        self.next_row.fill([0.0; 3]);
+        let right_to_left = y % 2 == 1;
+        for step in 0..w {
+            let x = if right_to_left { w - 1 - step } else { step };
+            let p = &pixels[x * ch..x * ch + ch];
+            if ch == 4 && p[3] == 0 {
+                out[x] = self.target.transparent.unwrap_or(0);
+                continue;
+            }
+            // Cell x + 1 holds pixel x; the margins take what falls off.
+            let carried = self.this_row[x + 1];
+            let wanted: [f32; 3] =
+                std::array::from_fn(|c| (f32::from(p[c]) + carried[c]).clamp(0.0, 255.0));
+            // In 0..=255, so adding a half and truncating rounds.
+            let rgb = wanted.map(|v| (v + 0.5) as u8);
+            let index = self.nearest(rgb);
+            out[x] = index;
+            let written = self.target.colors[usize::from(index)];
+            let error: [f32; 3] =
+                std::array::from_fn(|c| (wanted[c] - f32::from(written[c])) * self.level);
+            let (ahead, behind) = if right_to_left {
+                (x, x + 2)
+            } else {
+                (x + 2, x)
+            };
+            for c in 0..3 {
+                let e = error[c] / 16.0;
+                self.this_row[ahead][c] += 7.0 * e;
+                self.next_row[behind][c] += 3.0 * e;
+                self.next_row[x + 1][c] += 5.0 * e;
+                self.next_row[ahead][c] += e;
+            }
+        }
+    }
+
+    /// The palette index whose centroid is nearest `rgb` in the working
+    /// space, through the cache.
+    fn nearest(&mut self, rgb: [u8; 3]) -> u8 {
+        let key = (u32::from(rgb[0]) << 16) | (u32::from(rgb[1]) << 8) | u32::from(rgb[2]);
+        let slot = (key.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_SLOTS.trailing_zeros())) as usize;
+        let cached = self.cache[slot];
+        if cached >> 8 == key && cached != u32::MAX {
+            return cached as u8;
+        }
+        let point = self.target.space.from_srgb(rgb);
+        let index = self.candidates.nearest(&point);
+        self.cache[slot] = (key << 8) | u32::from(index);
+        index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::PixelFormat;
+    use crate::kmeans::Rng;
+    use crate::{KMeansParams, Quantizer, metrics};
+
+    /// A grey ramp from black to white, `w` wide and `h` high.
+    fn ramp(w: u32, h: u32) -> Vec<u8> {
+        (0..h)
+            .flat_map(|_| (0..w).flat_map(move |x| [(x * 255 / (w - 1)) as u8; 3]))
+            .collect()
+    }
+
+    #[test]
+    fn error_diffusion_keeps_the_mean_of_a_ramp_where_nearest_colours_band() {
+        let (w, h) = (256, 64);
+        let pixels = ramp(w, h);
+        let image = ImageRef::new(w, h, PixelFormat::Rgb8, &pixels).unwrap();
+        let quantizer = Quantizer::new(KMeansParams::new(2));
+        let plain = quantizer.quantize(&image).unwrap();
+        let dithered = quantizer
+            .with_dither(Dither::FLOYD_STEINBERG)
+            .quantize(&image)
+            .unwrap();
+        // Mean grey of each 32-column stripe: the input's, and each output's.
+        let stripe_means = |rgb: &[u8]| -> Vec<f64> {
+            (0..w / 32)
+                .map(|s| {
+                    let sum: u64 = (0..h * w)
+                        .filter(|i| (i % w) / 32 == s)
+                        .map(|i| u64::from(rgb[i as usize * 3]))
+                        .sum();
+                    sum as f64 / f64::from(32 * h)
+                })
+                .collect()
+        };
+        let want = stripe_means(&pixels);
+        // Stripes between the two palette greys: the others are out of
+        // reach of any mix of them.
+        let greys = plain.image().palette().rgb();
+        let (dark, light) = (
+            f64::from(greys[0][0].min(greys[1][0])),
+            f64::from(greys[0][0].max(greys[1][0])),
+        );
+        let worst = |rgb: Vec<u8>| {
+            stripe_means(&rgb)
+                .iter()
+                .zip(&want)
+                .filter(|&(_, &m)| m > dark + 8.0 && m < light - 8.0)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max)
+        };
+        // Two greys: undithered, such a stripe is off by up to a quarter of
+        // the ramp; dithered, each keeps its mean within a few levels.
+        assert!(worst(plain.image().to_rgb()) > 30.0);
+        assert!(worst(dithered.image().to_rgb()) < 4.0);
+        // The fit is the same; the figures are those of each image.
+        assert_eq!(plain.inertia(), dithered.inertia());
+        assert_eq!(dithered.mse(), metrics::pixel_mse(&image, dithered.image()));
+        assert_eq!(dithered.counts().iter().sum::<u64>(), u64::from(w * h));
+        assert!(dithered.counts()[1] > 0);
+    }
+
+    #[test]
+    fn the_grid_finds_the_nearest_centroid_as_a_scan_does() {
+        let mut rng = Rng::new(7);
+        for space in ColorSpace::ALL {
+            for k in [1, 2, 17, 256] {
+                let centroids: Vec<Point> = (0..k)
+                    .map(|_| space.from_srgb([0; 3].map(|_: u8| (rng.next_u64() % 256) as u8)))
+                    .collect();
+                let candidates = Candidates::new(space, &centroids);
+                for _ in 0..3000 {
+                    let rgb = [0; 3].map(|_: u8| (rng.next_u64() % 256) as u8);
+                    let p = space.from_srgb(rgb);
+                    let want = nearest(&p, &centroids).0 as u8;
+                    assert_eq!(candidates.nearest(&p), want, "{space:?} k = {k} {rgb:?}");
+                }
+                // Outside the gamut's box too.
+                let far = [1e4, -1e4, 1e4];
+                assert_eq!(candidates.nearest(&far), nearest(&far, &centroids).0 as u8);
+            }
+        }
+    }
+
+    #[test]
+    fn dithering_depends_on_nothing_but_its_input() {
+        // Tall enough for several bands, with noise so that errors differ.
+        let (w, h) = (97, 3 * BAND_ROWS as u32 + 5);
+        let mut rng = Rng::new(3);
+        let pixels: Vec<u8> = ramp(w, h)
+            .into_iter()
+            .map(|v| v.saturating_add((rng.next_u64() % 40) as u8))
+            .collect();
+        let image = ImageRef::new(w, h, PixelFormat::Rgb8, &pixels).unwrap();
+        let quantizer = Quantizer::new(KMeansParams::new(6))
+            .with_color_space(ColorSpace::Oklab)
+            .with_dither(Dither::FloydSteinberg { level: 0.8 });
+        let a = quantizer.quantize(&image).unwrap();
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let b = one_thread.install(|| quantizer.quantize(&image).unwrap());
+        assert_eq!(a.image().indices(), b.image().indices());
+        assert_eq!(a.delta_e(), b.delta_e());
+        assert_eq!(a.mse().to_bits(), b.mse().to_bits());
+    }
+
+    #[test]
+    fn transparent_pixels_stay_transparent_and_pass_no_error() {
+        let (w, h) = (64u32, 16u32);
+        let pixels: Vec<u8> = ramp(w, h)
+            .chunks_exact(3)
+            .enumerate()
+            .flat_map(|(i, p)| [p[0], p[1], p[2], if i % 3 == 0 { 0 } else { 255 }])
+            .collect();
+        let image = ImageRef::new(w, h, PixelFormat::Rgba8, &pixels).unwrap();
+        let q = Quantizer::new(KMeansParams::new(3))
+            .with_dither(Dither::FLOYD_STEINBERG)
+            .quantize(&image)
+            .unwrap();
+        let t = q.image().palette().transparent_index().unwrap() as u8;
+        for (i, &index) in q.image().indices().iter().enumerate() {
+            assert_eq!(index == t, i % 3 == 0, "pixel {i}");
+        }
+        assert_eq!(q.counts().iter().sum::<u64>(), u64::from(w * h) - 342);
+    }
+
+    #[test]
+    fn an_image_with_no_more_colours_than_k_is_copied_exactly() {
+        let pixels = [9, 9, 9, 200, 10, 10, 9, 9, 9, 10, 10, 200];
+        let image = ImageRef::new(2, 2, PixelFormat::Rgb8, &pixels).unwrap();
+        let q = Quantizer::new(KMeansParams::new(4))
+            .with_dither(Dither::FLOYD_STEINBERG)
+            .quantize(&image)
+            .unwrap();
+        assert_eq!(q.image().to_rgb(), pixels);
+        assert_eq!(q.mse(), 0.0);
+    }
+
+    #[test]
+    fn a_level_outside_0_to_1_is_refused() {
+        let pixels = ramp(8, 1);
+        let image = ImageRef::new(8, 1, PixelFormat::Rgb8, &pixels).unwrap();
+        for level in [0.0, -0.5, 1.01, f32::NAN, f32::INFINITY] {
+            let q = Quantizer::new(KMeansParams::new(2))
+                .with_dither(Dither::FloydSteinberg { level })
+                .quantize(&image);
+            assert!(
+                matches!(q, Err(crate::QuantizeError::DitherLevel(_))),
+                "{level}"
+            );
+        }
+    }
+}
