@@ -80,14 +80,19 @@ pub fn pixel_mse(original: &ImageRef<'_>, indexed: &IndexedImage) -> f64 {
 /// over every pixel, and the 95th percentile found among the values of a
 /// window around it that a sample of the pixels brackets.
 pub fn pixel_delta_e(original: &ImageRef<'_>, indexed: &IndexedImage) -> DeltaE {
-    let pal: Vec<[f64; 3]> = indexed
+    let pal = palette_lab(indexed);
+    let window = sample_window(original, indexed, &pal);
+    delta_e_around(original, indexed, &pal, window)
+}
+
+/// The CIELAB of each palette entry.
+fn palette_lab(indexed: &IndexedImage) -> Vec<[f64; 3]> {
+    indexed
         .palette()
         .rgb()
         .into_iter()
         .map(srgb_to_lab)
-        .collect();
-    let window = sample_window(original, indexed, &pal);
-    delta_e_around(original, indexed, &pal, window)
+        .collect()
 }
 
 /// [`pixel_delta_e`] with the 95th percentile looked for between the
@@ -724,12 +729,7 @@ mod tests {
         assert_eq!(got.p95, p95);
         // A window that misses the quantile, on either side, finds it all
         // the same.
-        let pal: Vec<[f64; 3]> = indexed
-            .palette()
-            .rgb()
-            .into_iter()
-            .map(srgb_to_lab)
-            .collect();
+        let pal = palette_lab(&indexed);
         for window in [
             (0.0, 1.0),
             (p95 * 1.01, p95 * 2.0),

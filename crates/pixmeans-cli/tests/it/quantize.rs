@@ -27,13 +27,7 @@ fn writes_an_indexed_png_whose_every_pixel_is_a_palette_colour() {
 
     // The reported figures are those of the file written.
     let report = &json_lines(&assert.get_output().stdout)[0];
-    let original = picture().into_raw();
-    let sse: f64 = original
-        .iter()
-        .zip(&rgb)
-        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
-        .sum();
-    let mse = sse / original.len() as f64;
+    let mse = mse_between(&picture().into_raw(), &rgb);
     assert!((report["mse"].as_f64().unwrap() - mse).abs() < 1e-9);
     assert!(
         (report["psnr"].as_f64().unwrap() - 10.0 * (255.0f64.powi(2) / mse).log10()).abs() < 1e-9
@@ -49,6 +43,16 @@ fn writes_an_indexed_png_whose_every_pixel_is_a_palette_colour() {
     assert_eq!(report["sizes"]["raw_bytes"], 96 * 64 * 3);
     assert_eq!(report["sizes"]["packed_index_bytes"], 96 * 64 * 4 / 8);
     assert_eq!(report["sizes"]["palette_bytes"], 16 * 3);
+}
+
+/// Mean squared error between two images' bytes.
+fn mse_between(a: &[u8], b: &[u8]) -> f64 {
+    let sse: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+        .sum();
+    sse / a.len() as f64
 }
 
 #[test]
@@ -566,13 +570,7 @@ fn dither_smooths_a_ramp_and_reports_the_figures_of_the_dithered_file() {
     assert!(worst(&banded) > 10.0, "{}", worst(&banded));
     assert!(worst(&rgb) < 3.0, "{}", worst(&rgb));
     // Its MSE is that of the file written, not of the fit.
-    let original = ramp.into_raw();
-    let sse: f64 = original
-        .iter()
-        .zip(&rgb)
-        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
-        .sum();
-    let mse = sse / original.len() as f64;
+    let mse = mse_between(&ramp.into_raw(), &rgb);
     assert!((report["mse"].as_f64().unwrap() - mse).abs() < 1e-9);
     assert!(report["mse"].as_f64().unwrap() > plain["mse"].as_f64().unwrap());
     // A level passes on less of the error.
