@@ -12,11 +12,11 @@
 //! up error that smears into the next region. "Nearest" is measured in the
 //! fit's working space, as for the undithered mapping.
 //!
-//! The rows are cut into bands of [`BAND_ROWS`] that run in parallel, each
-//! starting [`WARM_UP_ROWS`] above its first row so that its first row gets
-//! the error a single pass would have passed down to it, near enough to
-//! leave no seam; the bands do not depend on the number of threads, so the
-//! result does not either.
+//! The rows are cut into bands (128 rows, or more in a narrow image) that
+//! run in parallel, each starting 8 rows above its first row so that this
+//! row gets the error a single pass would have passed down to it, near
+//! enough to leave no seam; the bands do not depend on the number of
+//! threads, so the result does not either.
 
 use std::sync::OnceLock;
 
@@ -58,8 +58,18 @@ impl Dither {
     }
 }
 
-/// Rows a band of the image dithers in one task.
+/// Rows a band of the image dithers in one task, at least.
 const BAND_ROWS: usize = 128;
+
+/// Pixels a band holds at least, so that a narrow image does not fill a
+/// band's cache for a few pixels.
+const BAND_PIXELS: usize = 1 << 16;
+
+/// The rows of each band of an image `width` pixels wide: a function of
+/// the width alone, so that the output does not depend on the threads.
+fn band_rows(width: usize) -> usize {
+    BAND_ROWS.max(BAND_PIXELS.div_ceil(width))
+}
 
 /// Rows above its first that a band runs through, its output thrown away,
 /// to carry the error down into its first row.
@@ -179,11 +189,12 @@ pub(crate) fn floyd_steinberg(image: &ImageRef<'_>, target: &Target<'_>, level: 
     if w == 0 {
         return indices;
     }
+    let rows = band_rows(w);
     indices
-        .par_chunks_mut(BAND_ROWS * w)
+        .par_chunks_mut(rows * w)
         .enumerate()
         .for_each(|(band, out)| {
-            let first = band * BAND_ROWS;
+            let first = band * rows;
             let mut state = Band::new(w, target, &candidates, level);
             let mut thrown = vec![0u8; w];
             for y in first.saturating_sub(WARM_UP_ROWS)..first {
@@ -371,7 +382,7 @@ mod tests {
     #[test]
     fn dithering_depends_on_nothing_but_its_input() {
         // Tall enough for several bands, with noise so that errors differ.
-        let (w, h) = (97, 3 * BAND_ROWS as u32 + 5);
+        let (w, h) = (97, 3 * band_rows(97) as u32 + 5);
         let mut rng = Rng::new(3);
         let pixels: Vec<u8> = ramp(w, h)
             .into_iter()

@@ -120,8 +120,11 @@ impl Quantizer {
     /// How the pixels are mapped to the palette. Default [`Dither::None`]:
     /// each to its nearest colour. With error diffusion the inertia is
     /// still the fit's, while the MSE, ΔE and pixel counts are those of the
-    /// dithered image; an image with no more colours than k is copied
-    /// exactly, undithered.
+    /// dithered image (and the palette keeps the order of the undithered
+    /// counts); an image with no more colours than k is copied exactly,
+    /// undithered. [`trial`](Self::trial), and so [`crate::smallest_k`]
+    /// and [`crate::knee_k`], report undithered figures: a search by them
+    /// chooses k as if there were no dithering.
     pub fn with_dither(mut self, dither: Dither) -> Self {
         self.dither = dither;
         self
@@ -156,7 +159,8 @@ impl Quantizer {
     /// Quantizes `image`.
     ///
     /// The palette has min(k, distinct colours) opaque entries, sorted by
-    /// pixel count (most first, ties by lightness), plus one transparent
+    /// pixel count with each pixel at its nearest colour, dithered or not
+    /// (most first, ties by lightness), plus one transparent
     /// entry when the image has fully transparent pixels.
     pub fn quantize(&self, image: &ImageRef<'_>) -> Result<Quantized, QuantizeError> {
         self.quantize_counted(image, &ColorHistogram::from_image(image))
@@ -391,8 +395,9 @@ impl QuantizedColors {
         }
     }
 
-    /// The palette: the opaque colours, most pixels first, then the
-    /// transparent entry if the image has fully transparent pixels.
+    /// The palette: the opaque colours, most pixels first (each pixel
+    /// counted at its nearest colour), then the transparent entry if the
+    /// image has fully transparent pixels.
     pub fn palette(&self) -> &Palette {
         &self.palette
     }
