@@ -48,14 +48,6 @@ pub enum Dither {
 impl Dither {
     /// Full Floyd–Steinberg error diffusion (level 1).
     pub const FLOYD_STEINBERG: Dither = Dither::FloydSteinberg { level: 1.0 };
-
-    /// Whether the level, if any, is in 0 < level ≤ 1.
-    pub(crate) fn is_valid(self) -> bool {
-        match self {
-            Dither::None => true,
-            Dither::FloydSteinberg { level } => level > 0.0 && level <= 1.0,
-        }
-    }
 }
 
 /// Rows a band of the image dithers in one task, at least.

@@ -157,6 +157,7 @@ fn sample_window(original: &ImageRef<'_>, indexed: &IndexedImage, pal: &[[f64; 3
 
 /// What one pass over the pixels finds: the sum and number of the ΔE
 /// values, how many fall under the window and those within it.
+#[derive(Default)]
 struct Window {
     sum: f64,
     total: u64,
@@ -174,12 +175,7 @@ fn window_pass(
 ) -> Window {
     let parts: Vec<Window> = opaque_pixels(original, indexed)
         .map_init(DeltaECache::new, |cache, chunk| {
-            let mut part = Window {
-                sum: 0.0,
-                total: 0,
-                below: 0,
-                inside: Vec::new(),
-            };
+            let mut part = Window::default();
             for (p, i) in chunk {
                 let d = cache.get(p, i, pal);
                 part.sum += d;
@@ -194,12 +190,7 @@ fn window_pass(
         })
         .collect();
     // In chunk order: the sum does not depend on the threads.
-    let mut all = Window {
-        sum: 0.0,
-        total: 0,
-        below: 0,
-        inside: Vec::new(),
-    };
+    let mut all = Window::default();
     for part in parts {
         all.sum += part.sum;
         all.total += part.total;

@@ -225,7 +225,7 @@ impl Quantizer {
             return Err(QuantizeError::ZeroMaxPixels);
         }
         if let Dither::FloydSteinberg { level } = self.dither
-            && !self.dither.is_valid()
+            && !(level > 0.0 && level <= 1.0)
         {
             return Err(QuantizeError::DitherLevel(level));
         }
@@ -420,9 +420,15 @@ impl QuantizedColors {
             .transparent_index()
             .and_then(|i| u8::try_from(i).ok());
         let mut summary = self.summary;
-        let exact = summary.distinct_colors <= summary.counts.len();
-        let indices = match (summary.dither, &self.own_labels) {
-            (Dither::FloydSteinberg { level }, _) if !exact => {
+        // An image with no more colours than k is copied exactly.
+        let diffuse = match summary.dither {
+            Dither::FloydSteinberg { level } if summary.distinct_colors > summary.counts.len() => {
+                Some(level)
+            }
+            _ => None,
+        };
+        let indices = match (diffuse, &self.own_labels) {
+            (Some(level), _) => {
                 let colors = self.palette.rgb();
                 let target = Target {
                     colors: &colors,
@@ -442,7 +448,7 @@ impl QuantizedColors {
         };
         let original = image;
         let image = IndexedImage::new(image.width(), image.height(), self.palette, indices)?;
-        if summary.dither != Dither::None && !exact {
+        if diffuse.is_some() {
             summary.mse = pixel_mse(original, &image);
             summary.delta_e = pixel_delta_e(original, &image);
             summary.counts = pixel_counts(&image, summary.counts.len());
