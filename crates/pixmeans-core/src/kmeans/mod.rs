@@ -14,6 +14,8 @@ mod wu;
 
 pub use fit::{Fit, Iteration};
 pub(crate) use init::Rng;
-pub(crate) use lloyd::{dist2, nearest};
+pub(crate) use lloyd::dist2;
+#[cfg(test)]
+pub(crate) use lloyd::nearest;
 pub(crate) use params::FitInput;
 pub use params::{Init, KMeansError, KMeansParams, LloydStep};

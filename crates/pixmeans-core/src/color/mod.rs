@@ -8,6 +8,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+mod bounds;
+
 /// A point in the working colour space.
 pub type Point = [f32; 3];
 
@@ -184,18 +186,37 @@ fn srgb_to_linear(rgb: [u8; 3]) -> [f64; 3] {
     rgb.map(|c| LINEAR[usize::from(c)])
 }
 
-fn linear_to_oklab([r, g, b]: [f64; 3]) -> [f64; 3] {
-    let l = 0.412_221_470_8 * r + 0.536_332_536_3 * g + 0.051_445_992_9 * b;
-    let m = 0.211_903_498_2 * r + 0.680_699_545_1 * g + 0.107_396_956_6 * b;
-    let s = 0.088_302_461_9 * r + 0.281_718_837_6 * g + 0.629_978_700_5 * b;
-    // Black is the only colour with a zero here (the weights are positive).
-    let root = |v: f64| if v > 0.0 { cube_root(v) } else { 0.0 };
-    let (l, m, s) = (root(l), root(m), root(s));
-    [
-        0.210_454_255_3 * l + 0.793_617_785_0 * m - 0.004_072_046_8 * s,
-        1.977_998_495_1 * l - 2.428_592_205_0 * m + 0.450_593_709_9 * s,
-        0.025_904_037_1 * l + 0.782_771_766_2 * m - 0.808_675_766_0 * s,
-    ]
+/// Linear sRGB to Oklab's cone responses (all weights positive).
+const OKLAB_LMS: [[f64; 3]; 3] = [
+    [0.412_221_470_8, 0.536_332_536_3, 0.051_445_992_9],
+    [0.211_903_498_2, 0.680_699_545_1, 0.107_396_956_6],
+    [0.088_302_461_9, 0.281_718_837_6, 0.629_978_700_5],
+];
+
+/// The cube roots of the cone responses to Oklab's L, a and b.
+const OKLAB_LAB: [[f64; 3]; 3] = [
+    [0.210_454_255_3, 0.793_617_785_0, -0.004_072_046_8],
+    [1.977_998_495_1, -2.428_592_205_0, 0.450_593_709_9],
+    [0.025_904_037_1, 0.782_771_766_2, -0.808_675_766_0],
+];
+
+/// `row` dotted with `v`, summed left to right.
+fn dot(row: [f64; 3], v: [f64; 3]) -> f64 {
+    row[0] * v[0] + row[1] * v[1] + row[2] * v[2]
+}
+
+/// `m` times `v`.
+fn times(m: &[[f64; 3]; 3], v: [f64; 3]) -> [f64; 3] {
+    m.map(|row| dot(row, v))
+}
+
+/// Oklab's cube root, 0 for black (the only colour with a zero response).
+fn oklab_root(v: f64) -> f64 {
+    if v > 0.0 { cube_root(v) } else { 0.0 }
+}
+
+fn linear_to_oklab(rgb: [f64; 3]) -> [f64; 3] {
+    times(&OKLAB_LAB, times(&OKLAB_LMS, rgb).map(oklab_root))
 }
 
 fn oklab_to_linear([l, a, b]: [f64; 3]) -> [f64; 3] {
@@ -213,10 +234,15 @@ fn oklab_to_linear([l, a, b]: [f64; 3]) -> [f64; 3] {
 /// D65 reference white in XYZ, scaled so that Y = 1.
 const D65: [f64; 3] = [0.950_47, 1.0, 1.088_83];
 
-fn linear_to_lab([r, g, b]: [f64; 3]) -> [f64; 3] {
-    let x = 0.412_456_4 * r + 0.357_576_1 * g + 0.180_437_5 * b;
-    let y = 0.212_672_9 * r + 0.715_152_2 * g + 0.072_175_0 * b;
-    let z = 0.019_333_9 * r + 0.119_192_0 * g + 0.950_304_1 * b;
+/// Linear sRGB to CIE XYZ (all weights positive).
+const XYZ: [[f64; 3]; 3] = [
+    [0.412_456_4, 0.357_576_1, 0.180_437_5],
+    [0.212_672_9, 0.715_152_2, 0.072_175_0],
+    [0.019_333_9, 0.119_192_0, 0.950_304_1],
+];
+
+/// CIELAB's f of X/Xn, Y/Yn and Z/Zn: a cube root, linear near black.
+fn lab_f(xyz: [f64; 3]) -> [f64; 3] {
     let f = |t: f64| {
         if t > 216.0 / 24389.0 {
             cube_root(t)
@@ -224,7 +250,11 @@ fn linear_to_lab([r, g, b]: [f64; 3]) -> [f64; 3] {
             (24389.0 / 27.0 * t + 16.0) / 116.0
         }
     };
-    let (fx, fy, fz) = (f(x / D65[0]), f(y / D65[1]), f(z / D65[2]));
+    [f(xyz[0] / D65[0]), f(xyz[1] / D65[1]), f(xyz[2] / D65[2])]
+}
+
+fn linear_to_lab(rgb: [f64; 3]) -> [f64; 3] {
+    let [fx, fy, fz] = lab_f(times(&XYZ, rgb));
     [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
 }
 
