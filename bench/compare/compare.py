@@ -2,7 +2,8 @@
 
     python compare.py [--images DIR-or-FILES...] [--ks 16,64,256] [--runs 3]
                       [--tools pixmeans,pixmeans-oklab,pixmeans-oklab-sample,sklearn,opencv,
-                               quantette,libimagequant,kmeans_colors]
+                               quantette,libimagequant,kmeans_colors,pixmeans-dither,
+                               pixmeans-oklab-dither,quantette-dither,libimagequant-dither]
                       [--out results/results.jsonl]
 
 Every run of every tool is a separate process started here, so whole-process
@@ -39,7 +40,13 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 ALL_TOOLS = ["pixmeans", "pixmeans-oklab", "pixmeans-oklab-sample", "sklearn", "opencv",
              "quantette", "libimagequant", "kmeans_colors"]
-RUST_PEERS = {"quantette", "libimagequant", "kmeans_colors"}
+# With each tool's default Floyd–Steinberg dithering: not in the default
+# run (issue 5 compares undithered), asked for by name.
+DITHERED_TOOLS = ["pixmeans-dither", "pixmeans-oklab-dither", "quantette-dither",
+                  "libimagequant-dither"]
+KNOWN_TOOLS = ALL_TOOLS + DITHERED_TOOLS
+RUST_PEERS = {"quantette", "libimagequant", "kmeans_colors", "quantette-dither",
+              "libimagequant-dither"}
 PY_PEERS = {"sklearn", "opencv"}
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 # quantette's k-means fits minibatches drawn from at most this many pixels.
@@ -107,11 +114,13 @@ class Tools:
     seed: int
 
     def command(self, tool: str, image: Path, k: int, out: Path) -> list[str]:
-        if tool in ("pixmeans", "pixmeans-oklab", "pixmeans-oklab-sample"):
+        if tool.startswith("pixmeans"):
             cmd = [str(self.pixmeans), "quantize", str(image), "-k", str(k), "-o", str(out),
                    "--force", "--json", "--seed", str(self.seed)]
-            if tool != "pixmeans":
+            if tool.startswith("pixmeans-oklab"):
                 cmd += ["--color-space", "oklab"]
+            if tool.endswith("-dither"):
+                cmd += ["--dither"]
             if tool == "pixmeans-oklab-sample":
                 # The sample budget quantette's k-means fits on.
                 cmd += ["--max-pixels", str(QUANTETTE_SAMPLE)]
@@ -373,7 +382,7 @@ def markdown_table(ref: Reference, rows: list[Row], runs: int) -> str:
         "| colours | algo / pixmeans | notes |",
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
-    for r in sorted(rows, key=lambda r: (r.k, ALL_TOOLS.index(r.tool))):
+    for r in sorted(rows, key=lambda r: (r.k, KNOWN_TOOLS.index(r.tool))):
         q = r.quality or {}
         algo = median(r.algo) if r.algo else None
         ratio = algo / base[r.k] if algo is not None and base.get(r.k) else None
@@ -458,13 +467,13 @@ def main() -> int:
     if any(not 1 <= k <= 256 for k in ks):
         sys.exit("compare.py: every k must be 1..256")
     wanted = [t.strip() for t in args.tools.split(",") if t.strip()]
-    unknown = [t for t in wanted if t not in ALL_TOOLS]
+    unknown = [t for t in wanted if t not in KNOWN_TOOLS]
     if unknown:
-        sys.exit(f"compare.py: unknown tools {unknown}; known: {ALL_TOOLS}")
+        sys.exit(f"compare.py: unknown tools {unknown}; known: {KNOWN_TOOLS}")
     skip: set[tuple[str, int]] = set()
     for item in filter(None, (x.strip() for x in args.skip.split(","))):
         tool, _, k = item.partition("@")
-        if tool not in ALL_TOOLS or not k.isdigit():
+        if tool not in KNOWN_TOOLS or not k.isdigit():
             sys.exit(f"compare.py: --skip wants TOOL@K, got {item!r}")
         skip.add((tool, int(k)))
     if args.runs < 1:

@@ -4,6 +4,10 @@
 //! peers --tool quantette|libimagequant|kmeans_colors|decode --k K --seed S IN OUT.png
 //! ```
 //!
+//! `quantette-dither` and `libimagequant-dither` run the same with each
+//! library's default Floyd–Steinberg dithering instead (quantette passes on
+//! 7/8 of the error, libimagequant its dithering level 1.0).
+//!
 //! Decodes IN with the `image` crate (the same decoders pixmeans uses), runs
 //! the peer with settings as close to "k-means, k colours, no dithering" as it
 //! allows, writes the quantized image as an RGB PNG with the `image` crate and
@@ -56,7 +60,7 @@ struct Outcome {
 }
 
 fn usage() -> String {
-    "usage: peers --tool quantette|libimagequant|kmeans_colors|decode --k K --seed S IN OUT.png"
+    "usage: peers --tool quantette[-dither]|libimagequant[-dither]|kmeans_colors|decode --k K --seed S IN OUT.png"
         .to_owned()
 }
 
@@ -97,7 +101,8 @@ fn parse_args() -> Result<Args, String> {
     })
 }
 
-fn run_quantette(img: &RgbImage, k: u16, seed: u64) -> Result<Outcome, String> {
+fn run_quantette(img: &RgbImage, k: u16, seed: u64, dither: bool) -> Result<Outcome, String> {
+    use quantette::dither::FloydSteinberg;
     use quantette::kmeans::KmeansOptions;
     use quantette::{ImageRef, PaletteSize, Pipeline};
 
@@ -106,11 +111,11 @@ fn run_quantette(img: &RgbImage, k: u16, seed: u64) -> Result<Outcome, String> {
     let start = Instant::now();
     let input = ImageRef::try_from(img).map_err(|e| format!("quantette: {e}"))?;
     // Pipeline: Oklab, Wu's quantizer for the initial centroids, then
-    // quantette's k-means (minibatch when parallel), no dithering, dedup chosen
-    // automatically, all cores (like pixmeans).
+    // quantette's k-means (minibatch when parallel), no dithering (or its
+    // default), dedup chosen automatically, all cores (like pixmeans).
     let out = Pipeline::new()
         .palette_size(size)
-        .ditherer(None)
+        .ditherer(dither.then(FloydSteinberg::new))
         .quantize_method(options)
         .parallel(true)
         .input_image(input)
@@ -124,7 +129,7 @@ fn run_quantette(img: &RgbImage, k: u16, seed: u64) -> Result<Outcome, String> {
         .collect();
     let image = expand(w, h, &palette, out.indices())?;
     let extra = format!(
-        "\"settings\":{{\"color_space\":\"oklab\",\"init\":\"wu\",\"dither\":false,\"parallel\":true,\
+        "\"settings\":{{\"color_space\":\"oklab\",\"init\":\"wu\",\"dither\":{dither},\"parallel\":true,\
          \"sampling_factor\":{},\"max_samples\":{},\"batch_size\":{},\"seed\":{}}}",
         options.get_sampling_factor(),
         options.get_max_samples(),
@@ -139,7 +144,7 @@ fn run_quantette(img: &RgbImage, k: u16, seed: u64) -> Result<Outcome, String> {
     })
 }
 
-fn run_libimagequant(img: &RgbImage, k: u16) -> Result<Outcome, String> {
+fn run_libimagequant(img: &RgbImage, k: u16, dithering_level: f32) -> Result<Outcome, String> {
     let (w, h) = img.dimensions();
     let (w, h) = (w as usize, h as usize);
     // Repacking into the RGBA the library takes is not timed (like decoding).
@@ -156,14 +161,14 @@ fn run_libimagequant(img: &RgbImage, k: u16) -> Result<Outcome, String> {
     // speed: library default (4)
     let mut image = attr.new_image_borrowed(&rgba, w, h, 0.0).map_err(err)?;
     let mut res = attr.quantize(&mut image).map_err(err)?;
-    res.set_dithering_level(0.0).map_err(err)?;
+    res.set_dithering_level(dithering_level).map_err(err)?;
     let (palette, indices) = res.remapped(&mut image).map_err(err)?;
     let algo_seconds = start.elapsed().as_secs_f64();
 
     let rgb: Vec<[u8; 3]> = palette.iter().map(|c| [c.r, c.g, c.b]).collect();
     let image = expand(w as u32, h as u32, &rgb, &indices)?;
     let mut extra = format!(
-        "\"settings\":{{\"max_colors\":{},\"quality\":[0,100],\"speed\":{},\"dithering_level\":0.0}},\
+        "\"settings\":{{\"max_colors\":{},\"quality\":[0,100],\"speed\":{},\"dithering_level\":{dithering_level:?}}},\
          \"palette_len\":{}",
         attr.max_colors(),
         attr.speed(),
@@ -280,8 +285,10 @@ fn run() -> Result<(), String> {
     let decode_seconds = t0.elapsed().as_secs_f64();
 
     let outcome = match args.tool.as_str() {
-        "quantette" => run_quantette(&img, args.k, args.seed)?,
-        "libimagequant" => run_libimagequant(&img, args.k)?,
+        "quantette" => run_quantette(&img, args.k, args.seed, false)?,
+        "quantette-dither" => run_quantette(&img, args.k, args.seed, true)?,
+        "libimagequant" => run_libimagequant(&img, args.k, 0.0)?,
+        "libimagequant-dither" => run_libimagequant(&img, args.k, 1.0)?,
         "kmeans_colors" => run_kmeans_colors(&img, args.k, args.seed)?,
         "decode" => Outcome {
             image: img,
