@@ -138,7 +138,7 @@ fn sample_window(original: &ImageRef<'_>, indexed: &IndexedImage, pal: &[[f64; 3
     let ch = original.format().channels();
     let rgba = original.format() == PixelFormat::Rgba8;
     let stride = original.pixel_count().div_ceil(WINDOW_SAMPLE).max(1);
-    let mut cache = DeltaECache::new();
+    let mut cache = DeltaECache::new(delta_e_slots(original.pixel_count()));
     let mut sample: Vec<f64> = original
         .data()
         .chunks_exact(ch)
@@ -174,20 +174,23 @@ fn window_pass(
     (lo, hi): (f64, f64),
 ) -> Window {
     let parts: Vec<Window> = opaque_pixels(original, indexed)
-        .map_init(DeltaECache::new, |cache, chunk| {
-            let mut part = Window::default();
-            for (p, i) in chunk {
-                let d = cache.get(p, i, pal);
-                part.sum += d;
-                part.total += 1;
-                if d < lo {
-                    part.below += 1;
-                } else if d <= hi {
-                    part.inside.push(d);
+        .map_init(
+            || DeltaECache::new(delta_e_slots(original.pixel_count())),
+            |cache, chunk| {
+                let mut part = Window::default();
+                for (p, i) in chunk {
+                    let d = cache.get(p, i, pal);
+                    part.sum += d;
+                    part.total += 1;
+                    if d < lo {
+                        part.below += 1;
+                    } else if d <= hi {
+                        part.inside.push(d);
+                    }
                 }
-            }
-            part
-        })
+                part
+            },
+        )
         .collect();
     // In chunk order: the sum does not depend on the threads.
     let mut all = Window::default();
@@ -200,11 +203,14 @@ fn window_pass(
     all
 }
 
-/// Slots of each table of [`DeltaECache`] (a power of two): sunset.jpg
-/// dithered at k = 256 has 471k distinct pairs of colour and index, and
-/// its ΔE took 0.11-0.14 s with 2^16 slots against 0.19-0.21 s with 2^12
-/// (3 MB a cache, one per thread at a time).
-const DELTA_E_SLOTS: usize = 1 << 16;
+/// Slots of each table of a [`DeltaECache`] for an image of `pixels`
+/// pixels: a power of two, at most 2^16 (3 MB a cache, one per thread at
+/// a time), and no more than the pixels. sunset.jpg dithered at k = 256
+/// has 471k distinct pairs of colour and index, and its ΔE took 0.11-0.14 s
+/// with 2^16 slots against 0.19-0.21 s with 2^12.
+fn delta_e_slots(pixels: usize) -> usize {
+    pixels.next_power_of_two().clamp(1 << 10, 1 << 16)
+}
 
 /// Direct-mapped caches of the CIEDE2000 of a colour and a palette index,
 /// and of a colour's CIELAB: the pixels of a region repeat a few colours,
@@ -215,21 +221,21 @@ struct DeltaECache {
 }
 
 impl DeltaECache {
-    fn new() -> Self {
+    /// Empty tables of `slots` slots each (a power of two).
+    fn new(slots: usize) -> Self {
         // Key `u32::MAX` (white with index 255; no colour's key) is taken
         // for empty: such a pair is computed again each time it is met.
         DeltaECache {
-            delta_e: vec![(u32::MAX, 0.0); DELTA_E_SLOTS],
-            lab: vec![(u32::MAX, [0.0; 3]); DELTA_E_SLOTS],
+            delta_e: vec![(u32::MAX, 0.0); slots],
+            lab: vec![(u32::MAX, [0.0; 3]); slots],
         }
     }
 
     fn get(&mut self, rgb: [u8; 3], index: u8, pal: &[[f64; 3]]) -> f64 {
         let color = (u32::from(rgb[0]) << 16) | (u32::from(rgb[1]) << 8) | u32::from(rgb[2]);
         let key = (color << 8) | u32::from(index);
-        let slot = |key: u32| {
-            (key.wrapping_mul(0x9E37_79B1) >> (32 - DELTA_E_SLOTS.trailing_zeros())) as usize
-        };
+        let bits = self.delta_e.len().trailing_zeros();
+        let slot = |key: u32| (key.wrapping_mul(0x9E37_79B1) >> (32 - bits)) as usize;
         let (k, d) = self.delta_e[slot(key)];
         if k == key && k != u32::MAX {
             return d;

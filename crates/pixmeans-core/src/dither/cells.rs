@@ -1,13 +1,20 @@
 //! [`Cells`]: the nearest centroid of any 8-bit colour, for error
 //! diffusion, whose colour sums are new colours that the fit never saw.
+//!
+//! It is Heckbert's locally sorted search (1982, "Color image quantization
+//! for frame buffer display"): the colour cube is cut into cells, and each
+//! cell keeps only the centroids that can be nearest to a point of it.
 
 use std::sync::OnceLock;
 
 use crate::color::{ColorSpace, Point};
 use crate::kmeans::dist2;
 
-/// Levels of each channel that a block of [`Cells`] spans: 16³ blocks.
+/// Levels of each channel that a block of [`Cells`] spans.
 const BLOCK: usize = 16;
+
+/// Blocks a side of the cube.
+const BLOCKS: usize = 256 / BLOCK;
 
 /// Levels of each channel that a cell spans: 4³ cells a block.
 const CELL: usize = 4;
@@ -27,10 +34,10 @@ const _: () = assert!(SIDE * SIDE * SIDE * 257 < DEFER as usize);
 /// without converting or measuring anything, and another has a short list
 /// of the centroids that can be nearest to one of its colours.
 ///
-/// Which centroid that is follows from the box in the working space that
-/// holds the cell's colours (see [`ColorSpace::bounds`]): every centroid
+/// The list follows from the box in the working space that holds the
+/// cell's colours (see [`ColorSpace::bounds`]): it keeps every centroid
 /// whose distance from the box is at most the least farthest distance of
-/// any centroid from it can be nearest, and no other. The cells are
+/// any centroid from it; no other can be nearest. The cells are
 /// worked out a block at a time, the first time a colour of the block is
 /// looked up, by halving it (and the candidates) down to the cells where
 /// more than one is left.
@@ -38,13 +45,21 @@ const _: () = assert!(SIDE * SIDE * SIDE * 257 < DEFER as usize);
 /// On sunset.jpg (12 MP), dithered at k = 16, a third (sRGB) to a
 /// quarter (Oklab) of the pixels land in a cell with one candidate; at
 /// k = 256 few do, but the others search 9.5 (sRGB) to 15 (CIELAB)
-/// candidates. Against a grid over the working space (31 candidates a
-/// cell in Oklab at k = 256), dithering sunset.jpg took 0.03 to 0.06 s
-/// less at k = 16 and 0.17 to 0.22 s less at k = 256.
+/// candidates. Against a 16³ grid over the working space, dithering
+/// sunset.jpg took 0.03 to 0.06 s less at k = 16 and 0.17 to 0.22 s less
+/// at k = 256.
 pub(super) struct Cells<'a> {
     space: ColorSpace,
     centroids: &'a [Point],
     blocks: Vec<OnceLock<Block>>,
+}
+
+/// What a cell knows of the nearest centroid of a colour in it.
+pub(super) enum Lookup<'a> {
+    /// This one, for every colour of the cell.
+    Nearest(u8),
+    /// One of these (two or more, in index order).
+    Search(&'a [u8]),
 }
 
 /// One block's cells: each cell's nearest centroid, or [`DEFER`] and where
@@ -88,7 +103,7 @@ impl<'a> Cells<'a> {
         Cells {
             space,
             centroids,
-            blocks: (0..BLOCK * BLOCK * BLOCK)
+            blocks: (0..BLOCKS * BLOCKS * BLOCKS)
                 .map(|_| OnceLock::new())
                 .collect(),
         }
@@ -97,7 +112,7 @@ impl<'a> Cells<'a> {
     /// The block holding `rgb`, worked out if it is the first looked up.
     fn block(&self, rgb: [u8; 3]) -> &Block {
         let corner = rgb.map(|c| usize::from(c) / BLOCK);
-        let at = (corner[0] * BLOCK + corner[1]) * BLOCK + corner[2];
+        let at = (corner[0] * BLOCKS + corner[1]) * BLOCKS + corner[2];
         self.blocks[at].get_or_init(|| self.work_out(corner))
     }
 
@@ -140,6 +155,8 @@ impl<'a> Cells<'a> {
             }
             return;
         }
+        // Never empty: the centroid with the least farthest distance stays.
+        debug_assert!(!list.is_empty());
         let cell = if let [only] = list[..] {
             u16::from(only)
         } else {
@@ -161,18 +178,17 @@ impl<'a> Cells<'a> {
         }
     }
 
-    /// The centroid nearest `rgb` if its cell has only one, or else the
-    /// list to search.
-    pub(super) fn lookup(&self, rgb: [u8; 3]) -> Result<u8, &[u8]> {
+    /// What the cell of `rgb` knows of its nearest centroid.
+    pub(super) fn lookup(&self, rgb: [u8; 3]) -> Lookup<'_> {
         let block = self.block(rgb);
         let at = rgb.map(|c| usize::from(c) % BLOCK / CELL);
         let cell = block.cells[(at[0] * SIDE + at[1]) * SIDE + at[2]];
         if cell & DEFER == 0 {
-            return Ok(cell as u8);
+            return Lookup::Nearest(cell as u8);
         }
         let start = usize::from(cell & !DEFER);
         let len = usize::from(block.lists[start]) + 1;
-        Err(&block.lists[start + 1..start + 1 + len])
+        Lookup::Search(&block.lists[start + 1..start + 1 + len])
     }
 
     /// The centroid in `list` nearest `rgb`'s point, the lowest index among
@@ -192,8 +208,10 @@ impl<'a> Cells<'a> {
     /// The centroid nearest `rgb`, the lowest index among equals.
     #[cfg(test)]
     fn nearest(&self, rgb: [u8; 3]) -> u8 {
-        self.lookup(rgb)
-            .unwrap_or_else(|list| self.search(list, rgb))
+        match self.lookup(rgb) {
+            Lookup::Nearest(index) => index,
+            Lookup::Search(list) => self.search(list, rgb),
+        }
     }
 }
 

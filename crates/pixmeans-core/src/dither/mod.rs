@@ -30,7 +30,7 @@ use crate::image::ImageRef;
 
 mod cells;
 
-use cells::Cells;
+use cells::{Cells, Lookup};
 
 /// How each pixel is mapped to a palette colour. Default [`Dither::None`].
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -184,8 +184,8 @@ impl<'a> Band<'a> {
     /// space: from its cell, or through the cache.
     fn nearest(&mut self, rgb: [u8; 3]) -> u8 {
         let list = match self.cells.lookup(rgb) {
-            Ok(index) => return index,
-            Err(list) => list,
+            Lookup::Nearest(index) => return index,
+            Lookup::Search(list) => list,
         };
         let key = (u32::from(rgb[0]) << 16) | (u32::from(rgb[1]) << 8) | u32::from(rgb[2]);
         let slot = (key.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_SLOTS.trailing_zeros())) as usize;
