@@ -111,8 +111,16 @@ impl<T> std::fmt::Debug for Scratch<T> {
     }
 }
 
-fn key([r, g, b]: [u8; 3]) -> u32 {
+/// A colour as the number `0xRRGGBB`.
+pub(crate) fn key([r, g, b]: [u8; 3]) -> u32 {
     (u32::from(r) << 16) | (u32::from(g) << 8) | u32::from(b)
+}
+
+/// The slot of `key` in a direct-mapped cache of `slots` slots (a power of
+/// two): the high bits of the key times 2^32 over the golden ratio, which
+/// spreads neighbouring colours over the cache.
+pub(crate) fn cache_slot(key: u32, slots: usize) -> usize {
+    (key.wrapping_mul(0x9E37_79B1) >> (32 - slots.trailing_zeros())) as usize
 }
 
 fn unkey(k: u32) -> [u8; 3] {

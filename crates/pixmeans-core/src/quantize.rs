@@ -446,14 +446,16 @@ impl QuantizedColors {
                 transparent_index,
             ),
         };
-        let original = image;
-        let image = IndexedImage::new(image.width(), image.height(), self.palette, indices)?;
+        let indexed = IndexedImage::new(image.width(), image.height(), self.palette, indices)?;
         if diffuse.is_some() {
-            summary.mse = pixel_mse(original, &image);
-            summary.delta_e = pixel_delta_e(original, &image);
-            summary.counts = pixel_counts(&image, summary.counts.len());
+            summary.mse = pixel_mse(image, &indexed);
+            summary.delta_e = pixel_delta_e(image, &indexed);
+            summary.counts = pixel_counts(&indexed, summary.counts.len());
         }
-        Ok(Quantized { image, summary })
+        Ok(Quantized {
+            image: indexed,
+            summary,
+        })
     }
 }
 

@@ -26,6 +26,7 @@
 use rayon::prelude::*;
 
 use crate::color::{ColorSpace, Point};
+use crate::histogram::{cache_slot, key};
 use crate::image::ImageRef;
 
 mod cells;
@@ -187,8 +188,8 @@ impl<'a> Band<'a> {
             Lookup::Nearest(index) => return index,
             Lookup::Search(list) => list,
         };
-        let key = (u32::from(rgb[0]) << 16) | (u32::from(rgb[1]) << 8) | u32::from(rgb[2]);
-        let slot = (key.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_SLOTS.trailing_zeros())) as usize;
+        let key = key(rgb);
+        let slot = cache_slot(key, CACHE_SLOTS);
         let cached = self.cache[slot];
         if cached >> 8 == key && cached != u32::MAX {
             return cached as u8;
