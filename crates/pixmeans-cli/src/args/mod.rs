@@ -163,14 +163,14 @@ pub struct QuantizeArgs {
     /// Dither (Floyd–Steinberg error diffusion): gradients come out smooth
     /// instead of in bands of flat colour, at the cost of grain, a higher
     /// MSE and a larger file. `--dither=LEVEL` passes on that share of each
-    /// pixel's error (above 0, at most 1). [default: off; level 1 when
-    /// given alone]
+    /// pixel's error (above 0, at most 1; 1 lets error pile up into stray
+    /// dots). [default: off; level 0.875 when given alone]
     #[arg(
         long,
         value_name = "LEVEL",
         num_args = 0..=1,
         require_equals = true,
-        default_missing_value = "1"
+        default_missing_value = "0.875"
     )]
     pub dither: Option<f32>,
 
