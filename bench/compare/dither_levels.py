@@ -2,14 +2,17 @@
 """How the dithering level trades grain for banding, photo by photo.
 
 For each photo, k and level, runs `pixmeans quantize PHOTO -k K
---dither=LEVEL` and prints the dithered file's MSE and mean ΔE00 (from
-pixmeans' own report, which equals the file written), its size, and the
-error left once the photo and the file are both blurred: a Gaussian of
-sigma 1 pixel (and 2) over linear-light RGB, in squared 8-bit units. Plain
-MSE counts every grain of the dither as error; the blurred error counts
-what the eye sees from a little way off, where the grain merges into the
-colour it stands for and bands or stray dots remain. `--peers` adds
-quantette's and libimagequant's dithering (built by run.sh) beside them.
+--dither=LEVEL` and prints the dithered file's MSE against the photo's
+pixels, its mean ΔE00 (from pixmeans' own report), its size, and the error
+left once the photo and the file are both blurred: a Gaussian of sigma 1
+pixel (and 2) over linear-light RGB, as a mean square of 255 times the
+linear values. That unit is not the MSE's (a step in the shadows weighs
+far less than one in the highlights), so compare blurred errors with each
+other only. Plain MSE counts every grain of the dither as error; the
+blurred error counts what the eye sees from a little way off, where the
+grain merges into the colour it stands for and bands or stray dots remain.
+`--peers` adds quantette's and libimagequant's dithering (built by run.sh)
+beside them. Photos with transparent pixels are skipped.
 
     bench/compare/.venv/bin/python bench/compare/dither_levels.py \\
         --images ../shared/images --ks 16,64,256 --levels 0.75,0.8,0.85,0.875,0.9,1
@@ -51,14 +54,26 @@ def load(path: Path) -> np.ndarray:
         return np.asarray(im.convert("RGB"), dtype=np.float64)
 
 
+def has_transparency(path: Path) -> bool:
+    with Image.open(path) as im:
+        if im.mode not in ("RGBA", "LA", "PA") and "transparency" not in im.info:
+            return False
+        return bool((np.asarray(im.convert("RGBA"))[..., 3] == 0).any())
+
+
 def reference(photo: Path, work: Path) -> np.ndarray:
+    """The photo's pixels as pixmeans decodes them (PNG: as Pillow does)."""
+    if photo.suffix.lower() == ".png":
+        return load(photo)
     peers = os.environ.get("PEERS_BIN")
-    if peers and photo.suffix.lower() not in (".png",):
-        out = work / f"{photo.stem}-reference.png"
-        subprocess.run([peers, "--tool", "decode", "--k", "1", str(photo), str(out)],
-                       check=True, stdout=subprocess.DEVNULL)
-        return load(out)
-    return load(photo)
+    if not peers:
+        print(f"note: {photo.name} decoded by Pillow, not by the image crate as pixmeans "
+              "does (set PEERS_BIN): the MSE includes their difference", file=sys.stderr)
+        return load(photo)
+    out = work / f"{photo.stem}-reference.png"
+    subprocess.run([peers, "--tool", "decode", "--k", "1", str(photo), str(out)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return load(out)
 
 
 class Scorer:
@@ -101,6 +116,8 @@ def main() -> int:
                     help="also score quantette's and libimagequant's dithering (PEERS_BIN)")
     ap.add_argument("--json", type=Path, help="also write every row to this file")
     a = ap.parse_args()
+    if a.peers and not os.environ.get("PEERS_BIN"):
+        ap.error("--peers needs PEERS_BIN, the peers binary that run.sh builds")
     ks = [int(k) for k in a.ks.split(",")]
     levels = a.levels.split(",")
     rows = []
@@ -108,6 +125,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for photo in photos(a.images):
+            if has_transparency(photo):
+                print(f"note: {photo.name} skipped: it has transparent pixels, which "
+                      "pixmeans leaves out of its figures", file=sys.stderr)
+                continue
             scorer = Scorer(reference(photo, work))
             for k in ks:
                 runs = [("pixmeans", level) for level in levels]

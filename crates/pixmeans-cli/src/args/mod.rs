@@ -170,6 +170,7 @@ pub struct QuantizeArgs {
         value_name = "LEVEL",
         num_args = 0..=1,
         require_equals = true,
+        // `Dither::DEFAULT_LEVEL`, which a test holds it to.
         default_missing_value = "0.875"
     )]
     pub dither: Option<f32>,

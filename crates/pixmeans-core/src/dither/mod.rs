@@ -21,9 +21,11 @@
 //! pixel in linear light: what the eye sees from a little way off) within
 //! 2.6 % of the least among levels 0.75 to 1, where level 1 was 8 % to
 //! 53 % above it (`bench/compare/dither_levels.py`). The price: an area
-//! of one colour within about 1/16 of the way from a palette colour to the
-//! next comes out as that palette colour, undithered (its error settles at
-//! 8 times its distance, half the way, and never tips over).
+//! of one colour within 1/16 of the way from a palette colour to the next
+//! comes out as that palette colour, undithered (the error it carries
+//! settles at 8 times its distance, short of the half-way point where the
+//! next colour would be chosen), and areas somewhat farther out are pulled
+//! towards it, by up to about 1/16 of the step.
 //!
 //! The rows are cut into bands (128 rows, or more in a narrow image) that
 //! run in parallel, each starting 8 rows above its first row so that this
@@ -71,7 +73,9 @@ impl Dither {
     /// comparisons find better than all of it (see the module's docs).
     pub const DEFAULT_LEVEL: f32 = 0.875;
 
-    /// Floyd–Steinberg error diffusion at [`Dither::DEFAULT_LEVEL`].
+    /// Floyd–Steinberg error diffusion at [`Dither::DEFAULT_LEVEL`] (level
+    /// 1 before 2026-11-24; `FloydSteinberg { level: 1.0 }` gives that
+    /// output).
     pub const FLOYD_STEINBERG: Dither = Dither::FloydSteinberg {
         level: Dither::DEFAULT_LEVEL,
     };
