@@ -595,9 +595,10 @@ fn dither_smooths_a_ramp_and_reports_the_figures_of_the_dithered_file() {
     assert!(mse_of(&plain) < mse_of(&half) && mse_of(&half) < mse_of(&report));
 }
 
-/// The squared error left between two RGB images `w` pixels wide once each
-/// is averaged over 5 x 5 pixels in linear light, in 8-bit units: what the
-/// eye sees of a dithered image from a little way off.
+/// The error left between two RGB images `w` pixels wide once each is
+/// averaged over 5 x 5 pixels in linear light (a mean square of 255 times
+/// the linear values): what the eye sees of a dithered image from a little
+/// way off.
 fn box_blurred_error(a: &[u8], b: &[u8], w: usize) -> f64 {
     let linear = |v: u8| {
         let v = f64::from(v) / 255.0;
