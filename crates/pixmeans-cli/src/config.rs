@@ -323,15 +323,15 @@ fn dither(level: Option<f32>, auto: Option<AutoK>) -> Result<Dither> {
     let Some(level) = level else {
         return Ok(Dither::None);
     };
-    if !(level > 0.0 && level <= 1.0) {
-        bail!("--dither={level} is out of range: the level is above 0 and at most 1");
-    }
+    let dither = Dither::FloydSteinberg { level }.check().map_err(|_| {
+        anyhow!("--dither={level} is out of range: the level is above 0 and at most 1")
+    })?;
     if auto.is_some_and(|a| a.target.is_some()) {
         bail!(
             "--dither with --target-psnr or --max-delta-e: k would be chosen by the figures of the undithered image, which dithering changes\nhint: find k with -k auto alone, then dither at that k"
         );
     }
-    Ok(Dither::FloydSteinberg { level })
+    Ok(dither)
 }
 
 impl QuantizeConfig {

@@ -224,11 +224,7 @@ impl Quantizer {
         if self.max_pixels == Some(0) {
             return Err(QuantizeError::ZeroMaxPixels);
         }
-        if let Dither::FloydSteinberg { level } = self.dither
-            && !(level > 0.0 && level <= 1.0)
-        {
-            return Err(QuantizeError::DitherLevel(level));
-        }
+        self.dither.check()?;
         let transparent = hist.transparent() > 0;
         if transparent && k.min(hist.len()) == PaletteSize::MAX.get() {
             return Err(QuantizeError::NoRoomForTransparency);

@@ -73,6 +73,17 @@ impl Dither {
     /// comparisons find better than all of it (see the module's docs).
     pub const DEFAULT_LEVEL: f32 = 0.875;
 
+    /// Refuses a level outside 0 < level ≤ 1 with
+    /// [`QuantizeError::DitherLevel`](crate::QuantizeError::DitherLevel).
+    pub fn check(self) -> Result<Self, crate::QuantizeError> {
+        match self {
+            Dither::FloydSteinberg { level } if !(level > 0.0 && level <= 1.0) => {
+                Err(crate::QuantizeError::DitherLevel(level))
+            }
+            _ => Ok(self),
+        }
+    }
+
     /// Floyd–Steinberg error diffusion at [`Dither::DEFAULT_LEVEL`] (level
     /// 1 before 2026-11-24; `FloydSteinberg { level: 1.0 }` gives that
     /// output).
