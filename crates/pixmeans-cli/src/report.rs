@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use pixmeans_core::{Dither, Iteration, KChoice, KTarget, Quantized, Quantizer, Sizes};
+use pixmeans_core::{Iteration, KChoice, KTarget, Quantized, Quantizer, Sizes};
 
 use crate::config::AutoK;
 use serde::Serialize;
@@ -232,10 +232,7 @@ impl ImageReport {
             tol: p.tol(),
             seed: p.seed(),
             max_pixels: quantizer.max_pixels(),
-            dither: match q.dither() {
-                Dither::FloydSteinberg { level } => Some(level),
-                _ => None,
-            },
+            dither: q.dither().level(),
             fitted_on: q.sample_size().map(|(w, h)| [w, h]),
             fitted_pixels: q.fitted_pixels(),
             iterations: q.fit().iterations(),

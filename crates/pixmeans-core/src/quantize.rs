@@ -417,12 +417,9 @@ impl QuantizedColors {
             .and_then(|i| u8::try_from(i).ok());
         let mut summary = self.summary;
         // An image with no more colours than k is copied exactly.
-        let diffuse = match summary.dither {
-            Dither::FloydSteinberg { level } if summary.distinct_colors > summary.counts.len() => {
-                Some(level)
-            }
-            _ => None,
-        };
+        let diffuse = (summary.distinct_colors > summary.counts.len())
+            .then(|| summary.dither.level())
+            .flatten();
         let indices = match (diffuse, &self.own_labels) {
             (Some(level), _) => {
                 let colors = self.palette.rgb();

@@ -73,11 +73,19 @@ impl Dither {
     /// comparisons find better than all of it (see the module's docs).
     pub const DEFAULT_LEVEL: f32 = 0.875;
 
+    /// The share of each error passed on, if the pixels are diffused.
+    pub fn level(self) -> Option<f32> {
+        match self {
+            Dither::FloydSteinberg { level } => Some(level),
+            Dither::None => None,
+        }
+    }
+
     /// Refuses a level outside 0 < level ≤ 1 with
     /// [`QuantizeError::DitherLevel`](crate::QuantizeError::DitherLevel).
     pub fn check(self) -> Result<Self, crate::QuantizeError> {
-        match self {
-            Dither::FloydSteinberg { level } if !(level > 0.0 && level <= 1.0) => {
+        match self.level() {
+            Some(level) if !(level > 0.0 && level <= 1.0) => {
                 Err(crate::QuantizeError::DitherLevel(level))
             }
             _ => Ok(self),
