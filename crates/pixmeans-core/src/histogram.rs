@@ -378,7 +378,7 @@ impl ColorHistogram {
             return None;
         }
         if self.fit_input.0.get().is_none() {
-            let input = FitInput::new(self.points_in(space), self.weights());
+            let input = FitInput::new(self.points_in(space), &self.counts);
             let _ = self.fit_input.0.set((space, input));
         }
         self.fit_input

@@ -313,7 +313,7 @@ impl Quantizer {
             if sample.len() >= k {
                 let fit = self
                     .params
-                    .fit(&sample.points_in(self.space), &sample.weights())?;
+                    .fit_counted(sample.points_in(self.space), sample.counts())?;
                 let (points, weights) = (hist.points_in(self.space), hist.weights());
                 let (labels, inertia) = assign(&fit, &points, &weights);
                 return Ok(FitOutcome {
@@ -331,7 +331,7 @@ impl Quantizer {
             self.params.fit_input(kept)?
         } else {
             self.params
-                .fit(&hist.points_in(self.space), &hist.weights())?
+                .fit_counted(hist.points_in(self.space), hist.counts())?
         };
         Ok(FitOutcome {
             labels: fit.labels().to_vec(),

@@ -233,10 +233,29 @@ fn spread(v: u32) -> u32 {
     (x | (x << 2)) & 0x0924_9249
 }
 
+/// Each point's Morton code on a grid of 2^[`BITS`] cells a side over the
+/// points' bounding box.
+fn morton_codes(points: &[Point]) -> Vec<u32> {
+    let (lo, hi) = bounding_box(points);
+    let max = ((1u32 << BITS) - 1) as f32;
+    let scale: [f32; 3] = std::array::from_fn(|c| {
+        if hi[c] > lo[c] {
+            max / (hi[c] - lo[c])
+        } else {
+            0.0
+        }
+    });
+    let cell = |p: &Point, c: usize| (((p[c] - lo[c]) * scale[c]) as u32).min(max as u32);
+    points
+        .par_iter()
+        .map(|p| (spread(cell(p, 0)) << 2) | (spread(cell(p, 1)) << 1) | spread(cell(p, 2)))
+        .collect()
+}
+
 /// The indices of `codes` (below 2^(3·BITS)) in increasing order of code,
 /// equal codes in index order, and the codes in that order: a radix sort by
 /// the low half of the bits, then the high half.
-fn radix_order(codes: &[u32]) -> (Vec<u32>, Vec<u32>) {
+fn radix_order(codes: &[u32]) -> Vec<u32> {
     const DIGIT: u32 = 3 * BITS / 2;
     let mut keys: Vec<u64> = codes
         .iter()
@@ -262,9 +281,12 @@ fn radix_order(codes: &[u32]) -> (Vec<u32>, Vec<u32>) {
         }
         std::mem::swap(&mut keys, &mut next);
     }
-    keys.iter()
-        .map(|&key| (key as u32, (key >> 32) as u32))
-        .unzip()
+    keys.iter().map(|&key| key as u32).collect()
+}
+
+/// `values` in `order`: item i is `values[order[i]]`.
+fn in_order<T: Copy + Send + Sync>(order: &[u32], values: &[T]) -> Vec<T> {
+    order.par_iter().map(|&i| values[i as usize]).collect()
 }
 
 impl Tree {
@@ -272,30 +294,63 @@ impl Tree {
     /// side over their bounding box and builds the tree by splitting each
     /// node where its codes' highest differing bit turns to 1 (in the
     /// middle, when all its codes are equal), so every node is a box of the
-    /// grid halved along one axis at a time.
+    /// grid halved along one axis at a time. The tree keeps a copy of the
+    /// points and weights, in its order.
     pub(crate) fn new(points: &[Point], weights: &[f64]) -> Self {
-        let (lo, hi) = bounding_box(points);
-        let max = ((1u32 << BITS) - 1) as f32;
-        let scale: [f32; 3] = std::array::from_fn(|c| {
-            if hi[c] > lo[c] {
-                max / (hi[c] - lo[c])
-            } else {
-                0.0
+        let codes = morton_codes(points);
+        let order = radix_order(&codes);
+        let codes = in_order(&order, &codes);
+        let (points, weights) = (in_order(&order, points), in_order(&order, weights));
+        Self::grown(order, &codes, points, weights)
+    }
+
+    /// [`Tree::new`] on points it takes, with the weight of point i given
+    /// by `weight(i)`: the points are put in the tree's order in place,
+    /// cycle by cycle, so the fit keeps no second copy of them, nor of the
+    /// weights in the caller's order. Fed a histogram's colours and pixel
+    /// counts this way, `quantize -k 16` peaks at 107.7-107.9 MB instead
+    /// of 124.1-124.9 on a 12 MP photo of 853k colours, at 80.2-81.0
+    /// instead of 90.9-91.0 with 493k, and at 35.5-36.0 instead of
+    /// 39.1-39.4 on picture0b.png (3 runs each; sunset.jpg, its PNG and
+    /// picture0b.jpg within 0.3). The walk costs about 10 ns a point out
+    /// of cache: `quantize_counted` on the 853k colours took 0.139-0.141 s
+    /// instead of 0.131-0.137, and on 177k no longer than before.
+    pub(crate) fn taking(mut points: Vec<Point>, weight: impl Fn(usize) -> f64 + Sync) -> Self {
+        let codes = morton_codes(&points);
+        let order = radix_order(&codes);
+        let codes = in_order(&order, &codes);
+        let weights = order.par_iter().map(|&i| weight(i as usize)).collect();
+        let mut placed = vec![0u64; points.len().div_ceil(64)];
+        for first in 0..points.len() {
+            if placed[first / 64] & (1 << (first % 64)) != 0 {
+                continue;
             }
-        });
-        let cell = |p: &Point, c: usize| (((p[c] - lo[c]) * scale[c]) as u32).min(max as u32);
-        let codes: Vec<u32> = points
-            .par_iter()
-            .map(|p| (spread(cell(p, 0)) << 2) | (spread(cell(p, 1)) << 1) | spread(cell(p, 2)))
-            .collect();
-        let (order, codes) = radix_order(&codes);
+            let held = points[first];
+            let mut to = first;
+            loop {
+                placed[to / 64] |= 1 << (to % 64);
+                let from = order[to] as usize;
+                if from == first {
+                    points[to] = held;
+                    break;
+                }
+                points[to] = points[from];
+                to = from;
+            }
+        }
+        Self::grown(order, &codes, points, weights)
+    }
+
+    /// The tree over points already in `order`, with their sorted codes.
+    fn grown(order: Vec<u32>, codes: &[u32], points: Vec<Point>, weights: Vec<f64>) -> Self {
+        let n = points.len();
         let mut tree = Tree {
-            nodes: Vec::with_capacity(2 * points.len() / LEAF + 1),
-            points: order.iter().map(|&i| points[i as usize]).collect(),
-            weights: order.iter().map(|&i| weights[i as usize]).collect(),
+            nodes: Vec::with_capacity(2 * n / LEAF + 1),
+            points,
+            weights,
             order,
         };
-        tree.grow(&codes, 0, points.len());
+        tree.grow(codes, 0, n);
         tree
     }
 
@@ -361,11 +416,12 @@ impl Tree {
         &self.order
     }
 
-    /// Labels in the tree's order, put back in the caller's.
-    pub(crate) fn unsort(&self, labels: &[u32]) -> Vec<u32> {
-        let mut out = vec![0; labels.len()];
-        for (&i, &l) in self.order.iter().zip(labels) {
-            out[i as usize] = l;
+    /// Values in the tree's order (labels, or the points themselves), put
+    /// back in the caller's.
+    pub(crate) fn unsort<T: Copy + Default>(&self, values: &[T]) -> Vec<T> {
+        let mut out = vec![T::default(); values.len()];
+        for (&i, &v) in self.order.iter().zip(values) {
+            out[i as usize] = v;
         }
         out
     }
@@ -688,5 +744,28 @@ mod tests {
         let centers = [[0.0; 3], [9.0, 0.0, 0.0], [5.0; 3]];
         tree.assign(&centers, &mut assignment);
         assert_eq!(tree.unsort(assignment.labels()), vec![1, 0, 2]);
+    }
+
+    #[test]
+    fn a_tree_that_takes_its_points_equals_one_that_copies_them() {
+        let mut rng = Rng::new(7);
+        for trial in 0..8 {
+            let (points, weights) = points(&mut rng, trial);
+            let copied = Tree::new(&points, &weights);
+            let taken = Tree::taking(points.clone(), |i| weights[i]);
+            assert_eq!(taken.order(), copied.order(), "trial {trial}");
+            assert_eq!(taken.points(), copied.points(), "trial {trial}");
+            assert_eq!(taken.weights(), copied.weights(), "trial {trial}");
+            assert_eq!(taken.nodes().len(), copied.nodes().len(), "trial {trial}");
+            for (a, b) in taken.nodes().iter().zip(copied.nodes()) {
+                assert_eq!(
+                    (a.range(), a.lo, a.hi, a.right),
+                    (b.range(), b.lo, b.hi, b.right)
+                );
+                assert_eq!(a.moments, b.moments);
+            }
+            assert_eq!(taken.unsort(taken.points()), points, "trial {trial}");
+            assert_eq!(taken.unsort(taken.weights()), weights, "trial {trial}");
+        }
     }
 }

@@ -6,23 +6,31 @@ use super::fit::Fit;
 use super::kdtree::Tree;
 use super::{init, lloyd, plusplus, wu};
 
-/// Points and weights kept with their k-d tree, for fitting them at
-/// several k without building the tree each time (5 ms for the 177k
-/// colours of a 12 MP photo).
+/// Points and weights in their k-d tree, ready to fit at one k or several
+/// (building the tree takes 5 ms for the 177k colours of a 12 MP photo).
 #[derive(Debug)]
 pub(crate) struct FitInput {
-    pub(crate) points: Vec<Point>,
-    pub(crate) weights: Vec<f64>,
     tree: Tree,
+    /// The points' weighted variance, which the tolerance is relative to.
+    variance: f64,
 }
 
 impl FitInput {
-    pub(crate) fn new(points: Vec<Point>, weights: Vec<f64>) -> Self {
-        let tree = Tree::new(&points, &weights);
+    /// A histogram's colours as points (taken into the tree's order, no
+    /// other copy kept), weighted by their pixel counts.
+    pub(crate) fn new(points: Vec<Point>, counts: &[u64]) -> Self {
+        let weight = |i: usize| counts[i] as f64;
         FitInput {
-            points,
-            weights,
-            tree,
+            variance: lloyd::mean_variance(&points, weight),
+            tree: Tree::taking(points, weight),
+        }
+    }
+
+    /// Points and weights, copied into the tree's order.
+    fn copied(points: &[Point], weights: &[f64]) -> Self {
+        FitInput {
+            tree: Tree::new(points, weights),
+            variance: lloyd::mean_variance(points, |i| weights[i]),
         }
     }
 }
@@ -306,29 +314,27 @@ impl KMeansParams {
         if points.len() <= self.k {
             return Ok(points.to_vec());
         }
+        let input = FitInput::copied(points, weights);
         let seed = init::Rng::new(self.seed).next_u64();
-        Ok(in_pool(|| self.seeding(points, weights, None, seed)))
+        Ok(in_pool(|| self.seeding(&input.tree, seed)))
     }
 
-    /// The centroids one run starts from. k-means++ walks `tree`, the k-d
-    /// tree over `points`, built here if not given.
-    fn seeding(
-        &self,
-        points: &[Point],
-        weights: &[f64],
-        tree: Option<&Tree>,
-        seed: u64,
-    ) -> Vec<Point> {
+    /// The centroids one run starts from. k-means++ walks the tree; a
+    /// random draw and Wu's split read the points in the caller's order.
+    fn seeding(&self, tree: &Tree, seed: u64) -> Vec<Point> {
         let mut rng = init::Rng::new(seed);
-        let built = std::cell::OnceCell::new();
-        let tree = || tree.unwrap_or_else(|| built.get_or_init(|| Tree::new(points, weights)));
+        let unsorted = || (tree.unsort(tree.points()), tree.unsort(tree.weights()));
         match &self.init {
-            Init::KMeansPlusPlus => plusplus::kmeans_plusplus(tree(), self.k, &mut rng),
-            Init::Random => init::random_distinct(points, weights, self.k, &mut rng),
+            Init::KMeansPlusPlus => plusplus::kmeans_plusplus(tree, self.k, &mut rng),
+            Init::Random => {
+                let (points, weights) = unsorted();
+                init::random_distinct(&points, &weights, self.k, &mut rng)
+            }
             Init::Wu => {
-                let boxes = wu::wu_centroids(points, weights, self.k);
+                let (points, weights) = unsorted();
+                let boxes = wu::wu_centroids(&points, &weights, self.k);
                 if boxes.len() < self.k {
-                    plusplus::kmeans_plusplus_from(tree(), boxes, self.k, &mut rng)
+                    plusplus::kmeans_plusplus_from(tree, boxes, self.k, &mut rng)
                 } else {
                     boxes
                 }
@@ -370,42 +376,66 @@ impl KMeansParams {
     /// most k points, they are the centroids and the inertia is 0. Otherwise exactly k centroids come back: a cluster
     /// that empties is re-seeded at the point farthest from its centroid.
     pub fn fit(&self, points: &[Point], weights: &[f64]) -> Result<Fit, KMeansError> {
-        self.fit_with(points, weights, None)
+        self.check(points, weights)?;
+        if points.len() <= self.k {
+            return Ok(Fit::every_point_its_own(points, weights));
+        }
+        self.fit_checked(&FitInput::copied(points, weights))
+    }
+
+    /// [`fit`](Self::fit) on a histogram's colours as points (taken: the
+    /// k-d tree holds them, and no other copy is kept while the fit runs),
+    /// weighted by their pixel counts (all above 0).
+    pub(crate) fn fit_counted(
+        &self,
+        points: Vec<Point>,
+        counts: &[u64],
+    ) -> Result<Fit, KMeansError> {
+        self.validate()?;
+        if points.len() != counts.len() {
+            return Err(KMeansError::LengthMismatch {
+                points: points.len(),
+                weights: counts.len(),
+            });
+        }
+        if points.is_empty() {
+            return Err(KMeansError::NoPoints);
+        }
+        if points.len() <= self.k {
+            let weights: Vec<f64> = counts.iter().map(|&n| n as f64).collect();
+            return Ok(Fit::every_point_its_own(&points, &weights));
+        }
+        self.fit_checked(&FitInput::new(points, counts))
     }
 
     /// [`fit`](Self::fit) on a kept input: the same fit, without building
     /// its k-d tree again.
     pub(crate) fn fit_input(&self, input: &FitInput) -> Result<Fit, KMeansError> {
-        self.fit_with(&input.points, &input.weights, Some(&input.tree))
+        let tree = &input.tree;
+        self.check(tree.points(), tree.weights())?;
+        if tree.points().len() <= self.k {
+            let (points, weights) = (tree.unsort(tree.points()), tree.unsort(tree.weights()));
+            return Ok(Fit::every_point_its_own(&points, &weights));
+        }
+        self.fit_checked(input)
     }
 
-    /// The fit of `points` on `tree`, their k-d tree, when it is at hand,
-    /// else on one built here (only if there are more than k points).
-    fn fit_with(
-        &self,
-        points: &[Point],
-        weights: &[f64],
-        tree: Option<&Tree>,
-    ) -> Result<Fit, KMeansError> {
-        self.check(points, weights)?;
-        if points.len() <= self.k {
-            return Ok(Fit::every_point_its_own(points, weights));
-        }
-        let built;
-        let tree = if let Some(tree) = tree {
-            tree
-        } else {
-            built = Tree::new(points, weights);
-            &built
-        };
-        let tol_abs = self.tol * lloyd::mean_variance(points, weights);
+    /// The best of the runs on a checked input of more than k points.
+    fn fit_checked(&self, input: &FitInput) -> Result<Fit, KMeansError> {
+        let tol_abs = self.tol * input.variance;
         let mut seeds = init::Rng::new(self.seed);
         let mut best: Option<Fit> = None;
         for _ in 0..self.n_init() {
             let seed = seeds.next_u64();
             let fit = in_pool(|| {
-                let centers = self.seeding(points, weights, Some(tree), seed);
-                lloyd::run(tree, centers, self.max_iter, tol_abs, self.step.factor())
+                let centers = self.seeding(&input.tree, seed);
+                lloyd::run(
+                    &input.tree,
+                    centers,
+                    self.max_iter,
+                    tol_abs,
+                    self.step.factor(),
+                )
             });
             if best.as_ref().is_none_or(|b| fit.inertia() < b.inertia()) {
                 best = Some(fit);
@@ -504,6 +534,29 @@ mod tests {
             .fit(&points, &weights)
             .unwrap();
         assert_eq!(params.fit(&points, &weights).unwrap(), from_start);
+    }
+
+    #[test]
+    fn counted_kept_and_borrowed_inputs_fit_alike_with_every_init() {
+        let points: Vec<Point> = (0..500)
+            .map(|i| [(i % 17) as f32, (i * 7 % 23) as f32, (i / 17) as f32])
+            .collect();
+        let counts: Vec<u64> = (0..500).map(|i| 1 + i % 5).collect();
+        let weights: Vec<f64> = counts.iter().map(|&n| n as f64).collect();
+        let kept = FitInput::new(points.clone(), &counts);
+        for init in [Init::KMeansPlusPlus, Init::Random, Init::Wu] {
+            for k in [4, 40, 500, 600] {
+                let params = KMeansParams::new(k).with_seed(5).with_init(init.clone());
+                let borrowed = params.fit(&points, &weights).unwrap();
+                let counted = params.fit_counted(points.clone(), &counts).unwrap();
+                assert_eq!(counted, borrowed, "{init:?} k = {k}");
+                assert_eq!(
+                    params.fit_input(&kept).unwrap(),
+                    borrowed,
+                    "{init:?} k = {k}"
+                );
+            }
+        }
     }
 
     #[test]
