@@ -80,7 +80,7 @@ pub use indexed_png::{PngCompression, encode_indexed_png};
 pub use npy::labels_npy;
 pub use palette_file::{Swatch, gimp_palette, swatch_image};
 pub use plot::{ChartFormat, PlotError};
-pub use read::{DEFAULT_MAX_PIXELS, Decoded, Limits, decode_bytes, read_image};
+pub use read::{DEFAULT_MAX_PIXELS, Decoded, Limits, decode_bytes, read_from, read_image};
 pub use read_error::ReadError;
 pub use segment_images::{
     OVERLAY_TINT, cutout_png, label_bits, labels_png, mask_png, mean_png, overlay_png,

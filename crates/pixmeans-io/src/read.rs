@@ -2,7 +2,7 @@
 //! the header before any pixel is decoded, and conversion to 8-bit RGB or
 //! RGBA.
 
-use std::io::{self, Cursor};
+use std::io::{self, Cursor, Read};
 use std::path::Path;
 
 use image::metadata::Orientation;
@@ -79,7 +79,7 @@ pub struct Decoded {
 /// Reads and decodes the image file at `path`; the format comes from the
 /// content, not the extension. See [`decode_bytes`] for what comes out.
 pub fn read_image(path: &Path, limits: &Limits) -> Result<Decoded, ReadError> {
-    let bytes = std::fs::read(path).map_err(|source| match source.kind() {
+    let file = std::fs::File::open(path).map_err(|source| match source.kind() {
         io::ErrorKind::NotFound => ReadError::NotFound {
             path: path.to_path_buf(),
         },
@@ -88,8 +88,46 @@ pub fn read_image(path: &Path, limits: &Limits) -> Result<Decoded, ReadError> {
             source,
         },
     })?;
-    decode_bytes(&bytes, path, limits)
+    read_from(file, path, limits)
 }
+
+/// Reads an encoded image from `reader` (a file, standard input) and
+/// decodes it; `name` is only used in error messages. The first bytes are
+/// checked for an image format's signature before the rest is read, so
+/// that a stream that is no image (`/dev/zero`, a huge file of anything
+/// else) is refused at once instead of read into memory to its end.
+pub fn read_from(
+    mut reader: impl Read,
+    name: &Path,
+    limits: &Limits,
+) -> Result<Decoded, ReadError> {
+    let io_error = |source| ReadError::Io {
+        path: name.to_path_buf(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    (&mut reader)
+        .take(SIGNATURE_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.is_empty() {
+        return Err(ReadError::EmptyFile {
+            path: name.to_path_buf(),
+        });
+    }
+    if image::guess_format(&bytes).is_err() {
+        return Err(ReadError::NotAnImage {
+            path: name.to_path_buf(),
+        });
+    }
+    reader.read_to_end(&mut bytes).map_err(io_error)?;
+    decode_bytes(&bytes, name, limits)
+}
+
+/// How many bytes [`read_from`] reads before it knows whether an image
+/// format's signature is there (the longest the image crate looks at is
+/// 12 bytes, WebP's).
+const SIGNATURE_BYTES: u64 = 64;
 
 /// Decodes an encoded image held in memory. `name` is only used in error
 /// messages (for example `<stdin>`).
@@ -313,6 +351,24 @@ mod tests {
         let err = read_image(&path, &Limits::default()).unwrap_err();
         assert!(matches!(&err, ReadError::EmptyFile { path: p } if p == &path));
         assert!(err.to_string().contains("empty.png is empty"), "{err}");
+    }
+
+    #[test]
+    fn an_endless_stream_that_is_no_image_is_refused_without_reading_it() {
+        for byte in [0u8, 0xAB] {
+            let err =
+                read_from(io::repeat(byte), Path::new("<stdin>"), &Limits::default()).unwrap_err();
+            assert!(matches!(err, ReadError::NotAnImage { .. }), "{err}");
+        }
+        let err = read_from(io::empty(), Path::new("<stdin>"), &Limits::default()).unwrap_err();
+        assert!(matches!(err, ReadError::EmptyFile { .. }), "{err}");
+    }
+
+    #[test]
+    fn an_image_read_from_a_stream_is_the_image_read_from_bytes() {
+        let png = png_bytes(&rgb_pixels(40, 30), 40, 30, ExtendedColorType::Rgb8);
+        let streamed = read_from(&png[..], Path::new("<stdin>"), &Limits::default()).unwrap();
+        assert_eq!(streamed, decode(&png).unwrap());
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub mod scatter;
 pub mod segment;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
@@ -241,12 +241,7 @@ pub fn read(source: &Source, common: &Common) -> Result<Decoded> {
     Ok(match source {
         Source::File(p) => pixmeans_io::read_image(p, &common.limits).map_err(with_limit_hint)?,
         Source::Stdin => {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .context("cannot read standard input")?;
-            pixmeans_io::decode_bytes(&bytes, source.display(), &common.limits)
+            pixmeans_io::read_from(std::io::stdin().lock(), source.display(), &common.limits)
                 .map_err(with_limit_hint)?
         }
     })
