@@ -15,7 +15,7 @@ mod segment_report;
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
 
 use crate::args::{Cli, Command};
@@ -37,6 +37,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// The most worker threads `--threads` asks for: far more than any
+/// machine has cores, and few enough to start at once (thousands took
+/// minutes before any work began).
+const MAX_THREADS: usize = 256;
+
 fn run(cli: &Cli) -> Result<Outcome> {
     let common_args = match &cli.command {
         Command::Quantize(a) => &a.common,
@@ -48,10 +53,14 @@ fn run(cli: &Cli) -> Result<Outcome> {
         Command::Scatter(a) => &a.common,
     };
     if let Some(n) = common_args.threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        anyhow::ensure!(
+            (1..=MAX_THREADS).contains(&n),
+            "--threads must be between 1 and {MAX_THREADS}, not {n}"
+        );
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
-            .build_global()?;
+            .build_global()
+            .with_context(|| format!("cannot start {n} worker threads"))?;
     }
     match &cli.command {
         Command::Quantize(a) => commands::quantize::run(&QuantizeConfig::resolve(a)?),

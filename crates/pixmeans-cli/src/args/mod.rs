@@ -221,7 +221,7 @@ pub struct CommonArgs {
     #[arg(long, value_enum, default_value_t = CompressionArg::Default)]
     pub compression: CompressionArg,
 
-    /// Worker threads. [default: one per core]
+    /// Worker threads, 1 to 256. [default: one per core]
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 }

@@ -114,6 +114,12 @@ fn other_invalid_settings() {
         ("--tol", "-1", "--tol"),
         ("--max-pixels", "0", "--max-pixels"),
         ("--pixel-limit", "0", "--pixel-limit"),
+        (
+            "--threads",
+            "0",
+            "--threads must be between 1 and 256, not 0",
+        ),
+        ("--threads", "100000", "--threads must be between 1 and 256"),
     ] {
         let err = fails(dir.path(), &["p.png", flag, value, "-o", "out.png"], 2);
         assert!(err.contains(says), "{flag}: {err}");
@@ -309,4 +315,18 @@ fn an_empty_file_says_it_is_empty() {
     let err = fails(dir.path(), &["e.png"], 2);
     assert!(err.contains("e.png is empty"), "{err}");
     no_outputs(dir.path(), &["e.png"]);
+}
+
+#[test]
+fn standard_input_that_is_no_image_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "-", "-k", "4", "-o", "out.png"])
+        .write_stdin(vec![0u8; 1 << 20])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("<stdin> is not an image"), "{err}");
+    no_outputs(dir.path(), &[]);
 }
