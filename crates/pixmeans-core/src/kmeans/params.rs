@@ -343,18 +343,22 @@ impl KMeansParams {
         }
     }
 
-    /// Checks the parameters and the data.
-    fn check(&self, points: &[Point], weights: &[f64]) -> Result<(), KMeansError> {
+    /// Checks the parameters and that there are as many weights as points,
+    /// and some points.
+    fn check_sizes(&self, points: usize, weights: usize) -> Result<(), KMeansError> {
         self.validate()?;
-        if points.len() != weights.len() {
-            return Err(KMeansError::LengthMismatch {
-                points: points.len(),
-                weights: weights.len(),
-            });
+        if points != weights {
+            return Err(KMeansError::LengthMismatch { points, weights });
         }
-        if points.is_empty() {
+        if points == 0 {
             return Err(KMeansError::NoPoints);
         }
+        Ok(())
+    }
+
+    /// Checks the parameters and the data.
+    fn check(&self, points: &[Point], weights: &[f64]) -> Result<(), KMeansError> {
+        self.check_sizes(points.len(), weights.len())?;
         let bad = |(i, (p, &w)): (usize, (&Point, &f64))| {
             (!(w.is_finite() && w > 0.0) || p.iter().any(|c| !c.is_finite())).then_some(
                 KMeansError::InvalidPoint {
@@ -391,16 +395,7 @@ impl KMeansParams {
         points: Vec<Point>,
         counts: &[u64],
     ) -> Result<Fit, KMeansError> {
-        self.validate()?;
-        if points.len() != counts.len() {
-            return Err(KMeansError::LengthMismatch {
-                points: points.len(),
-                weights: counts.len(),
-            });
-        }
-        if points.is_empty() {
-            return Err(KMeansError::NoPoints);
-        }
+        self.check_sizes(points.len(), counts.len())?;
         if points.len() <= self.k {
             let weights: Vec<f64> = counts.iter().map(|&n| n as f64).collect();
             return Ok(Fit::every_point_its_own(&points, &weights));
