@@ -37,11 +37,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// The most worker threads `--threads` asks for: far more than any
-/// machine has cores, and few enough to start at once (thousands took
-/// minutes before any work began).
-const MAX_THREADS: usize = 256;
-
 fn run(cli: &Cli) -> Result<Outcome> {
     let common_args = match &cli.command {
         Command::Quantize(a) => &a.common,
@@ -53,12 +48,8 @@ fn run(cli: &Cli) -> Result<Outcome> {
         Command::Scatter(a) => &a.common,
     };
     if let Some(n) = common_args.threads {
-        anyhow::ensure!(
-            (1..=MAX_THREADS).contains(&n),
-            "--threads must be between 1 and {MAX_THREADS}, not {n}"
-        );
         rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
+            .num_threads(usize::from(n))
             .build_global()
             .with_context(|| format!("cannot start {n} worker threads"))?;
     }

@@ -125,8 +125,8 @@ pub fn read_from(
 }
 
 /// How many bytes [`read_from`] reads before it knows whether an image
-/// format's signature is there (the longest the image crate looks at is
-/// 12 bytes, WebP's).
+/// format's signature is there: the image crate guesses from the first 16
+/// (its longest signatures, WebP's and AVIF's, take 12).
 const SIGNATURE_BYTES: u64 = 64;
 
 /// Decodes an encoded image held in memory. `name` is only used in error

@@ -222,8 +222,9 @@ pub struct CommonArgs {
     pub compression: CompressionArg,
 
     /// Worker threads, 1 to 256. [default: one per core]
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<usize>,
+    // Capped: starting thousands of threads took minutes before any work.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
 }
 
 /// `--init`.

@@ -19,6 +19,8 @@ impl FitInput {
     /// A histogram's colours as points (taken into the tree's order, no
     /// other copy kept), weighted by their pixel counts.
     pub(crate) fn new(points: Vec<Point>, counts: &[u64]) -> Self {
+        debug_assert_eq!(points.len(), counts.len());
+        debug_assert!(counts.iter().all(|&n| n > 0));
         let weight = |i: usize| counts[i] as f64;
         FitInput {
             variance: lloyd::mean_variance(&points, weight),
@@ -34,6 +36,10 @@ impl FitInput {
         }
     }
 }
+
+/// The points and weights in the caller's order, made from the tree for
+/// the seedings that read them.
+type Unsorted = std::sync::OnceLock<(Vec<Point>, Vec<f64>)>;
 
 /// How the first centroids are chosen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -316,23 +322,28 @@ impl KMeansParams {
         }
         let input = FitInput::copied(points, weights);
         let seed = init::Rng::new(self.seed).next_u64();
-        Ok(in_pool(|| self.seeding(&input.tree, seed)))
+        Ok(in_pool(|| {
+            self.seeding(&input.tree, &Unsorted::new(), seed)
+        }))
     }
 
     /// The centroids one run starts from. k-means++ walks the tree; a
-    /// random draw and Wu's split read the points in the caller's order.
-    fn seeding(&self, tree: &Tree, seed: u64) -> Vec<Point> {
+    /// random draw and Wu's split read the points in the caller's order,
+    /// copied from the tree into `unsorted` by the first run that needs
+    /// them.
+    fn seeding(&self, tree: &Tree, unsorted: &Unsorted, seed: u64) -> Vec<Point> {
         let mut rng = init::Rng::new(seed);
-        let unsorted = || (tree.unsort(tree.points()), tree.unsort(tree.weights()));
+        let unsorted =
+            || unsorted.get_or_init(|| (tree.unsort(tree.points()), tree.unsort(tree.weights())));
         match &self.init {
             Init::KMeansPlusPlus => plusplus::kmeans_plusplus(tree, self.k, &mut rng),
             Init::Random => {
                 let (points, weights) = unsorted();
-                init::random_distinct(&points, &weights, self.k, &mut rng)
+                init::random_distinct(points, weights, self.k, &mut rng)
             }
             Init::Wu => {
                 let (points, weights) = unsorted();
-                let boxes = wu::wu_centroids(&points, &weights, self.k);
+                let boxes = wu::wu_centroids(points, weights, self.k);
                 if boxes.len() < self.k {
                     plusplus::kmeans_plusplus_from(tree, boxes, self.k, &mut rng)
                 } else {
@@ -407,7 +418,7 @@ impl KMeansParams {
     /// its k-d tree again.
     pub(crate) fn fit_input(&self, input: &FitInput) -> Result<Fit, KMeansError> {
         let tree = &input.tree;
-        self.check(tree.points(), tree.weights())?;
+        self.check_sizes(tree.points().len(), tree.weights().len())?;
         if tree.points().len() <= self.k {
             let (points, weights) = (tree.unsort(tree.points()), tree.unsort(tree.weights()));
             return Ok(Fit::every_point_its_own(&points, &weights));
@@ -418,12 +429,13 @@ impl KMeansParams {
     /// The best of the runs on a checked input of more than k points.
     fn fit_checked(&self, input: &FitInput) -> Result<Fit, KMeansError> {
         let tol_abs = self.tol * input.variance;
+        let unsorted = Unsorted::new();
         let mut seeds = init::Rng::new(self.seed);
         let mut best: Option<Fit> = None;
         for _ in 0..self.n_init() {
             let seed = seeds.next_u64();
             let fit = in_pool(|| {
-                let centers = self.seeding(&input.tree, seed);
+                let centers = self.seeding(&input.tree, &unsorted, seed);
                 lloyd::run(
                     &input.tree,
                     centers,
