@@ -2,6 +2,7 @@
 //! [`Quantizer`] and a list of jobs (input → output), before any pixel is read.
 
 use std::collections::HashSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -11,8 +12,8 @@ use pixmeans_core::{
 use pixmeans_io::{Limits, OutputFormat, PngCompression};
 
 use crate::args::{
-    CommonArgs, CompressionArg, FitArgs, FormatArg, InitArg, KArg, KMeansArgs, QuantizeArgs,
-    SpaceArg, StepArg,
+    CommonArgs, CompressionArg, FitArgs, FormatArg, InitArg, KArg, KMeansArgs, PngArgs,
+    QuantizeArgs, SpaceArg, StepArg,
 };
 
 /// Where an image comes from.
@@ -27,6 +28,16 @@ pub enum Source {
 pub enum Sink {
     Stdout,
     File(PathBuf),
+}
+
+/// The name an output takes after its input: the file's name without its
+/// extension, as the file system gives it (not made into UTF-8), `stdin`
+/// for standard input, and `image` for a path with no file name.
+pub fn stem(source: &Source) -> OsString {
+    match source {
+        Source::Stdin => "stdin".into(),
+        Source::File(p) => p.file_stem().unwrap_or("image".as_ref()).to_owned(),
+    }
 }
 
 impl Source {
@@ -87,12 +98,34 @@ impl Common {
             verbose: a.verbose,
             force: a.force,
             limits: Limits::new(a.pixel_limit),
-            compression: match a.compression {
-                CompressionArg::Fast => PngCompression::Fast,
-                CompressionArg::Default => PngCompression::Default,
-                CompressionArg::Best => PngCompression::Best,
-            },
+            compression: PngCompression::Default,
         })
+    }
+
+    /// These settings with the PNG compression `--compression` names.
+    pub fn with_png(self, a: &PngArgs) -> Self {
+        Common {
+            compression: png_compression(a),
+            ..self
+        }
+    }
+}
+
+/// Refuses `--compression` where no PNG is written, saying `why` (a
+/// setting that changed nothing would read as if it had).
+pub fn no_png_here(a: &PngArgs, why: &str) -> Result<()> {
+    if a.compression.is_some() {
+        bail!("--compression sets how PNG is deflated, and {why}\nhint: leave --compression out");
+    }
+    Ok(())
+}
+
+/// The level `--compression` names, [`PngCompression::Default`] if none.
+pub fn png_compression(a: &PngArgs) -> PngCompression {
+    match a.compression {
+        Some(CompressionArg::Fast) => PngCompression::Fast,
+        None | Some(CompressionArg::Default) => PngCompression::Default,
+        Some(CompressionArg::Best) => PngCompression::Best,
     }
 }
 
@@ -109,7 +142,9 @@ pub const KNEE_RANGE: std::ops::RangeInclusive<usize> = 1..=16;
 /// What `-k auto` was asked to do, or `None` for a fixed k.
 pub fn auto_k(a: &KMeansArgs) -> Result<Option<AutoK>> {
     let target = match (a.target_psnr, a.max_delta_e) {
-        (Some(db), _) if !db.is_finite() => bail!("--target-psnr must be a number of dB, got {db}"),
+        (Some(db), _) if !(db.is_finite() && db > 0.0) => {
+            bail!("--target-psnr must be a number of dB above 0, got {db}")
+        }
         (_, Some(e)) if !(e.is_finite() && e >= 0.0) => {
             bail!("--max-delta-e must be a number >= 0, got {e}")
         }
@@ -171,7 +206,7 @@ pub fn fit_quantizer(a: &FitArgs, k: usize) -> Result<Quantizer> {
             InitArg::Random => Init::Random,
             InitArg::Wu => Init::Wu,
         })
-        .with_n_init(a.n_init)
+        .with_n_init(a.n_init.map(usize::from))
         .with_max_iter(a.max_iter)
         .with_step(match a.step {
             StepArg::Overrelaxed => LloydStep::Overrelaxed,
@@ -338,26 +373,22 @@ impl QuantizeConfig {
     pub fn resolve(a: &QuantizeArgs) -> Result<Self> {
         let auto = auto_k(&a.kmeans)?;
         let quantizer = quantizer(&a.kmeans)?.with_dither(dither(a.dither, auto)?);
-        let common = Common::resolve(&a.common)?;
+        let common = Common::resolve(&a.common)?.with_png(&a.png);
         let (mut sources, from_folder) = sources(&a.inputs)?;
         let batch = sources.len() > 1 || from_folder;
         let named = a.format.unwrap_or(FormatArg::Png);
         let default_name = |s: &Source| {
-            let stem = match s {
-                Source::Stdin => "stdin".to_owned(),
-                Source::File(p) => p
-                    .file_stem()
-                    .map_or_else(|| "image".to_owned(), |s| s.to_string_lossy().into_owned()),
-            };
+            let mut name = stem(s);
             if batch && a.output.is_some() {
-                format!("{stem}.{}", extension(named))
+                name.push(format!(".{}", extension(named)));
             } else {
                 let k = match a.kmeans.k {
                     KArg::Fixed(k) => k.to_string(),
                     KArg::Auto => "auto".to_owned(),
                 };
-                format!("{stem}-k{k}.{}", extension(named))
+                name.push(format!("-k{k}.{}", extension(named)));
             }
+            name
         };
         let fixed = format_of(named);
         let into = |dir: &Path| -> Vec<Job> {
@@ -424,6 +455,14 @@ impl QuantizeConfig {
             None => (into(Path::new("")), None),
         };
         check_distinct(&jobs)?;
+        if let Some(job) = jobs.iter().find(|j| j.format != OutputFormat::Png) {
+            let why = format!(
+                "{} is written as {}",
+                job.sink.display().display(),
+                job.format.name()
+            );
+            no_png_here(&a.png, &why)?;
+        }
         Ok(QuantizeConfig {
             quantizer,
             auto,

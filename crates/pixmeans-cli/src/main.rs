@@ -57,7 +57,9 @@ fn run(cli: &Cli) -> Result<Outcome> {
         Command::Quantize(a) => commands::quantize::run(&QuantizeConfig::resolve(a)?),
         Command::Palette(a) => commands::palette::run(a),
         Command::Segment(a) => commands::segment::run(&SegmentConfig::resolve(a)?),
-        Command::Demo(a) => commands::demo::run(&a.output, &Common::resolve(&a.common)?),
+        Command::Demo(a) => {
+            commands::demo::run(&a.output, &Common::resolve(&a.common)?.with_png(&a.png))
+        }
         Command::Elbow(a) => commands::elbow::run(a),
         Command::Grid(a) => commands::grid::run(a),
         Command::Scatter(a) => commands::scatter::run(a),

@@ -9,7 +9,7 @@ use pixmeans_core::segment::{MAX_CLUSTERS, spatial::MAX_WEIGHT};
 use pixmeans_core::{Connectivity, Segmenter};
 
 use crate::args::{ConnectivityArg, InitArg, KArg, OutputKind, SegmentArgs};
-use crate::config::{AutoK, Common, Source, auto_k, check_max_pixels, quantizer, sources};
+use crate::config::{AutoK, Common, Source, auto_k, check_max_pixels, quantizer, sources, stem};
 
 /// One image to segment, and the folder its files go into.
 #[derive(Debug, Clone)]
@@ -73,7 +73,7 @@ impl SegmentConfig {
             );
         }
         let auto = auto_k(&a.kmeans)?;
-        let common = Common::resolve(&a.common)?;
+        let common = Common::resolve(&a.common)?.with_png(&a.png);
         let segmenter = Segmenter::new(quantizer)
             .with_spatial(a.spatial)
             .with_min_region(a.min_region)
@@ -98,21 +98,24 @@ impl SegmentConfig {
         if outputs.is_empty() {
             bail!("--skip leaves nothing to write\nhint: name fewer kinds, or use --only");
         }
+        if a.output.as_deref() == Some(Path::new("-")) {
+            bail!(
+                "segment writes a folder of files, which standard output (-o -) cannot hold\nhint: name a folder with -o"
+            );
+        }
         let (sources, from_folder) = sources(&a.inputs)?;
         let batch = sources.len() > 1 || from_folder;
-        let stem = |s: &Source| match s {
-            Source::Stdin => "stdin".to_owned(),
-            Source::File(p) => p
-                .file_stem()
-                .map_or_else(|| "image".to_owned(), |s| s.to_string_lossy().into_owned()),
-        };
         let jobs: Vec<SegmentJob> = sources
             .into_iter()
             .map(|source| {
                 let dir = match &a.output {
                     Some(o) if batch => o.join(stem(&source)),
                     Some(o) => o.clone(),
-                    None => PathBuf::from(format!("{}-segments", stem(&source))),
+                    None => {
+                        let mut name = stem(&source);
+                        name.push("-segments");
+                        PathBuf::from(name)
+                    }
                 };
                 SegmentJob { source, dir }
             })

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{CommonArgs, FitArgs, KMeansArgs};
+use super::{CommonArgs, FitArgs, KMeansArgs, PngArgs};
 use crate::k_list::{KList, parse_k_list};
 
 /// `pixmeans palette`.
@@ -40,6 +40,10 @@ pub struct PaletteArgs {
     /// Clustering settings.
     #[command(flatten)]
     pub kmeans: KMeansArgs,
+
+    /// PNG compression.
+    #[command(flatten)]
+    pub png: PngArgs,
 
     /// Shared settings.
     #[command(flatten)]
@@ -111,6 +115,10 @@ pub struct GridArgs {
     /// How each k is fitted.
     #[command(flatten)]
     pub fit: FitArgs,
+
+    /// PNG compression.
+    #[command(flatten)]
+    pub png: PngArgs,
 
     /// Shared settings.
     #[command(flatten)]

@@ -79,10 +79,11 @@ pub struct FitArgs {
     #[arg(long, value_enum, default_value_t = InitArg::KmeansPlusPlus)]
     pub init: InitArg,
 
-    /// Number of seedings; the one with the lowest inertia is kept.
-    /// [default: 1 for kmeans++ and wu, 10 for random]
-    #[arg(long, value_name = "N")]
-    pub n_init: Option<usize>,
+    /// Number of seedings, 1 to 1000; the one with the lowest inertia is
+    /// kept. [default: 1 for kmeans++ and wu, 10 for random]
+    // Capped: each seeding is a whole fit, so a mistyped count ran for days.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub n_init: Option<u16>,
 
     /// Most Lloyd iterations per seeding.
     #[arg(long, default_value_t = 300, value_name = "N")]
@@ -115,6 +116,28 @@ pub struct FitArgs {
     /// 262144 for segment --spatial]
     #[arg(long, value_name = "N")]
     pub max_pixels: Option<usize>,
+}
+
+/// `--dither=LEVEL`: a share above 0 and at most 1, refused in the words
+/// typed (1e-300 would read as 0 in f32). Levels below f32's least normal
+/// number are refused too: subnormal arithmetic made a run ten times slower.
+fn parse_dither_level(s: &str) -> Result<f32, String> {
+    let out_of_range = || format!("{s} is out of range: the level is above 0 and at most 1");
+    let level: f64 = s
+        .parse()
+        .map_err(|_| format!("{s} is not a number from 0 to 1"))?;
+    if !(level > 0.0 && level <= 1.0) {
+        return Err(out_of_range());
+    }
+    #[allow(clippy::cast_possible_truncation)] // checked to be in (0, 1]
+    let narrow = level as f32;
+    if narrow < f32::MIN_POSITIVE {
+        return Err(format!(
+            "{s} is too small a level: the least is {:e}",
+            f32::MIN_POSITIVE
+        ));
+    }
+    Ok(narrow)
 }
 
 /// `-k`: a number, or `auto`.
@@ -171,13 +194,18 @@ pub struct QuantizeArgs {
         num_args = 0..=1,
         require_equals = true,
         // `Dither::DEFAULT_LEVEL`, which a test holds it to.
-        default_missing_value = "0.875"
+        default_missing_value = "0.875",
+        value_parser = parse_dither_level
     )]
     pub dither: Option<f32>,
 
     /// Clustering settings.
     #[command(flatten)]
     pub kmeans: KMeansArgs,
+
+    /// PNG compression.
+    #[command(flatten)]
+    pub png: PngArgs,
 
     /// Shared settings.
     #[command(flatten)]
@@ -190,6 +218,10 @@ pub struct DemoArgs {
     /// Folder to write into; files pixmeans wrote there before are replaced.
     #[arg(short, long, default_value = "pixmeans-demo", value_name = "DIR")]
     pub output: PathBuf,
+
+    /// PNG compression.
+    #[command(flatten)]
+    pub png: PngArgs,
 
     /// Shared settings.
     #[command(flatten)]
@@ -217,14 +249,21 @@ pub struct CommonArgs {
     #[arg(long, default_value_t = 200_000_000, value_name = "N")]
     pub pixel_limit: u64,
 
-    /// PNG compression: fast, default, or best (smallest, slowest).
-    #[arg(long, value_enum, default_value_t = CompressionArg::Default)]
-    pub compression: CompressionArg,
-
     /// Worker threads, 1 to 256. [default: one per core]
     // Capped: starting thousands of threads took minutes before any work.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+}
+
+/// How hard the indexed PNGs a command writes (or measures) are deflated:
+/// taken by the commands that write them, and not by `elbow` or `scatter`,
+/// whose charts it would not change.
+#[derive(Debug, Args, Clone)]
+pub struct PngArgs {
+    /// PNG compression: fast, default, or best (smallest, slowest). Other
+    /// output formats have no such setting. [default: default]
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub compression: Option<CompressionArg>,
 }
 
 /// `--init`.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{CommonArgs, KMeansArgs};
+use super::{CommonArgs, KMeansArgs, PngArgs};
 
 /// `pixmeans segment`.
 #[derive(Debug, Args)]
@@ -68,6 +68,10 @@ pub struct SegmentArgs {
     /// Clustering settings.
     #[command(flatten)]
     pub kmeans: KMeansArgs,
+
+    /// PNG compression.
+    #[command(flatten)]
+    pub png: PngArgs,
 
     /// Shared settings.
     #[command(flatten)]

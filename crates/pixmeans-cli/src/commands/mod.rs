@@ -56,14 +56,14 @@ pub fn picture_output(
 ) -> Result<PathBuf> {
     let out = output.map_or_else(
         || {
-            let stem = if input.as_os_str() == "-" {
-                "stdin".into()
+            let source = if input.as_os_str() == "-" {
+                Source::Stdin
             } else {
-                input
-                    .file_stem()
-                    .map_or_else(|| "image".into(), |s| s.to_string_lossy())
+                Source::File(input.to_path_buf())
             };
-            PathBuf::from(format!("{stem}-{what}.{ext}"))
+            let mut name = crate::config::stem(&source);
+            name.push(format!("-{what}.{ext}"));
+            PathBuf::from(name)
         },
         Path::to_path_buf,
     );

@@ -6,9 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use pixmeans_core::{PaletteOrder, palette_order};
-use pixmeans_io::{
-    PngCompression, Swatch, encode_indexed_png, gimp_palette, swatch_image, write_atomic,
-};
+use pixmeans_io::{Swatch, encode_indexed_png, gimp_palette, swatch_image, write_atomic};
 use serde::Serialize;
 
 use super::{Outcome, picture_output, read};
@@ -63,8 +61,15 @@ fn file_kind(path: &Path) -> Result<FileKind> {
 
 pub fn run(a: &PaletteArgs) -> Result<Outcome> {
     let quantizer = config::quantizer(&a.kmeans)?;
-    let common = Common::resolve(&a.common)?;
+    let common = Common::resolve(&a.common)?.with_png(&a.png);
     let kind = a.output.as_deref().map(file_kind).transpose()?;
+    if kind != Some(FileKind::Swatch) {
+        let why = match &a.output {
+            Some(o) => format!("{} is not a PNG swatch", o.display()),
+            None => "without -o swatch.png palette writes no PNG".to_owned(),
+        };
+        config::no_png_here(&a.png, &why)?;
+    }
     if kind == Some(FileKind::Swatch) {
         check_swatch_size(a.swatch_width, a.swatch_height, common.limits.max_pixels)?;
     }
@@ -133,7 +138,7 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
     };
 
     if let (Some(out), Some(kind)) = (&a.output, kind) {
-        write_file(out, kind, &report, &swatches, a, common.force)?;
+        write_file(out, kind, &report, &swatches, a, &common)?;
     }
     if common.json {
         crate::print_data(&format!("{}\n", serde_json::to_string(&report)?))?;
@@ -179,7 +184,7 @@ fn write_file(
     report: &PaletteReport,
     swatches: &[Swatch],
     a: &PaletteArgs,
-    force: bool,
+    common: &Common,
 ) -> Result<()> {
     let bytes = match kind {
         FileKind::Gpl => {
@@ -199,11 +204,11 @@ fn write_file(
                         a.input.display()
                     )
                 })?;
-            encode_indexed_png(&img, PngCompression::Default)
+            encode_indexed_png(&img, common.compression)
                 .with_context(|| format!("cannot encode {}", out.display()))?
         }
     };
-    write_atomic(out, &bytes, force)?;
+    write_atomic(out, &bytes, common.force)?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! `pixmeans quantize`: every input to k colours, written in the format its
 //! output asks for.
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -10,10 +11,31 @@ use crate::config::{Job, QuantizeConfig};
 use crate::report::ImageReport;
 
 pub fn run(cfg: &QuantizeConfig) -> Result<Outcome> {
-    if let Some(dir) = &cfg.out_dir {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+    let Some(dir) = &cfg.out_dir else {
+        return run_jobs(cfg);
+    };
+    // The folders this run makes, innermost first; removed again (if still
+    // empty) when no image gets written into them.
+    let made: Vec<&Path> = dir
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .take_while(|a| !a.exists())
+        .collect();
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+    let outcome = run_jobs(cfg);
+    if !matches!(outcome, Ok(Outcome::Success | Outcome::PartialFailure)) {
+        for folder in made {
+            // Fails, and so keeps the folder, once anything is in it.
+            if std::fs::remove_dir(folder).is_err() {
+                break;
+            }
+        }
     }
+    outcome
+}
+
+fn run_jobs(cfg: &QuantizeConfig) -> Result<Outcome> {
     if cfg.jobs.len() == 1 {
         let (trace, report) = one(&cfg.jobs[0], cfg)?;
         show(trace.as_deref(), &report, cfg)?;

@@ -116,6 +116,7 @@ fn other_invalid_settings() {
         ("--pixel-limit", "0", "--pixel-limit"),
         ("--threads", "0", "1..=256"),
         ("--threads", "100000", "1..=256"),
+        ("--n-init", "1001", "1..=1000"),
     ] {
         let err = fails(dir.path(), &["p.png", flag, value, "-o", "out.png"], 2);
         assert!(err.contains(says), "{flag}: {err}");
@@ -325,4 +326,162 @@ fn standard_input_that_is_no_image_is_refused() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("<stdin> is not an image"), "{err}");
     no_outputs(dir.path(), &[]);
+}
+
+#[test]
+fn a_dither_level_out_of_range_is_refused_as_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    for (level, says) in [
+        ("0", "above 0 and at most 1"),
+        ("1.5", "above 0 and at most 1"),
+        ("-0.5", "above 0 and at most 1"),
+        ("NaN", "above 0 and at most 1"),
+        // Reads as 0 in f32: the message must give what was typed.
+        ("1e-300", "1e-300 is too small a level"),
+        ("half", "not a number"),
+    ] {
+        let flag = format!("--dither={level}");
+        let err = fails(dir.path(), &["p.png", &flag, "-o", "out.png"], 2);
+        assert!(err.contains(says), "{flag}: {err}");
+    }
+    no_outputs(dir.path(), &["p.png"]);
+}
+
+#[test]
+fn a_target_psnr_of_0_db_or_less_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    for db in ["-5", "0"] {
+        let args = ["p.png", "-k", "auto", "--target-psnr", db, "-o", "out.png"];
+        let err = fails(dir.path(), &args, 2);
+        assert!(
+            err.contains("--target-psnr") && err.contains("above 0"),
+            "{err}"
+        );
+        let err = crate::fails_with(
+            dir.path(),
+            &["palette", "p.png", "-k", "auto", "--target-psnr", db],
+            2,
+        );
+        assert!(err.contains("--target-psnr"), "{err}");
+    }
+    no_outputs(dir.path(), &["p.png"]);
+}
+
+#[test]
+fn compression_is_refused_where_no_png_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    let err = fails(
+        dir.path(),
+        &["p.png", "--compression", "best", "-o", "out.jpg"],
+        2,
+    );
+    assert!(
+        err.contains("--compression") && err.contains("out.jpg") && err.contains("jpeg"),
+        "{err}"
+    );
+    let err = fails(
+        dir.path(),
+        &[
+            "p.png",
+            "--compression",
+            "fast",
+            "--format",
+            "gif",
+            "-o",
+            "out/",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("--compression") && err.contains("gif"),
+        "{err}"
+    );
+    let err = crate::fails_with(
+        dir.path(),
+        &["palette", "p.png", "--compression", "best", "-o", "p.gpl"],
+        2,
+    );
+    assert!(
+        err.contains("--compression") && err.contains("p.gpl"),
+        "{err}"
+    );
+    // elbow and scatter draw charts: the flag is not theirs.
+    pixmeans()
+        .current_dir(dir.path())
+        .args(["elbow", "p.png", "--compression", "best"])
+        .assert()
+        .code(2);
+    no_outputs(dir.path(), &["p.png"]);
+    // Where a PNG is written, it sets the level: best is no larger.
+    for level in ["fast", "best"] {
+        let out = format!("{level}.png");
+        pixmeans()
+            .current_dir(dir.path())
+            .args(["quantize", "p.png", "--compression", level, "-o", &out])
+            .assert()
+            .success();
+        let swatch = format!("swatch-{level}.png");
+        pixmeans()
+            .current_dir(dir.path())
+            .args(["palette", "p.png", "--compression", level, "-o", &swatch])
+            .assert()
+            .success();
+    }
+    let size = |name: &str| fs::metadata(dir.path().join(name)).unwrap().len();
+    assert!(size("best.png") <= size("fast.png"));
+    assert!(size("swatch-best.png") <= size("swatch-fast.png"));
+}
+
+#[test]
+fn a_batch_that_writes_nothing_leaves_no_new_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("bad.png"), "not a png").unwrap();
+    fails(dir.path(), &["bad.png", "missing.png", "-o", "new/out"], 2);
+    fails(dir.path(), &["bad.png", "-o", "one/"], 2);
+    no_outputs(dir.path(), &["bad.png"]);
+    // A folder that was there before stays, with what it held.
+    fs::create_dir(dir.path().join("old")).unwrap();
+    fails(dir.path(), &["bad.png", "missing.png", "-o", "old"], 2);
+    assert!(dir.path().join("old").is_dir());
+}
+
+#[cfg(unix)]
+#[test]
+fn an_output_keeps_the_bytes_of_an_input_name_that_is_not_utf8() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let input = OsStr::from_bytes(b"caf\xe9.png");
+    save_picture(&dir.path().join(input));
+    pixmeans()
+        .current_dir(dir.path())
+        .arg("quantize")
+        .arg(input)
+        .args(["-k", "4", "-o", "out/"])
+        .assert()
+        .success();
+    let written: Vec<_> = fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(written, [OsStr::from_bytes(b"caf\xe9-k4.png")]);
+}
+
+#[test]
+fn grid_and_elbow_refuse_max_pixels_below_their_largest_k() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    for command in ["grid", "elbow"] {
+        let err = crate::fails_with(
+            dir.path(),
+            &[command, "p.png", "-k", "2,4,8", "--max-pixels", "5"],
+            2,
+        );
+        assert!(err.contains("--max-pixels 5 is below k = 8"), "{err}");
+    }
+    no_outputs(dir.path(), &["p.png"]);
 }

@@ -93,3 +93,18 @@ fn demo_leaves_files_it_did_not_write_alone() {
     );
     assert_eq!(std::fs::read_dir(&mine).unwrap().count(), 2);
 }
+
+#[test]
+fn demo_refuses_standard_output_and_a_file_for_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = crate::fails_with(dir.path(), &["demo", "-o", "-"], 2);
+    assert!(err.contains("standard output"), "{err}");
+    assert!(!dir.path().join("-").exists());
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    let err = crate::fails_with(dir.path(), &["demo", "-o", "notes.txt"], 2);
+    assert!(err.contains("notes.txt is a file"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+}

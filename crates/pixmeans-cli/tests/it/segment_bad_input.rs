@@ -39,6 +39,12 @@ fn bad_input_leaves_no_folder() {
         2,
     );
     assert!(!dir.path().join("out").exists());
+    let err = fails(dir.path(), &["p.png", "-o", "-"], 2);
+    assert!(
+        err.contains("standard output") && err.contains("-o"),
+        "{err}"
+    );
+    assert!(!dir.path().join("-").exists());
 }
 
 #[test]
