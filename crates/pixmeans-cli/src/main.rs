@@ -97,9 +97,9 @@ pub fn print_message(msg: &str) {
 /// Writes data to standard output.
 pub fn print_data(data: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(data.as_bytes())?;
-    out.flush()?;
-    Ok(())
+    out.write_all(data.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
 }
 
 /// Whether the error is a closed standard output (a broken pipe).

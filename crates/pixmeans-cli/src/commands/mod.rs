@@ -349,6 +349,7 @@ pub fn quantize_one(
 pub fn print_json(report: &ImageReport) -> Result<()> {
     let line = serde_json::to_string(report).context("cannot format the JSON report")?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}").context("cannot write to standard output")?;
-    Ok(())
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
 }

@@ -485,3 +485,33 @@ fn grid_and_elbow_refuse_max_pixels_below_their_largest_k() {
     }
     no_outputs(dir.path(), &["p.png"]);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_standard_output_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    for args in [
+        &["palette", "p.png"][..],
+        &["quantize", "p.png", "-o", "-"],
+        &["quantize", "p.png", "-o", "out.png", "--json"],
+    ] {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        // assert_cmd captures standard output, so this runs the binary itself.
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("pixmeans"))
+            .current_dir(dir.path())
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("cannot write to standard output"),
+            "{args:?}: {err}"
+        );
+    }
+}
