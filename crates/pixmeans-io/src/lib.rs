@@ -8,7 +8,9 @@
 //!   from the content (PNG, JPEG, GIF, BMP, TIFF, WebP), checks the size
 //!   against [`Limits`] from the header before decoding any pixel, rejects
 //!   truncated files, and returns RGB8, or RGBA8 when some pixel is
-//!   transparent. Errors are [`ReadError`]s naming the file.
+//!   transparent; of an animation or a multi-page file, the first frame,
+//!   with [`Decoded::more_frames`] set. Errors are [`ReadError`]s naming the
+//!   file.
 //! - Encoding: [`encode`] picks by [`OutputFormat`] (see
 //!   [`OutputFormat::from_path`]); [`encode_indexed_png`] writes a palette PNG
 //!   at 1, 2, 4 or 8 bits a pixel, which the `image` crate cannot, and
@@ -57,10 +59,12 @@
 //! ```
 #![deny(missing_docs)]
 
+mod decoder_gaps;
 mod encode;
 mod indexed_gif;
 mod indexed_png;
 mod jpeg_structure;
+mod multi_frame;
 mod npy;
 mod palette_file;
 mod parallel_deflate;

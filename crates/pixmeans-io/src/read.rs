@@ -9,8 +9,8 @@ use image::metadata::Orientation;
 use image::{ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use pixmeans_core::{Image, PixelFormat};
 
-use crate::jpeg_structure;
 use crate::read_error::{READABLE, ReadError, from_image_error};
+use crate::{decoder_gaps, jpeg_structure, multi_frame};
 
 /// The pixel limit of [`Limits::default`]: 200 million pixels, for example
 /// 16 000 x 12 500, which is 600 MB as RGB.
@@ -74,6 +74,15 @@ pub struct Decoded {
     pub format: &'static str,
     /// The size of the encoded file (or byte slice) in bytes.
     pub file_bytes: u64,
+    /// Whether the file holds more than the one frame or page in
+    /// [`image`](Self::image), which is its first: an animated GIF (a second
+    /// image), an animated PNG (an `acTL` chunk with more than one frame, or
+    /// whose one frame is not the default image), an animated WebP (two or
+    /// more `ANMF` frames) or a multi-page TIFF (a second image directory,
+    /// which may be a reduced-size preview). Found from headers and chunk
+    /// sizes; the other frames are not decoded. `false` for a still image,
+    /// for JPEG and BMP, and when the rest of the file cannot be read.
+    pub more_frames: bool,
 }
 
 /// Reads and decodes the image file at `path`; the format comes from the
@@ -132,26 +141,23 @@ const SIGNATURE_BYTES: u64 = 64;
 /// Decodes an encoded image held in memory. `name` is only used in error
 /// messages (for example `<stdin>`).
 ///
-/// The format is found from the content: PNG, JPEG, GIF (its first frame),
-/// BMP, TIFF or WebP. The dimensions are checked against `limits` from the
-/// header, before any pixel is decoded. The result is RGB8, or RGBA8 when
-/// the image has an alpha channel and at least one pixel's alpha is below
-/// 255; grey and 16-bit images are converted. A JPEG that ends before its
-/// end-of-image marker is an error, not an image padded with grey.
+/// The format is found from the content: PNG, JPEG, GIF, BMP, TIFF or WebP;
+/// of an animation or a multi-page file, the first frame or page is
+/// decoded and [`Decoded::more_frames`] says there is more. The dimensions
+/// are checked against `limits` from the header, before any pixel is
+/// decoded. The result is RGB8, or RGBA8 when the image has an alpha
+/// channel and at least one pixel's alpha is below 255; grey and 16-bit
+/// images are converted. A JPEG that ends before its
+/// end-of-image marker is an error, not an image padded with grey. A file
+/// the decoder cannot read although it is sound (a 12-bit or lossless JPEG,
+/// a BMP over 65535 pixels wide) is [`ReadError::Unsupported`], not
+/// [`ReadError::Malformed`].
 pub fn decode_bytes(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Decoded, ReadError> {
     let path = || name.to_path_buf();
     if bytes.is_empty() {
         return Err(ReadError::EmptyFile { path: path() });
     }
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|source| ReadError::Io {
-            path: path(),
-            source,
-        })?;
-    let format = reader
-        .format()
-        .ok_or_else(|| ReadError::NotAnImage { path: path() })?;
+    let format = image::guess_format(bytes).map_err(|_| ReadError::NotAnImage { path: path() })?;
     let format_name = readable_format_name(format).ok_or_else(|| ReadError::Unsupported {
         path: path(),
         detail: format!(
@@ -159,6 +165,12 @@ pub fn decode_bytes(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Decode
             format!("{format:?}").to_lowercase()
         ),
     })?;
+    let encoded =
+        decoder_gaps::prepare(format, bytes).map_err(|detail| ReadError::Unsupported {
+            path: path(),
+            detail,
+        })?;
+    let mut reader = ImageReader::with_format(Cursor::new(&*encoded), format);
     reader.limits(limits.for_decoder());
     let mut decoder = reader
         .into_decoder()
@@ -215,6 +227,7 @@ pub fn decode_bytes(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Decode
         image,
         format: format_name,
         file_bytes: bytes.len() as u64,
+        more_frames: multi_frame::has_more_frames(format, bytes),
     })
 }
 
