@@ -238,13 +238,20 @@ pub fn human_bytes(n: u64) -> String {
 
 /// Reads and decodes one input.
 pub fn read(source: &Source, common: &Common) -> Result<Decoded> {
-    Ok(match source {
+    let decoded = match source {
         Source::File(p) => pixmeans_io::read_image(p, &common.limits).map_err(with_limit_hint)?,
         Source::Stdin => {
             pixmeans_io::read_from(std::io::stdin().lock(), source.display(), &common.limits)
                 .map_err(with_limit_hint)?
         }
-    })
+    };
+    if decoded.more_frames {
+        crate::print_message(&format!(
+            "warning: {} holds more than one frame or page; only the first is used\n",
+            source.display().display()
+        ));
+    }
+    Ok(decoded)
 }
 
 fn with_limit_hint(e: pixmeans_io::ReadError) -> anyhow::Error {

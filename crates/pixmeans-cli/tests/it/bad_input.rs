@@ -515,3 +515,36 @@ fn a_full_standard_output_is_named_in_the_error() {
         );
     }
 }
+
+#[test]
+fn an_animation_is_read_as_its_first_frame_with_a_warning() {
+    use image::codecs::gif::GifEncoder;
+    use image::{Frame, RgbaImage};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut gif = Vec::new();
+    GifEncoder::new(&mut gif)
+        .encode_frames((0..2u8).map(|i| {
+            Frame::new(RgbaImage::from_fn(8, 6, |x, y| {
+                image::Rgba([x as u8 * 30, y as u8 * 40, i * 200, 255])
+            }))
+        }))
+        .unwrap();
+    fs::write(dir.path().join("anim.gif"), gif).unwrap();
+    let out = pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "anim.gif", "-k", "4", "-o", "out.png"])
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        err.contains("warning: anim.gif holds more than one frame") && err.contains("first"),
+        "{err}"
+    );
+    let first = image::open(dir.path().join("out.png")).unwrap().to_rgb8();
+    assert_eq!(first.dimensions(), (8, 6));
+    assert!(
+        first.pixels().all(|p| p[2] == 0),
+        "the first frame's blue is 0"
+    );
+}
