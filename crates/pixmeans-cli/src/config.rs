@@ -30,17 +30,17 @@ pub enum Sink {
     File(PathBuf),
 }
 
-/// The name an output takes after its input: the file's name without its
-/// extension, as the file system gives it (not made into UTF-8), `stdin`
-/// for standard input, and `image` for a path with no file name.
-pub fn stem(source: &Source) -> OsString {
-    match source {
-        Source::Stdin => "stdin".into(),
-        Source::File(p) => p.file_stem().unwrap_or("image".as_ref()).to_owned(),
-    }
-}
-
 impl Source {
+    /// The name an output takes after this input: the file's name without
+    /// its extension, as the file system gives it (not made into UTF-8),
+    /// `stdin` for standard input, and `image` for a path with no file name.
+    pub fn stem(&self) -> OsString {
+        match self {
+            Source::Stdin => "stdin".into(),
+            Source::File(p) => p.file_stem().unwrap_or("image".as_ref()).to_owned(),
+        }
+    }
+
     pub fn display(&self) -> &Path {
         match self {
             Source::Stdin => Path::new("<stdin>"),
@@ -378,7 +378,7 @@ impl QuantizeConfig {
         let batch = sources.len() > 1 || from_folder;
         let named = a.format.unwrap_or(FormatArg::Png);
         let default_name = |s: &Source| {
-            let mut name = stem(s);
+            let mut name = s.stem();
             if batch && a.output.is_some() {
                 name.push(format!(".{}", extension(named)));
             } else {

@@ -9,7 +9,9 @@ use pixmeans_core::segment::{MAX_CLUSTERS, spatial::MAX_WEIGHT};
 use pixmeans_core::{Connectivity, Segmenter};
 
 use crate::args::{ConnectivityArg, InitArg, KArg, OutputKind, SegmentArgs};
-use crate::config::{AutoK, Common, Source, auto_k, check_max_pixels, quantizer, sources, stem};
+use crate::config::{
+    AutoK, Common, Source, auto_k, check_max_pixels, no_png_here, quantizer, sources,
+};
 
 /// One image to segment, and the folder its files go into.
 #[derive(Debug, Clone)]
@@ -98,6 +100,12 @@ impl SegmentConfig {
         if outputs.is_empty() {
             bail!("--skip leaves nothing to write\nhint: name fewer kinds, or use --only");
         }
+        if outputs
+            .iter()
+            .all(|k| matches!(k, OutputKind::Npy | OutputKind::Json))
+        {
+            no_png_here(&a.png, "labels.npy and segments.json are not PNG")?;
+        }
         if a.output.as_deref() == Some(Path::new("-")) {
             bail!(
                 "segment writes a folder of files, which standard output (-o -) cannot hold\nhint: name a folder with -o"
@@ -109,10 +117,10 @@ impl SegmentConfig {
             .into_iter()
             .map(|source| {
                 let dir = match &a.output {
-                    Some(o) if batch => o.join(stem(&source)),
+                    Some(o) if batch => o.join(source.stem()),
                     Some(o) => o.clone(),
                     None => {
-                        let mut name = stem(&source);
+                        let mut name = source.stem();
                         name.push("-segments");
                         PathBuf::from(name)
                     }

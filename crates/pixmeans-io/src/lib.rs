@@ -11,7 +11,7 @@
 //!   transparent; of an animation or a multi-page file, the first frame,
 //!   with [`Decoded::more_frames`] set. Errors are [`ReadError`]s naming the
 //!   file.
-//! - Encoding: [`encode`] picks by [`OutputFormat`] (see
+//! - Encoding: [`encode()`] picks by [`OutputFormat`] (see
 //!   [`OutputFormat::from_path`]); [`encode_indexed_png`] writes a palette PNG
 //!   at 1, 2, 4 or 8 bits a pixel, which the `image` crate cannot, and
 //!   [`encode_gif`] a GIF holding the palette and indices exactly.

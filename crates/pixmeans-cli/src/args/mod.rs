@@ -120,12 +120,14 @@ pub struct FitArgs {
 
 /// `--dither=LEVEL`: a share above 0 and at most 1, refused in the words
 /// typed (1e-300 would read as 0 in f32). Levels below f32's least normal
-/// number are refused too: subnormal arithmetic made a run ten times slower.
+/// number are refused too: subnormal arithmetic made a run two to four
+/// times slower.
 fn parse_dither_level(s: &str) -> Result<f32, String> {
     let out_of_range = || format!("{s} is out of range: the level is above 0 and at most 1");
-    let level: f64 = s
-        .parse()
-        .map_err(|_| format!("{s} is not a number from 0 to 1"))?;
+    let level: f64 = match s.parse() {
+        Ok(level) if !f64::is_nan(level) => level,
+        _ => return Err(format!("{s} is not a number above 0 and at most 1")),
+    };
     if !(level > 0.0 && level <= 1.0) {
         return Err(out_of_range());
     }
@@ -260,7 +262,8 @@ pub struct CommonArgs {
 /// whose charts it would not change.
 #[derive(Debug, Args, Clone)]
 pub struct PngArgs {
-    /// PNG compression: fast, default, or best (smallest, slowest). Other
+    /// Compression of the PNGs this command writes (grid: of the tiles whose
+    /// sizes it reports): fast, default, or best (smallest, slowest). Other
     /// output formats have no such setting. [default: default]
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub compression: Option<CompressionArg>,

@@ -73,7 +73,7 @@ pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
     if !common.json {
         crate::print_data(&table(&reports))?;
     }
-    pictures(dir, &decoded, &quantized)?;
+    pictures(dir, &decoded, &quantized, common.compression)?;
     crate::print_message(&format!(
         "\nopen {}/index.html to see it all; inertia is in 8-bit sRGB units, MSE and PSNR over all pixels and channels\n",
         dir.display()
@@ -138,7 +138,12 @@ fn file_names() -> Vec<String> {
 
 /// The elbow plot, the grid, the swatch, the scatter (PNG and page) and the
 /// index page that shows them, from the quantized versions already made.
-fn pictures(dir: &Path, decoded: &Decoded, quantized: &[(usize, Quantized, u64)]) -> Result<()> {
+fn pictures(
+    dir: &Path,
+    decoded: &Decoded,
+    quantized: &[(usize, Quantized, u64)],
+    compression: PngCompression,
+) -> Result<()> {
     let view = decoded.image.view();
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         pixmeans_io::write_atomic(&dir.join(name), bytes, true)?;
@@ -187,7 +192,7 @@ fn pictures(dir: &Path, decoded: &Decoded, quantized: &[(usize, Quantized, u64)]
     let swatch = swatch_image(&swatches, 800, 100).context("cannot draw the swatch")?;
     write(
         &format!("palette-k{SHOWN_K}.png"),
-        &encode_indexed_png(&swatch, PngCompression::Default)?,
+        &encode_indexed_png(&swatch, compression)?,
     )?;
     let points = scatter::sample(&view, q, 5000, 0);
     let title = format!(

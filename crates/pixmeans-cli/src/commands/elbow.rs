@@ -11,7 +11,7 @@ use pixmeans_io::plot::{ElbowChart, ElbowPoint, elbow_chart};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{Outcome, file_name, picture_output, progress, read, source_of};
+use super::{Outcome, file_name, picture_output, progress, read_one, source_of};
 use crate::args::ElbowArgs;
 use crate::config::{self, Common};
 use crate::report::counted;
@@ -74,7 +74,7 @@ pub fn run(a: &ElbowArgs) -> Result<Outcome> {
         )
     })?;
     let source = source_of(&a.input);
-    let decoded = read(&source, &common)?;
+    let decoded = read_one(&source, &common)?;
     let view = decoded.image.view();
     let name = source.display().display().to_string();
     let hist = ColorHistogram::from_image(&view);

@@ -8,7 +8,7 @@ use pixmeans_io::plot::{GridTile, TilePicture, grid_image};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{Outcome, file_name, human_bytes, picture_output, progress, read, source_of};
+use super::{Outcome, file_name, human_bytes, picture_output, progress, read_one, source_of};
 use crate::args::GridArgs;
 use crate::config::{self, Common};
 use crate::report::ImageReport;
@@ -97,7 +97,7 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
         bail!("cannot write a grid to {}: expected .png", out.display());
     }
     let source = source_of(&a.input);
-    let decoded = read(&source, &common)?;
+    let decoded = read_one(&source, &common)?;
     let view = decoded.image.view();
     let name = source.display().display().to_string();
     let hist = ColorHistogram::from_image(&view);

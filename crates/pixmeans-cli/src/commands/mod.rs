@@ -61,7 +61,7 @@ pub fn picture_output(
             } else {
                 Source::File(input.to_path_buf())
             };
-            let mut name = crate::config::stem(&source);
+            let mut name = source.stem();
             name.push(format!("-{what}.{ext}"));
             PathBuf::from(name)
         },
@@ -245,11 +245,27 @@ pub fn read(source: &Source, common: &Common) -> Result<Decoded> {
                 .map_err(with_limit_hint)?
         }
     };
-    if decoded.more_frames {
-        crate::print_message(&format!(
+    Ok(decoded)
+}
+
+/// The warning for an input of which only the first frame or page is used,
+/// if it has more. Batches print it with the image's report, in order and
+/// clear of the progress bar.
+pub fn frames_warning(source: &Source, decoded: &Decoded) -> Option<String> {
+    decoded.more_frames.then(|| {
+        format!(
             "warning: {} holds more than one frame or page; only the first is used\n",
             source.display().display()
-        ));
+        )
+    })
+}
+
+/// Reads one input for a command that takes one, and prints its
+/// [`frames_warning`] at once.
+pub fn read_one(source: &Source, common: &Common) -> Result<Decoded> {
+    let decoded = read(source, common)?;
+    if let Some(warning) = frames_warning(source, &decoded) {
+        crate::print_message(&warning);
     }
     Ok(decoded)
 }
@@ -261,6 +277,42 @@ fn with_limit_hint(e: pixmeans_io::ReadError) -> anyhow::Error {
         e.context("the image is too large\nhint: raise the limit with --pixel-limit N, if you have the memory")
     } else {
         e
+    }
+}
+
+/// Creates the folder `dir` and those of its parents that are missing, one
+/// at a time, and returns the folders it made, innermost first: exactly
+/// the ones to take away again when nothing is written into them (a path
+/// through `..` or a link cannot pass a folder that was there for one this
+/// call made).
+pub fn make_folders(dir: &Path) -> Result<Vec<PathBuf>> {
+    let levels: Vec<&Path> = dir
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .collect();
+    let mut made = Vec::new();
+    for folder in levels.into_iter().rev() {
+        match std::fs::create_dir(folder) {
+            Ok(()) => made.push(folder.to_path_buf()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && folder.is_dir() => {}
+            Err(e) => {
+                made.reverse();
+                remove_empty_folders(&made);
+                return Err(e)
+                    .with_context(|| format!("cannot create output folder {}", dir.display()));
+            }
+        }
+    }
+    made.reverse();
+    Ok(made)
+}
+
+/// Removes `folders`, innermost first, as long as each is empty.
+pub fn remove_empty_folders(folders: &[PathBuf]) {
+    for folder in folders {
+        if std::fs::remove_dir(folder).is_err() {
+            break;
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use pixmeans_core::{PaletteOrder, palette_order};
 use pixmeans_io::{Swatch, encode_indexed_png, gimp_palette, swatch_image, write_atomic};
 use serde::Serialize;
 
-use super::{Outcome, picture_output, read};
+use super::{Outcome, picture_output, read_one};
 use crate::args::{PaletteArgs, SortArg};
 use crate::config::{self, Common, Source};
 use crate::report::counted;
@@ -81,7 +81,7 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
     } else {
         Source::File(a.input.clone())
     };
-    let decoded = read(&source, &common)?;
+    let decoded = read_one(&source, &common)?;
     let auto = config::auto_k(&a.kmeans)?;
     let (q, quantizer, choice) =
         super::quantize_auto(&decoded.image.view(), &a.input, &quantizer, auto)?;

@@ -1,12 +1,14 @@
 //! `pixmeans quantize`: every input to k colours, written in the format its
 //! output asks for.
 
-use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use super::{Outcome, check_clobber, print_json, quantize_one, read};
+use super::{
+    Outcome, check_clobber, frames_warning, make_folders, print_json, quantize_one, read,
+    remove_empty_folders,
+};
 use crate::config::{Job, QuantizeConfig};
 use crate::report::ImageReport;
 
@@ -14,23 +16,10 @@ pub fn run(cfg: &QuantizeConfig) -> Result<Outcome> {
     let Some(dir) = &cfg.out_dir else {
         return run_jobs(cfg);
     };
-    // The folders this run makes, innermost first; removed again (if still
-    // empty) when no image gets written into them.
-    let made: Vec<&Path> = dir
-        .ancestors()
-        .filter(|a| !a.as_os_str().is_empty())
-        .take_while(|a| !a.exists())
-        .collect();
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+    let made = make_folders(dir)?;
     let outcome = run_jobs(cfg);
     if !matches!(outcome, Ok(Outcome::Success | Outcome::PartialFailure)) {
-        for folder in made {
-            // Fails, and so keeps the folder, once anything is in it.
-            if std::fs::remove_dir(folder).is_err() {
-                break;
-            }
-        }
+        remove_empty_folders(&made);
     }
     outcome
 }
@@ -49,12 +38,14 @@ fn run_jobs(cfg: &QuantizeConfig) -> Result<Outcome> {
     ))
 }
 
-/// Quantizes one job: the `--verbose` trace (if asked for) and the report.
+/// Quantizes one job: what to print before the report (a warning that
+/// only the first frame was used, the `--verbose` trace), and the report.
 fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)> {
     let common = &cfg.common;
     check_clobber(&job.sink, common.force)?;
     let start = Instant::now();
     let decoded = read(&job.source, common)?;
+    let warning = frames_warning(&job.source, &decoded);
     let seconds = crate::report::Timings {
         decode: start.elapsed().as_secs_f64(),
         ..Default::default()
@@ -69,7 +60,9 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)>
         common,
         seconds,
     )?;
-    Ok((common.verbose.then(|| ImageReport::trace(&q)), report))
+    let trace = common.verbose.then(|| ImageReport::trace(&q));
+    let notes = [warning, trace].into_iter().flatten().collect::<Vec<_>>();
+    Ok(((!notes.is_empty()).then(|| notes.concat()), report))
 }
 
 /// Prints the trace and summary on standard error, and the JSON line.

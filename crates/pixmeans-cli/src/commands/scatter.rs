@@ -6,7 +6,7 @@ use pixmeans_core::{ImageRef, Quantized, sample_positions};
 use pixmeans_io::plot::{ScatterData, ScatterPoint, scatter_chart, scatter_html};
 use serde::Serialize;
 
-use super::{Outcome, file_name, picture_output, read, source_of};
+use super::{Outcome, file_name, picture_output, read_one, source_of};
 use crate::args::ScatterArgs;
 use crate::config::{self, Common};
 use crate::report::counted;
@@ -89,7 +89,7 @@ pub fn run(a: &ScatterArgs) -> Result<Outcome> {
         ),
     };
     let source = source_of(&a.input);
-    let decoded = read(&source, &common)?;
+    let decoded = read_one(&source, &common)?;
     let view = decoded.image.view();
     let name = source.display().display().to_string();
     let (q, quantizer, choice) = super::quantize_auto(&view, &a.input, &quantizer, auto)?;

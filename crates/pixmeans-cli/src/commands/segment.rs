@@ -5,14 +5,14 @@
 //! folder is created and filled. If writing fails, what this run created
 //! is removed again.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use pixmeans_core::{ImageRef, Segmentation, Segmenter};
 use rayon::prelude::*;
 
-use super::{Outcome, quantize_auto, read};
+use super::{Outcome, frames_warning, make_folders, quantize_auto, read, remove_empty_folders};
 use crate::args::OutputKind;
 use crate::report::KChoiceReport;
 use crate::segment_config::{SegmentConfig, SegmentJob, segment_files_in};
@@ -20,19 +20,22 @@ use crate::segment_report::{SegmentReport, SegmentTimings};
 
 pub fn run(cfg: &SegmentConfig) -> Result<Outcome> {
     if cfg.jobs.len() == 1 {
-        let report = one(&cfg.jobs[0], cfg)?;
-        show(&report, cfg)?;
+        let (warning, report) = one(&cfg.jobs[0], cfg)?;
+        show(warning.as_deref(), &report, cfg)?;
         return Ok(Outcome::Success);
     }
     Ok(super::run_batch(
         &cfg.jobs,
         |job| job.source.display().display().to_string(),
         |job| one(job, cfg),
-        |report| show(report, cfg),
+        |(warning, report)| show(warning.as_deref(), report, cfg),
     ))
 }
 
-fn show(report: &SegmentReport, cfg: &SegmentConfig) -> Result<()> {
+fn show(warning: Option<&str>, report: &SegmentReport, cfg: &SegmentConfig) -> Result<()> {
+    if let Some(warning) = warning {
+        crate::print_message(warning);
+    }
     if cfg.common.verbose {
         crate::print_message(&report.fit.human());
     }
@@ -44,8 +47,9 @@ fn show(report: &SegmentReport, cfg: &SegmentConfig) -> Result<()> {
     Ok(())
 }
 
-/// Segments one input and writes its folder.
-fn one(job: &SegmentJob, cfg: &SegmentConfig) -> Result<SegmentReport> {
+/// Segments one input and writes its folder; returns the warning to print
+/// first if only the input's first frame was used, and the report.
+fn one(job: &SegmentJob, cfg: &SegmentConfig) -> Result<(Option<String>, SegmentReport)> {
     let common = &cfg.common;
     refuse_to_clobber(&job.dir, common.force)?;
     let mut seconds = SegmentTimings::default();
@@ -89,7 +93,7 @@ fn one(job: &SegmentJob, cfg: &SegmentConfig) -> Result<SegmentReport> {
     seconds.write = start.elapsed().as_secs_f64();
     seconds.total = seconds.decode + seconds.segment + seconds.encode + seconds.write;
     report.seconds = Some(seconds);
-    Ok(report)
+    Ok((frames_warning(&job.source, &decoded), report))
 }
 
 /// Clusters the image (choosing k first under `-k auto`), merges and
@@ -263,30 +267,21 @@ fn refuse_to_clobber(dir: &Path, force: bool) -> Result<()> {
 /// Creates `dir` if needed and writes the files into it. With `force`,
 /// segment files of an earlier run that this one did not write (masks of
 /// other colours) are removed, so the folder describes one run. On failure,
-/// the folders this call created, or else the files it wrote, are removed.
+/// the files this call wrote and then the folders it made are removed.
 fn write_folder(dir: &Path, files: &[(String, Vec<u8>)], force: bool) -> Result<()> {
-    let created: Option<PathBuf> = dir
-        .ancestors()
-        .filter(|a| !a.as_os_str().is_empty())
-        .take_while(|a| !a.exists())
-        .last()
-        .map(Path::to_path_buf);
+    let made = make_folders(dir)?;
     let mut written = Vec::new();
-    let result = std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output folder {}", dir.display()))
-        .and_then(|()| {
-            for (name, bytes) in files {
-                let path = dir.join(name);
-                pixmeans_io::write_atomic(&path, bytes, force)?;
-                written.push(path);
-            }
-            Ok(())
-        });
+    let result = files.iter().try_for_each(|(name, bytes)| -> Result<()> {
+        let path = dir.join(name);
+        pixmeans_io::write_atomic(&path, bytes, force)?;
+        written.push(path);
+        Ok(())
+    });
     if let Err(e) = result {
-        match &created {
-            Some(top) => drop(std::fs::remove_dir_all(top)),
-            None => written.iter().for_each(|p| drop(std::fs::remove_file(p))),
+        for path in &written {
+            drop(std::fs::remove_file(path));
         }
+        remove_empty_folders(&made);
         return Err(e);
     }
     if force {

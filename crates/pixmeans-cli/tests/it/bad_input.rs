@@ -408,6 +408,22 @@ fn compression_is_refused_where_no_png_is_written() {
         err.contains("--compression") && err.contains("p.gpl"),
         "{err}"
     );
+    let err = crate::fails_with(
+        dir.path(),
+        &[
+            "segment",
+            "p.png",
+            "--only",
+            "npy,json",
+            "--compression",
+            "best",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("--compression") && err.contains("labels.npy"),
+        "{err}"
+    );
     // elbow and scatter draw charts: the flag is not theirs.
     pixmeans()
         .current_dir(dir.path())
@@ -431,8 +447,8 @@ fn compression_is_refused_where_no_png_is_written() {
             .success();
     }
     let size = |name: &str| fs::metadata(dir.path().join(name)).unwrap().len();
-    assert!(size("best.png") <= size("fast.png"));
-    assert!(size("swatch-best.png") <= size("swatch-fast.png"));
+    assert!(size("best.png") < size("fast.png"));
+    assert!(size("swatch-best.png") < size("swatch-fast.png"));
 }
 
 #[test]
@@ -442,10 +458,13 @@ fn a_batch_that_writes_nothing_leaves_no_new_folder() {
     fails(dir.path(), &["bad.png", "missing.png", "-o", "new/out"], 2);
     fails(dir.path(), &["bad.png", "-o", "one/"], 2);
     no_outputs(dir.path(), &["bad.png"]);
-    // A folder that was there before stays, with what it held.
+    // A folder that was there before stays, even empty, and even reached
+    // through a folder the run made and removed again.
     fs::create_dir(dir.path().join("old")).unwrap();
     fails(dir.path(), &["bad.png", "missing.png", "-o", "old"], 2);
+    fails(dir.path(), &["bad.png", "-o", "new/../old/"], 2);
     assert!(dir.path().join("old").is_dir());
+    no_outputs(dir.path(), &["bad.png", "old"]);
 }
 
 #[cfg(unix)]
@@ -516,12 +535,11 @@ fn a_full_standard_output_is_named_in_the_error() {
     }
 }
 
-#[test]
-fn an_animation_is_read_as_its_first_frame_with_a_warning() {
+/// A GIF of two 8 x 6 frames, the first with no blue.
+fn two_frame_gif() -> Vec<u8> {
     use image::codecs::gif::GifEncoder;
     use image::{Frame, RgbaImage};
 
-    let dir = tempfile::tempdir().unwrap();
     let mut gif = Vec::new();
     GifEncoder::new(&mut gif)
         .encode_frames((0..2u8).map(|i| {
@@ -530,7 +548,13 @@ fn an_animation_is_read_as_its_first_frame_with_a_warning() {
             }))
         }))
         .unwrap();
-    fs::write(dir.path().join("anim.gif"), gif).unwrap();
+    gif
+}
+
+#[test]
+fn an_animation_is_read_as_its_first_frame_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("anim.gif"), two_frame_gif()).unwrap();
     let out = pixmeans()
         .current_dir(dir.path())
         .args(["quantize", "anim.gif", "-k", "4", "-o", "out.png"])
@@ -547,4 +571,27 @@ fn an_animation_is_read_as_its_first_frame_with_a_warning() {
         first.pixels().all(|p| p[2] == 0),
         "the first frame's blue is 0"
     );
+}
+
+#[test]
+fn a_batch_prints_an_animations_warning_with_its_own_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    fs::create_dir(&inputs).unwrap();
+    save_picture(&inputs.join("a.png"));
+    fs::write(inputs.join("b.gif"), two_frame_gif()).unwrap();
+    save_picture(&inputs.join("c.png"));
+    for command in ["quantize", "segment"] {
+        let out = pixmeans()
+            .current_dir(dir.path())
+            .args([command, "in", "-k", "4", "-j", "3", "-o", command])
+            .assert()
+            .success();
+        let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        let at = |s: &str| err.find(s).unwrap_or_else(|| panic!("{s}: {err}"));
+        let warning = at("warning: in/b.gif holds more than one frame");
+        assert!(at("in/a.png ->") < warning, "{command}: {err}");
+        assert!(warning < at("in/b.gif ->"), "{command}: {err}");
+        assert!(at("in/b.gif ->") < at("in/c.png ->"), "{command}: {err}");
+    }
 }
