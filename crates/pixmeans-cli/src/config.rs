@@ -102,10 +102,16 @@ impl Common {
         })
     }
 
-    /// These settings with the PNG compression `--compression` names.
+    /// These settings with the PNG compression `--compression` names
+    /// ([`PngCompression::Default`] if none).
     pub fn with_png(self, a: &PngArgs) -> Self {
+        let compression = match a.compression {
+            Some(CompressionArg::Fast) => PngCompression::Fast,
+            None | Some(CompressionArg::Default) => PngCompression::Default,
+            Some(CompressionArg::Best) => PngCompression::Best,
+        };
         Common {
-            compression: png_compression(a),
+            compression,
             ..self
         }
     }
@@ -118,15 +124,6 @@ pub fn no_png_here(a: &PngArgs, why: &str) -> Result<()> {
         bail!("--compression sets how PNG is deflated, and {why}\nhint: leave --compression out");
     }
     Ok(())
-}
-
-/// The level `--compression` names, [`PngCompression::Default`] if none.
-pub fn png_compression(a: &PngArgs) -> PngCompression {
-    match a.compression {
-        Some(CompressionArg::Fast) => PngCompression::Fast,
-        None | Some(CompressionArg::Default) => PngCompression::Default,
-        Some(CompressionArg::Best) => PngCompression::Best,
-    }
 }
 
 /// How `-k auto` chooses.
@@ -192,6 +189,25 @@ pub fn check_max_pixels(max_pixels: Option<usize>, k: usize) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Refuses `-o -` for a command that writes a folder of files.
+pub fn refuse_stdout_folder(command: &str, dir: &Path) -> Result<()> {
+    if dir.as_os_str() == "-" {
+        bail!(
+            "{command} writes a folder of files, which standard output (-o -) cannot hold\nhint: name a folder with -o"
+        );
+    }
+    Ok(())
+}
+
+/// Checks the fit settings and builds the quantizer for the k of `ks` (the
+/// first, until a command sets each with [`Quantizer::with_k`]), refusing
+/// a `--max-pixels` below the largest.
+pub fn ks_quantizer(a: &FitArgs, ks: &[usize]) -> Result<Quantizer> {
+    let quantizer = fit_quantizer(a, ks[0])?;
+    check_max_pixels(a.max_pixels, ks.iter().copied().max().unwrap_or(1))?;
+    Ok(quantizer)
 }
 
 /// Checks the fit settings and builds the quantizer for one k (commands that

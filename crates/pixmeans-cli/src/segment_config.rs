@@ -10,7 +10,8 @@ use pixmeans_core::{Connectivity, Segmenter};
 
 use crate::args::{ConnectivityArg, InitArg, KArg, OutputKind, SegmentArgs};
 use crate::config::{
-    AutoK, Common, Source, auto_k, check_max_pixels, no_png_here, quantizer, sources,
+    AutoK, Common, Source, auto_k, check_max_pixels, no_png_here, quantizer, refuse_stdout_folder,
+    sources,
 };
 
 /// One image to segment, and the folder its files go into.
@@ -106,10 +107,8 @@ impl SegmentConfig {
         {
             no_png_here(&a.png, "labels.npy and segments.json are not PNG")?;
         }
-        if a.output.as_deref() == Some(Path::new("-")) {
-            bail!(
-                "segment writes a folder of files, which standard output (-o -) cannot hold\nhint: name a folder with -o"
-            );
+        if let Some(o) = &a.output {
+            refuse_stdout_folder("segment", o)?;
         }
         let (sources, from_folder) = sources(&a.inputs)?;
         let batch = sources.len() > 1 || from_folder;

@@ -64,8 +64,7 @@ pub fn inertia_unit(space: ColorSpace) -> &'static str {
 pub fn run(a: &ElbowArgs) -> Result<Outcome> {
     let common = Common::resolve(&a.common)?;
     let ks = a.ks.ks();
-    let quantizer = config::fit_quantizer(&a.fit, ks[0])?;
-    config::check_max_pixels(a.fit.max_pixels, ks.iter().copied().max().unwrap_or(1))?;
+    let quantizer = config::ks_quantizer(&a.fit, ks)?;
     let out = picture_output(a.output.as_deref(), &a.input, "elbow", "png", common.force)?;
     let format = ChartFormat::from_path(&out).ok_or_else(|| {
         anyhow!(

@@ -87,8 +87,7 @@ pub fn draw(
 pub fn run(a: &GridArgs) -> Result<Outcome> {
     let common = Common::resolve(&a.common)?.with_png(&a.png);
     let ks = a.ks.ks();
-    let quantizer = config::fit_quantizer(&a.fit, ks[0])?;
-    config::check_max_pixels(a.fit.max_pixels, ks.iter().copied().max().unwrap_or(1))?;
+    let quantizer = config::ks_quantizer(&a.fit, ks)?;
     let out = picture_output(a.output.as_deref(), &a.input, "grid", "png", common.force)?;
     if !out
         .extension()

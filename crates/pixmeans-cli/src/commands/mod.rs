@@ -56,12 +56,7 @@ pub fn picture_output(
 ) -> Result<PathBuf> {
     let out = output.map_or_else(
         || {
-            let source = if input.as_os_str() == "-" {
-                Source::Stdin
-            } else {
-                Source::File(input.to_path_buf())
-            };
-            let mut name = source.stem();
+            let mut name = source_of(input).stem();
             name.push(format!("-{what}.{ext}"));
             PathBuf::from(name)
         },
@@ -238,14 +233,13 @@ pub fn human_bytes(n: u64) -> String {
 
 /// Reads and decodes one input.
 pub fn read(source: &Source, common: &Common) -> Result<Decoded> {
-    let decoded = match source {
+    Ok(match source {
         Source::File(p) => pixmeans_io::read_image(p, &common.limits).map_err(with_limit_hint)?,
         Source::Stdin => {
             pixmeans_io::read_from(std::io::stdin().lock(), source.display(), &common.limits)
                 .map_err(with_limit_hint)?
         }
-    };
-    Ok(decoded)
+    })
 }
 
 /// The warning for an input of which only the first frame or page is used,

@@ -9,9 +9,9 @@ use pixmeans_core::{PaletteOrder, palette_order};
 use pixmeans_io::{Swatch, encode_indexed_png, gimp_palette, swatch_image, write_atomic};
 use serde::Serialize;
 
-use super::{Outcome, picture_output, read_one};
+use super::{Outcome, picture_output, read_one, source_of};
 use crate::args::{PaletteArgs, SortArg};
-use crate::config::{self, Common, Source};
+use crate::config::{self, Common};
 use crate::report::counted;
 
 /// The `--json` report and the `.json` file.
@@ -63,24 +63,19 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
     let quantizer = config::quantizer(&a.kmeans)?;
     let common = Common::resolve(&a.common)?.with_png(&a.png);
     let kind = a.output.as_deref().map(file_kind).transpose()?;
-    if kind != Some(FileKind::Swatch) {
+    if kind == Some(FileKind::Swatch) {
+        check_swatch_size(a.swatch_width, a.swatch_height, common.limits.max_pixels)?;
+    } else {
         let why = match &a.output {
             Some(o) => format!("{} is not a PNG swatch", o.display()),
             None => "without -o swatch.png palette writes no PNG".to_owned(),
         };
         config::no_png_here(&a.png, &why)?;
     }
-    if kind == Some(FileKind::Swatch) {
-        check_swatch_size(a.swatch_width, a.swatch_height, common.limits.max_pixels)?;
-    }
     if let Some(out) = &a.output {
         picture_output(Some(out), &a.input, "palette", "png", common.force)?;
     }
-    let source = if a.input.as_os_str() == "-" {
-        Source::Stdin
-    } else {
-        Source::File(a.input.clone())
-    };
+    let source = source_of(&a.input);
     let decoded = read_one(&source, &common)?;
     let auto = config::auto_k(&a.kmeans)?;
     let (q, quantizer, choice) =

@@ -61,8 +61,8 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)>
         seconds,
     )?;
     let trace = common.verbose.then(|| ImageReport::trace(&q));
-    let notes = [warning, trace].into_iter().flatten().collect::<Vec<_>>();
-    Ok(((!notes.is_empty()).then(|| notes.concat()), report))
+    let notes: String = [warning, trace].into_iter().flatten().collect();
+    Ok(((!notes.is_empty()).then_some(notes), report))
 }
 
 /// Prints the trace and summary on standard error, and the JSON line.
