@@ -3,6 +3,9 @@
 
 // Printing is this binary's job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
+// The arguments' doc comments are `--help` text, where `<name>` stands for
+// a value the user types, not for an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
 
 mod args;
 mod commands;
