@@ -265,9 +265,11 @@ fn refuse_to_clobber(dir: &Path, force: bool) -> Result<()> {
 }
 
 /// Creates `dir` if needed and writes the files into it. With `force`,
-/// segment files of an earlier run that this one did not write (masks of
-/// other colours) are removed, so the folder describes one run. On failure,
-/// the files this call wrote and then the folders it made are removed.
+/// masks and cutouts of an earlier run that this one did not replace
+/// (those of other colours) are removed, so that the masks, and the
+/// cutouts, in the folder are one run's; a kind of file this run does not
+/// write (`--only`, `--skip`) is left as it is. On failure, the files this
+/// call wrote and then the folders it made are removed.
 fn write_folder(dir: &Path, files: &[(String, Vec<u8>)], force: bool) -> Result<()> {
     let made = make_folders(dir)?;
     let mut written = Vec::new();
@@ -285,8 +287,16 @@ fn write_folder(dir: &Path, files: &[(String, Vec<u8>)], force: bool) -> Result<
         return Err(e);
     }
     if force {
+        let kind = |path: &Path| {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            ["mask-", "cutout-"]
+                .into_iter()
+                .find(|k| name.starts_with(k))
+        };
+        let kinds_written: Vec<_> = written.iter().filter_map(|p| kind(p)).collect();
         for stale in segment_files_in(dir) {
-            if !written.contains(&stale) {
+            let replaced = kind(&stale).is_some_and(|k| kinds_written.contains(&k));
+            if replaced && !written.contains(&stale) {
                 std::fs::remove_file(&stale)
                     .with_context(|| format!("cannot remove {}", stale.display()))?;
             }

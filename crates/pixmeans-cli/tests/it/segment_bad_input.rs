@@ -67,6 +67,53 @@ fn existing_files_are_kept_without_force_and_replaced_with_it() {
 }
 
 #[test]
+fn force_with_only_some_kinds_keeps_the_other_kinds() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    let first = run_segment(dir.path(), &["p.png", "-k", "4", "-o", "out"]);
+    let names = |report: &serde_json::Value| -> Vec<String> {
+        let files = report["files"].as_array().unwrap();
+        files
+            .iter()
+            .map(|f| f.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (old, kept) = (
+        names(&first),
+        fs::read(dir.path().join("out/labels.png")).unwrap(),
+    );
+    // Fewer masks: those of the 4-cluster run go, everything else stays.
+    let second = run_segment(
+        dir.path(),
+        &[
+            "p.png",
+            "-k",
+            "2",
+            "-o",
+            "out",
+            "--force",
+            "--only",
+            "masks,json",
+        ],
+    );
+    let new = names(&second);
+    assert_eq!(new.iter().filter(|n| n.starts_with("mask-")).count(), 2);
+    let mut expected: Vec<String> = old
+        .into_iter()
+        .filter(|n| !n.starts_with("mask-") && n != "segments.json")
+        .chain(new)
+        .collect();
+    expected.sort();
+    let mut present: Vec<String> = fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    present.sort();
+    assert_eq!(present, expected);
+    assert_eq!(fs::read(dir.path().join("out/labels.png")).unwrap(), kept);
+}
+
+#[test]
 fn a_batch_with_one_bad_input_exits_1_and_writes_the_good_one() {
     let dir = tempfile::tempdir().unwrap();
     save_picture(&dir.path().join("good.png"));
