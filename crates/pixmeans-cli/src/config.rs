@@ -307,8 +307,23 @@ fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
+/// How `quantize`'s options take their values, for [`sources`].
+const QUANTIZE_VALUE_HINT: &str = "an option's value follows it after a space (-k 8), but --dither takes its level after = (--dither=0.5)";
+
 /// The inputs as sources, folders expanded; and whether any was a folder.
-pub fn sources(inputs: &[PathBuf]) -> Result<(Vec<Source>, bool)> {
+/// An input that is no file and reads as a number is refused before any
+/// work, with `hint`: it is an option's value that went astray (`quantize
+/// a.png 8` for `-k 8`), not an image that went missing.
+pub fn sources(inputs: &[PathBuf], hint: &str) -> Result<(Vec<Source>, bool)> {
+    if let Some(number) = inputs.iter().find(|i| {
+        i.to_str().is_some_and(|s| s.parse::<f64>().is_ok())
+            && std::fs::symlink_metadata(i).is_err()
+    }) {
+        bail!(
+            "{} is not a file, and looks like a number meant for an option\nhint: {hint}",
+            number.display()
+        );
+    }
     let mut sources = Vec::new();
     let mut from_folder = false;
     for input in inputs {
@@ -390,7 +405,7 @@ impl QuantizeConfig {
         let auto = auto_k(&a.kmeans)?;
         let quantizer = quantizer(&a.kmeans)?.with_dither(dither(a.dither, auto)?);
         let common = Common::resolve(&a.common)?.with_png(&a.png);
-        let (mut sources, from_folder) = sources(&a.inputs)?;
+        let (mut sources, from_folder) = sources(&a.inputs, QUANTIZE_VALUE_HINT)?;
         let batch = sources.len() > 1 || from_folder;
         let named = a.format.unwrap_or(FormatArg::Png);
         let default_name = |s: &Source| {

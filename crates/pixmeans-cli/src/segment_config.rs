@@ -110,7 +110,10 @@ impl SegmentConfig {
         if let Some(o) = &a.output {
             refuse_stdout_folder("segment", o)?;
         }
-        let (sources, from_folder) = sources(&a.inputs)?;
+        let (sources, from_folder) = sources(
+            &a.inputs,
+            "an option's value follows it after a space (-k 8)",
+        )?;
         let batch = sources.len() > 1 || from_folder;
         let jobs: Vec<SegmentJob> = sources
             .into_iter()

@@ -200,6 +200,40 @@ fn a_batch_with_some_bad_inputs_exits_1_and_writes_the_good_ones() {
 }
 
 #[test]
+fn a_number_among_the_inputs_is_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("a.png"));
+    // `--dither 0.5` for `--dither=0.5`, and `8` for `-k 8`: nothing is
+    // written, and the hint shows how the value goes.
+    for args in [
+        &["a.png", "-k", "4", "--dither", "0.5"][..],
+        &["a.png", "--dither", "0.5", "-o", "d.png"],
+        &["a.png", "8"],
+    ] {
+        let err = fails(dir.path(), args, 2);
+        assert!(err.contains("looks like a number"), "{err}");
+        assert!(
+            err.contains("--dither=0.5") && err.contains("-k 8"),
+            "{err}"
+        );
+        no_outputs(dir.path(), &["a.png"]);
+    }
+    let err = crate::fails_with(dir.path(), &["segment", "a.png", "4", "-o", "s"], 2);
+    assert!(
+        err.contains("4 is not a file") && err.contains("-k 8"),
+        "{err}"
+    );
+    no_outputs(dir.path(), &["a.png"]);
+    // A file that is named like a number is an input like any other.
+    fs::copy(dir.path().join("a.png"), dir.path().join("8")).unwrap();
+    pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "8", "-k", "3", "-o", "8.png"])
+        .assert()
+        .success();
+}
+
+#[test]
 fn a_batch_into_one_file_name_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     save_picture(&dir.path().join("a.png"));
