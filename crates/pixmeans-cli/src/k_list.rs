@@ -10,6 +10,19 @@ impl KList {
     pub fn ks(&self) -> &[usize] {
         &self.0
     }
+
+    /// The k values as a reader would write them: `2..16` when they run
+    /// without a gap, `2, 4, 8` when they do not.
+    pub fn describe(&self) -> String {
+        match self.0.as_slice() {
+            [first, .., last] if last - first + 1 == self.0.len() => format!("{first}..{last}"),
+            ks => ks
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
 }
 
 const MAX_K: usize = 256;
@@ -55,6 +68,15 @@ pub fn parse_k_list(s: &str) -> Result<KList, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_is_described_as_typed_and_a_gapless_one_as_a_range() {
+        let describe = |s: &str| parse_k_list(s).unwrap().describe();
+        assert_eq!(describe("2..16"), "2..16");
+        assert_eq!(describe("2,3,4"), "2..4");
+        assert_eq!(describe("2,4,8"), "2, 4, 8");
+        assert_eq!(describe("7"), "7");
+    }
 
     #[test]
     fn ranges_and_lists() {

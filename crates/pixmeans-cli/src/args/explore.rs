@@ -63,7 +63,7 @@ pub enum SortArg {
 
 /// `pixmeans elbow`.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  pixmeans elbow photo.jpg --k 2..16\n  \
+#[command(after_help = "Examples:\n  pixmeans elbow photo.jpg\n  \
     pixmeans elbow photo.jpg --k 2,4,8,16,32 -o elbow.svg\n  \
     pixmeans elbow photo.jpg --k 1..24 --color-space oklab --json > elbow.json")]
 pub struct ElbowArgs {
@@ -72,8 +72,9 @@ pub struct ElbowArgs {
     pub input: PathBuf,
 
     /// The k to try: a range A..B (both included) or a list like 2,4,8,16;
-    /// each from 1 to 256.
-    #[arg(short = 'k', long = "colors", visible_alias = "k", default_value = "2..16", value_name = "KS", value_parser = parse_k_list)]
+    /// each from 1 to 256. The default is the range whose knee `quantize
+    /// -k auto` takes.
+    #[arg(short = 'k', long = "colors", visible_alias = "k", default_value = "1..16", value_name = "KS", value_parser = parse_k_list)]
     pub ks: KList,
 
     /// The plot: `.png` (1200 x 700) or `.svg`.

@@ -146,7 +146,8 @@ fn pictures(
         Ok(())
     };
     let hist = ColorHistogram::from_image(&view);
-    let ks: Vec<usize> = (2..=16).collect();
+    // The range whose knee `quantize -k auto` takes.
+    let ks: Vec<usize> = crate::config::KNEE_RANGE.collect();
     let rows = elbow::sweep(
         &view,
         &hist,
@@ -214,7 +215,7 @@ fn index_page(knee: Option<usize>) -> String {
         (PHOTO_NAME.to_owned(), format!("The original photo: {CREDIT}.")),
         (
             "elbow.png".to_owned(),
-            format!("Inertia (and PSNR) against k = 2..16; the marked knee is where more colours stop paying{knee}."),
+            format!("Inertia (and PSNR) against k = 1..16; the marked knee is where more colours stop paying, and the k that quantize -k auto takes{knee}."),
         ),
         (
             "grid.png".to_owned(),

@@ -110,9 +110,8 @@ pub fn run(a: &ElbowArgs) -> Result<Outcome> {
     }
     let why = match suggested {
         Some(k) => format!(
-            "suggested k = {k}, the knee of inertia over k = {}..{}",
-            ks[0],
-            ks[ks.len() - 1]
+            "suggested k = {k}, the knee of inertia over k = {}",
+            a.ks.describe()
         ),
         None => "no knee (it takes three k or more, on a curve that falls)".to_owned(),
     };

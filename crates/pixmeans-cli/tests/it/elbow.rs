@@ -243,3 +243,24 @@ fn help_texts() {
         );
     }
 }
+
+#[test]
+fn by_default_elbow_marks_the_k_that_quantize_k_auto_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two blobs: a knee at k = 2 needs k = 1 in the range.
+    blobs(&dir.path().join("two.png"), 2);
+    save_picture(&dir.path().join("p.png"));
+    for name in ["two.png", "p.png"] {
+        let elbow = run_json(dir.path(), &["elbow", name, "-o", "e.png", "--force"]);
+        let rows = elbow["rows"].as_array().unwrap();
+        assert_eq!((rows[0]["k"].as_u64(), rows.len()), (Some(1), 16), "{name}");
+        let auto = run_json(
+            dir.path(),
+            &["quantize", name, "-k", "auto", "-o", "q.png", "--force"],
+        );
+        assert!(elbow["suggested_k"].is_u64(), "{name}: {elbow}");
+        assert_eq!(elbow["suggested_k"], auto["k"], "{name}");
+    }
+    let elbow = run_json(dir.path(), &["elbow", "two.png", "-o", "e.png", "--force"]);
+    assert_eq!(elbow["suggested_k"], 2);
+}

@@ -80,35 +80,51 @@ fn superscript(n: i32) -> String {
         .collect()
 }
 
-/// Tick labels on the k axis: whole numbers only.
-fn k_label(x: f64) -> String {
-    if (x - x.round()).abs() < 1e-9 && x >= 1.0 {
-        format!("{}", x.round())
-    } else {
-        String::new()
+/// Where the k axis has its ticks: at every k tried when there are at most
+/// 16 (so a list like 2, 4, 8, 16, 32 is labelled at its own k, not at
+/// round numbers between them), else at multiples of a round step.
+fn k_ticks(ks: &[usize]) -> Vec<i32> {
+    const MOST: usize = 16;
+    if ks.len() <= MOST {
+        return ks.iter().map(|&k| k_x(k)).collect();
     }
+    let (lo, hi) = (ks[0], ks[ks.len() - 1]);
+    let step = [1, 2, 4, 8, 16, 32, 64]
+        .into_iter()
+        .find(|s| hi / s - lo.div_ceil(*s) < MOST)
+        .unwrap_or(128);
+    (lo.div_ceil(step)..=hi / step)
+        .map(|i| k_x(i * step))
+        .collect()
+}
+
+/// k as a position on the k axis: a whole number, so that the axis can be
+/// labelled at chosen k (plotters labels chosen points on whole-number axes
+/// only).
+fn k_x(k: usize) -> i32 {
+    i32::try_from(k).unwrap_or(i32::MAX)
 }
 
 /// The axes' ranges and the scaled data.
 struct Layout {
-    k_range: std::ops::Range<f64>,
+    k_range: std::ops::Range<i32>,
     /// Inertia is shown divided by 10^exp (= scale).
     exp: i32,
     scale: f64,
     y_top: f64,
-    psnrs: Vec<(f64, f64)>,
+    psnrs: Vec<(i32, f64)>,
     db_range: std::ops::Range<f64>,
 }
 
 fn layout(pts: &[ElbowPoint]) -> Layout {
-    let (k_lo, k_hi) = (pts[0].k as f64, pts[pts.len() - 1].k as f64);
-    let pad = ((k_hi - k_lo) * 0.04).max(0.5);
+    let (k_lo, k_hi) = (k_x(pts[0].k), k_x(pts[pts.len() - 1].k));
+    let pad = ((f64::from(k_hi - k_lo) * 0.04).round() as i32).max(1);
     let max_inertia = pts.iter().map(|p| p.inertia).fold(0.0, f64::max);
     let exp = scale_exponent(max_inertia);
     let scale = 10f64.powi(exp);
-    let psnrs: Vec<(f64, f64)> = pts
+    let psnrs: Vec<(i32, f64)> = pts
         .iter()
-        .filter_map(|p| p.psnr.map(|db| (p.k as f64, db)))
+        .filter_map(|p| p.psnr.map(|db| (k_x(p.k), db)))
         .collect();
     let (lo, hi) = psnrs
         .iter()
@@ -146,15 +162,17 @@ fn draw<DB: DrawingBackend>(
         psnrs,
         db_range,
     } = layout(pts);
+    let ks: Vec<usize> = pts.iter().map(|p| p.k).collect();
+    let ticks = k_ticks(&ks);
     let mut ctx = ChartBuilder::on(root)
         .caption(chart.title, ("sans-serif", 26))
         .margin(20)
         .x_label_area_size(60)
         .y_label_area_size(90)
         .right_y_label_area_size(if psnrs.is_empty() { 20 } else { 80 })
-        .build_cartesian_2d(k_range.clone(), 0.0..y_top)
+        .build_cartesian_2d(k_range.clone().with_key_points(ticks.clone()), 0.0..y_top)
         .map_err(draw_error)?
-        .set_secondary_coord(k_range, db_range);
+        .set_secondary_coord(k_range.with_key_points(ticks), db_range);
 
     let unit = if exp == 0 {
         chart.inertia_unit.to_owned()
@@ -164,8 +182,7 @@ fn draw<DB: DrawingBackend>(
     ctx.configure_mesh()
         .x_desc("k (number of colours)")
         .y_desc(format!("inertia ({unit})"))
-        .x_labels(pts.len().clamp(2, 16))
-        .x_label_formatter(&|x| k_label(*x))
+        .x_label_formatter(&|x| x.to_string())
         .y_label_formatter(&|y| format!("{y:.1}"))
         .axis_desc_style(("sans-serif", 20))
         .label_style(("sans-serif", 16))
@@ -181,10 +198,7 @@ fn draw<DB: DrawingBackend>(
             .map_err(draw_error)?;
     }
 
-    let inertia: Vec<(f64, f64)> = pts
-        .iter()
-        .map(|p| (p.k as f64, p.inertia / scale))
-        .collect();
+    let inertia: Vec<(i32, f64)> = pts.iter().map(|p| (k_x(p.k), p.inertia / scale)).collect();
     ctx.draw_series(LineSeries::new(inertia.clone(), INERTIA.stroke_width(3)))
         .map_err(draw_error)?
         .label("inertia (left axis)")
@@ -204,7 +218,7 @@ fn draw<DB: DrawingBackend>(
         .map_err(draw_error)?;
     }
     if let Some(p) = chart.knee.and_then(|k| pts.iter().find(|p| p.k == k)) {
-        let (x, y) = (p.k as f64, p.inertia / scale);
+        let (x, y) = (k_x(p.k), p.inertia / scale);
         ctx.draw_series(std::iter::once(PathElement::new(
             [(x, 0.0), (x, y_top)],
             KNEE.stroke_width(2),
@@ -237,6 +251,22 @@ fn draw<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_k_axis_is_labelled_at_the_k_tried_or_at_round_steps() {
+        assert_eq!(k_ticks(&[2, 4, 8, 16, 32]), [2, 4, 8, 16, 32]);
+        assert_eq!(k_ticks(&[7]), [7]);
+        let range: Vec<usize> = (1..=16).collect();
+        assert_eq!(k_ticks(&range).len(), 16);
+        let range: Vec<usize> = (1..=40).collect();
+        assert_eq!(k_ticks(&range), (1..=10).map(|i| i * 4).collect::<Vec<_>>());
+        let range: Vec<usize> = (3..=256).collect();
+        let ticks = k_ticks(&range);
+        assert!(
+            ticks.len() <= 16 && ticks[0] >= 3 && ticks[ticks.len() - 1] <= 256,
+            "{ticks:?}"
+        );
+    }
 
     #[test]
     fn inertia_axis_scale() {
