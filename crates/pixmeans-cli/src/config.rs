@@ -307,6 +307,32 @@ fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
+/// The format of the one output file `o`, from its extension; `--format`,
+/// if given, must agree.
+fn file_format(o: &Path, named: Option<FormatArg>) -> Result<OutputFormat> {
+    let format = OutputFormat::from_path(o).map_err(|e| {
+        if o.extension().is_none() {
+            anyhow!(
+                "{e}\nhint: to write into a folder, end it with a slash (-o {}/)",
+                o.display()
+            )
+        } else {
+            e.into()
+        }
+    })?;
+    if let Some(f) = named
+        && format_of(f) != format
+    {
+        bail!(
+            "--format {} disagrees with -o {}, whose extension picks the format\nhint: drop --format, or give the file a .{} extension",
+            extension(f),
+            o.display(),
+            extension(f)
+        );
+    }
+    Ok(format)
+}
+
 /// How `quantize`'s options take their values, for [`sources`].
 const QUANTIZE_VALUE_HINT: &str = "an option's value follows it after a space (-k 8), but --dither takes its level after = (--dither=0.5)";
 
@@ -394,7 +420,7 @@ fn dither(level: Option<f32>, auto: Option<AutoK>) -> Result<Dither> {
     })?;
     if auto.is_some_and(|a| a.target.is_some()) {
         bail!(
-            "--dither with --target-psnr or --max-delta-e: k would be chosen by the figures of the undithered image, which dithering changes\nhint: find k with -k auto alone, then dither at that k"
+            "--dither with --target-psnr or --max-delta-e: k would be chosen by the figures of the undithered image, which dithering changes\nhint: find k without --dither (-k auto with the same target), then dither at that k"
         );
     }
     Ok(dither)
@@ -462,27 +488,14 @@ impl QuantizeConfig {
                 );
             }
             Some(o) if batch || o.is_dir() || ends_with_separator(o) => (into(o), Some(o.clone())),
-            Some(o) => {
-                let format = OutputFormat::from_path(o)?;
-                if let Some(f) = a.format
-                    && format_of(f) != format
-                {
-                    bail!(
-                        "--format {} disagrees with -o {}, whose extension picks the format\nhint: drop --format, or give the file a .{} extension",
-                        extension(f),
-                        o.display(),
-                        extension(f)
-                    );
-                }
-                (
-                    vec![Job {
-                        source: sources.remove(0),
-                        sink: Sink::File(o.clone()),
-                        format,
-                    }],
-                    None,
-                )
-            }
+            Some(o) => (
+                vec![Job {
+                    source: sources.remove(0),
+                    sink: Sink::File(o.clone()),
+                    format: file_format(o, a.format)?,
+                }],
+                None,
+            ),
             None => (into(Path::new("")), None),
         };
         check_distinct(&jobs)?;

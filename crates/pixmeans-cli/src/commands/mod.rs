@@ -257,6 +257,14 @@ pub fn frames_warning(source: &Source, decoded: &Decoded) -> Option<String> {
 /// Reads one input for a command that takes one, and prints its
 /// [`frames_warning`] at once.
 pub fn read_one(source: &Source, common: &Common) -> Result<Decoded> {
+    if let Source::File(p) = source
+        && p.is_dir()
+    {
+        anyhow::bail!(
+            "{} is a folder, but this command reads one image\nhint: name one image in it; quantize and segment take whole folders",
+            p.display()
+        );
+    }
     let decoded = read(source, common)?;
     if let Some(warning) = frames_warning(source, &decoded) {
         crate::print_message(&warning);

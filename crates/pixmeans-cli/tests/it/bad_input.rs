@@ -180,7 +180,27 @@ fn an_unknown_output_extension() {
     save_picture(&dir.path().join("p.png"));
     let err = fails(dir.path(), &["p.png", "-o", "out.xyz"], 2);
     assert!(err.contains("out.xyz") && err.contains("png"), "{err}");
+    assert!(!err.contains("hint"), "{err}");
+    // No extension at all: most likely a folder without its slash.
+    let err = fails(dir.path(), &["p.png", "-o", "small"], 2);
+    assert!(err.contains("hint: ") && err.contains("-o small/"), "{err}");
     no_outputs(dir.path(), &["p.png"]);
+}
+
+#[test]
+fn a_folder_given_to_a_command_that_reads_one_image() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("photos")).unwrap();
+    save_picture(&dir.path().join("photos/p.png"));
+    for command in ["palette", "elbow", "grid", "scatter"] {
+        let err = crate::fails_with(dir.path(), &[command, "photos"], 2);
+        assert!(
+            err.contains("photos is a folder") && err.contains("hint: "),
+            "{command}: {err}"
+        );
+        assert!(!err.contains("os error"), "{command}: {err}");
+    }
+    no_outputs(dir.path(), &["photos"]);
 }
 
 #[test]
