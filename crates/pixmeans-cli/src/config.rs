@@ -62,8 +62,31 @@ impl Sink {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub source: Source,
+    /// Where the image goes; for a name that waits for k, with `auto` in
+    /// place of k.
     pub sink: Sink,
     pub format: OutputFormat,
+    /// The file name is pixmeans' own `<name>-k<K>`, and K is the k that
+    /// `-k auto` chooses: [`Job::sink_for`] makes it.
+    pub name_waits_for_k: bool,
+}
+
+impl Job {
+    /// The sink once the image is quantized at `k`.
+    pub fn sink_for(&self, k: usize) -> Sink {
+        match &self.sink {
+            Sink::File(p) if self.name_waits_for_k => {
+                let mut name = self.source.stem();
+                name.push(format!("-k{k}"));
+                if let Some(ext) = p.extension() {
+                    name.push(".");
+                    name.push(ext);
+                }
+                Sink::File(p.with_file_name(name))
+            }
+            sink => sink.clone(),
+        }
+    }
 }
 
 /// Settings every command shares, resolved.
@@ -434,17 +457,13 @@ impl QuantizeConfig {
         let (mut sources, from_folder) = sources(&a.inputs, QUANTIZE_VALUE_HINT)?;
         let batch = sources.len() > 1 || from_folder;
         let named = a.format.unwrap_or(FormatArg::Png);
+        let k_in_name = match a.kmeans.k {
+            KArg::Fixed(k) => k.to_string(),
+            KArg::Auto => "auto".to_owned(),
+        };
         let default_name = |s: &Source| {
             let mut name = s.stem();
-            if batch && a.output.is_some() {
-                name.push(format!(".{}", extension(named)));
-            } else {
-                let k = match a.kmeans.k {
-                    KArg::Fixed(k) => k.to_string(),
-                    KArg::Auto => "auto".to_owned(),
-                };
-                name.push(format!("-k{k}.{}", extension(named)));
-            }
+            name.push(format!("-k{k_in_name}.{}", extension(named)));
             name
         };
         let fixed = format_of(named);
@@ -455,6 +474,7 @@ impl QuantizeConfig {
                     sink: Sink::File(dir.join(default_name(s))),
                     source: s.clone(),
                     format: fixed,
+                    name_waits_for_k: auto.is_some(),
                 })
                 .collect()
         };
@@ -476,6 +496,7 @@ impl QuantizeConfig {
                         source: sources.remove(0),
                         sink: Sink::Stdout,
                         format: fixed,
+                        name_waits_for_k: false,
                     }],
                     None,
                 )
@@ -493,6 +514,7 @@ impl QuantizeConfig {
                     source: sources.remove(0),
                     sink: Sink::File(o.clone()),
                     format: file_format(o, a.format)?,
+                    name_waits_for_k: false,
                 }],
                 None,
             ),

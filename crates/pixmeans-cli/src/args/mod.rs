@@ -175,7 +175,9 @@ pub struct QuantizeArgs {
     pub inputs: Vec<PathBuf>,
 
     /// Output file for one input (its extension picks the format; `-` for
-    /// standard output), or a folder for several.
+    /// standard output), or a folder (for one input, one that exists or a
+    /// name ending in `/`). In a folder, and by default, files are named
+    /// <name>-k<K>.<format>, K being the k that `-k auto` chose.
     /// [default: <name>-k<K>.<format> in the current folder]
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,

@@ -56,7 +56,7 @@ pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
             Path::new(PHOTO_NAME),
             &quantizer,
             None,
-            &sink,
+            |_| sink.clone(),
             OutputFormat::Png,
             &common,
             seconds,

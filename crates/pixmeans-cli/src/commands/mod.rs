@@ -335,7 +335,15 @@ pub fn check_clobber(sink: &Sink, force: bool) -> Result<()> {
 /// Writes encoded bytes to their sink; returns the byte count.
 pub fn write(sink: &Sink, bytes: &[u8], force: bool) -> Result<u64> {
     match sink {
-        Sink::File(p) => Ok(pixmeans_io::write_atomic(p, bytes, force)?),
+        Sink::File(p) => pixmeans_io::write_atomic(p, bytes, force).map_err(|e| match e {
+            // Met here when the name waited for k (-k auto): say it as
+            // `check_clobber` does.
+            pixmeans_io::WriteError::Exists { .. } => anyhow::anyhow!(
+                "{} already exists\nhint: add --force to replace it",
+                p.display()
+            ),
+            e => e.into(),
+        }),
         Sink::Stdout => {
             let mut out = std::io::stdout().lock();
             out.write_all(bytes)
@@ -371,14 +379,15 @@ pub fn quantize_auto(
     Ok((q, quantizer.clone().with_k(choice.k), Some(choice)))
 }
 
-/// Quantizes one decoded image, encodes and writes it, and reports.
+/// Quantizes one decoded image, encodes and writes it to `sink_for(k)`
+/// for the k used, and reports.
 #[allow(clippy::too_many_arguments)]
 pub fn quantize_one(
     decoded: &Decoded,
     input: &Path,
     quantizer: &Quantizer,
     auto: Option<AutoK>,
-    sink: &Sink,
+    sink_for: impl Fn(usize) -> Sink,
     format: OutputFormat,
     common: &Common,
     mut seconds: Timings,
@@ -387,6 +396,7 @@ pub fn quantize_one(
     let view: ImageRef<'_> = decoded.image.view();
     let (q, quantizer, choice) = quantize_auto(&view, input, quantizer, auto)?;
     seconds.quantize = start.elapsed().as_secs_f64();
+    let sink = &sink_for(quantizer.params().k());
     let start = Instant::now();
     let bytes = pixmeans_io::encode(q.image(), format, common.compression)
         .with_context(|| format!("cannot encode {}", sink.display().display()))?;

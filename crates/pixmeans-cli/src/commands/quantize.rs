@@ -42,7 +42,9 @@ fn run_jobs(cfg: &QuantizeConfig) -> Result<Outcome> {
 /// only the first frame was used, the `--verbose` trace), and the report.
 fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)> {
     let common = &cfg.common;
-    check_clobber(&job.sink, common.force)?;
+    if !job.name_waits_for_k {
+        check_clobber(&job.sink, common.force)?;
+    }
     let start = Instant::now();
     let decoded = read(&job.source, common)?;
     let warning = frames_warning(&job.source, &decoded);
@@ -55,7 +57,7 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)>
         job.source.display(),
         &cfg.quantizer,
         cfg.auto,
-        &job.sink,
+        |k| job.sink_for(k),
         job.format,
         common,
         seconds,

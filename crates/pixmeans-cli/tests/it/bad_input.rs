@@ -210,8 +210,8 @@ fn a_batch_with_some_bad_inputs_exits_1_and_writes_the_good_ones() {
     fs::write(dir.path().join("bad.png"), "not a png").unwrap();
     let err = fails(dir.path(), &["good.png", "bad.png", "-o", "out"], 1);
     assert!(err.contains("bad.png"), "{err}");
-    assert!(dir.path().join("out/good.png").is_file());
-    assert!(!dir.path().join("out/bad.png").exists());
+    assert!(dir.path().join("out/good-k16.png").is_file());
+    assert_eq!(fs::read_dir(dir.path().join("out")).unwrap().count(), 1);
     let err = fails(dir.path(), &["bad.png", "missing.png", "-o", "out2"], 2);
     assert!(
         err.contains("bad.png") && err.contains("missing.png"),
@@ -271,11 +271,14 @@ fn outputs_never_overwrite_inputs_even_with_force() {
     let dir = tempfile::tempdir().unwrap();
     let photos = dir.path().join("photos");
     fs::create_dir(&photos).unwrap();
+    // a.png's output would be a-k16.png, an input too.
     save_picture(&photos.join("a.png"));
-    let before = fs::read(photos.join("a.png")).unwrap();
+    save_picture(&photos.join("a-k16.png"));
+    let before = fs::read(photos.join("a-k16.png")).unwrap();
     let err = fails(dir.path(), &["photos", "-o", "photos", "--force"], 2);
-    assert!(err.contains("a.png") && err.contains("input"), "{err}");
-    assert_eq!(fs::read(photos.join("a.png")).unwrap(), before);
+    assert!(err.contains("a-k16.png") && err.contains("input"), "{err}");
+    assert_eq!(fs::read(photos.join("a-k16.png")).unwrap(), before);
+    assert_eq!(fs::read_dir(&photos).unwrap().count(), 2);
 }
 
 #[test]

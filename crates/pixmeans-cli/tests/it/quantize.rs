@@ -118,7 +118,9 @@ fn a_folder_goes_into_an_output_folder_with_one_report_line_each() {
         .assert()
         .success();
     assert_eq!(json_lines(&assert.get_output().stdout).len(), 3);
-    for name in ["a.png", "b.png", "c.png"] {
+    // Named as they are outside a folder, so that runs at other k can
+    // share it.
+    for name in ["a-k4.png", "b-k4.png", "c-k4.png"] {
         assert_eq!(decode_indexed(&out.join(name)).0, 2);
     }
 }
@@ -209,9 +211,9 @@ fn a_batch_reports_in_input_order_and_writes_the_same_bytes_on_any_threads() {
         );
         let files: Vec<Vec<u8>> = ["a", "b", "c", "e", "f"]
             .iter()
-            .map(|n| fs::read(out.join(format!("{n}.png"))).unwrap())
+            .map(|n| fs::read(out.join(format!("{n}-k6.png"))).unwrap())
             .collect();
-        assert!(!out.join("d.png").exists());
+        assert_eq!(fs::read_dir(&out).unwrap().count(), 5);
         runs.push(files);
     }
     assert_eq!(runs[0], runs[1]);
@@ -438,7 +440,22 @@ fn k_auto_without_a_target_takes_the_knee() {
     let report = json_lines(&out.get_output().stdout).remove(0);
     assert_eq!(report["k"], 5);
     assert_eq!(report["k_choice"]["method"], "knee");
-    assert!(dir.path().join("bands-kauto.png").is_file());
+    // Named after the k chosen, as the report says.
+    assert!(dir.path().join("bands-k5.png").is_file());
+    assert_eq!(report["output"], "bands-k5.png");
+    // Again: the name is taken, and only --force replaces it.
+    let args = ["quantize", "bands.png", "-k", "auto"];
+    let err = crate::fails_with(dir.path(), &args, 2);
+    assert!(
+        err.contains("bands-k5.png already exists") && err.contains("--force"),
+        "{err}"
+    );
+    pixmeans()
+        .current_dir(dir.path())
+        .args(args)
+        .arg("--force")
+        .assert()
+        .success();
 }
 
 #[test]
