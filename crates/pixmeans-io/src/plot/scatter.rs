@@ -132,11 +132,7 @@ fn panel<DB: DrawingBackend>(
     caption: &str,
 ) -> Result<(), PlotError> {
     let [(x0, x1), (y0, y1), (z0, z1)] = axes.ranges;
-    let legend_h = if by_cluster && data.palette.len() <= 16 {
-        40
-    } else {
-        0
-    };
+    let legend_h = if by_cluster { 40 } else { 0 };
     let (plot, legend) = area.split_vertically(area.dim_in_pixel().1 - legend_h);
     let mut chart = ChartBuilder::on(&plot)
         .caption(caption, ("sans-serif", 18))
@@ -236,12 +232,21 @@ fn panel<DB: DrawingBackend>(
     Ok(())
 }
 
-/// A row of the cluster colours with their shares of the pixels.
+/// The most clusters [`swatch_legend`] labels one by one; past them it
+/// draws a bar of shares.
+const LABELLED_SWATCHES: usize = 16;
+
+/// A row of the cluster colours with their shares of the pixels: a swatch
+/// and a percentage each for up to [`LABELLED_SWATCHES`] clusters, else one
+/// bar cut into the colours, each as wide as its share.
 fn swatch_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &ScatterData<'_>,
 ) -> Result<(), PlotError> {
     let (w, _) = area.dim_in_pixel();
+    if data.palette.len() > LABELLED_SWATCHES {
+        return share_bar(area, data);
+    }
     let step = (w.saturating_sub(20) / data.palette.len().max(1) as u32).max(1);
     let text = ("sans-serif", 14)
         .into_font()
@@ -270,9 +275,90 @@ fn swatch_legend<DB: DrawingBackend>(
     Ok(())
 }
 
+/// One bar across the legend, cut into the cluster colours in their order,
+/// each as wide as its share of the pixels, under the words saying so.
+fn share_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &ScatterData<'_>,
+) -> Result<(), PlotError> {
+    let (w, _) = area.dim_in_pixel();
+    let text = ("sans-serif", 14)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    let words = format!("shares of the {} clusters:", data.palette.len());
+    area.draw(&Text::new(words, (10, 19), text))
+        .map_err(draw_error)?;
+    let (left, right) = (190.0, f64::from(w.saturating_sub(10)).max(191.0));
+    let total: f64 = data.shares.iter().sum();
+    let mut at = 0.0;
+    for (i, &[r, g, b]) in data.palette.iter().enumerate() {
+        let share = data.shares.get(i).copied().unwrap_or(0.0);
+        let x = |s: f64| px((left + (right - left) * s / total.max(f64::MIN_POSITIVE)) as u32);
+        let (x0, x1) = (x(at), x(at + share));
+        at += share;
+        if x1 > x0 {
+            area.draw(&Rectangle::new(
+                [(x0, 8), (x1, 30)],
+                RGBColor(r, g, b).filled(),
+            ))
+            .map_err(draw_error)?;
+        }
+    }
+    area.draw(&Rectangle::new(
+        [(px(left as u32), 8), (px(right as u32), 30)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(draw_error)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The legend row of a scatter of `k` clusters with the given shares,
+    /// as RGB pixels along y = 780 of the 1600 x 800 picture.
+    fn legend_row(k: usize, shares: &[f64]) -> Vec<[u8; 3]> {
+        let palette: Vec<[u8; 3]> = (0..k).map(|i| [(i * 9) as u8, 200, 40]).collect();
+        let points: Vec<ScatterPoint> = (0..k)
+            .map(|i| ScatterPoint {
+                rgb: palette[i],
+                cluster: i as u8,
+            })
+            .collect();
+        let data = ScatterData {
+            points: &points,
+            palette: &palette,
+            shares,
+            space: ColorSpace::Srgb,
+            title: "t",
+        };
+        let png = scatter_chart(&data, 1600, 800).unwrap();
+        let img = image::load_from_memory(&png).unwrap().to_rgb8();
+        (0..1600).map(|x| img.get_pixel(x, 780).0).collect()
+    }
+
+    #[test]
+    fn past_16_clusters_the_legend_is_a_bar_of_shares() {
+        // 20 clusters: the first has half the pixels, the rest share the
+        // other half; every colour shows, the first over half the bar.
+        let mut shares = vec![0.5 / 19.0; 20];
+        shares[0] = 0.5;
+        let row = legend_row(20, &shares);
+        let colour = |i: usize| [(i * 9) as u8, 200, 40];
+        for i in 0..20 {
+            assert!(row.contains(&colour(i)), "cluster {i} missing");
+        }
+        let first = row.iter().filter(|&&p| p == colour(0)).count();
+        let all: usize = (0..20)
+            .map(|i| row.iter().filter(|&&p| p == colour(i)).count())
+            .sum();
+        assert!(
+            (first as f64 / all as f64 - 0.5).abs() < 0.02,
+            "{first} of {all}"
+        );
+    }
 
     #[test]
     fn axes_place_colours_where_their_space_says() {
