@@ -2,7 +2,7 @@
 //! [`Quantizer`] and a list of jobs (input → output), before any pixel is read.
 
 use std::collections::HashSet;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -62,12 +62,12 @@ impl Sink {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub source: Source,
-    /// Where the image goes; for a name that waits for k, with `auto` in
-    /// place of k.
+    /// Where the image goes; for a name that waits for k, `<name>-k<K>`
+    /// with the letters `<K>` in place of k.
     pub sink: Sink,
     pub format: OutputFormat,
-    /// The file name is pixmeans' own `<name>-k<K>`, and K is the k that
-    /// `-k auto` chooses: [`Job::sink_for`] makes it.
+    /// The file name is pixmeans' own, and its k is the one that `-k auto`
+    /// chooses: [`Job::sink_for`] makes it.
     pub name_waits_for_k: bool,
 }
 
@@ -76,17 +76,21 @@ impl Job {
     pub fn sink_for(&self, k: usize) -> Sink {
         match &self.sink {
             Sink::File(p) if self.name_waits_for_k => {
-                let mut name = self.source.stem();
-                name.push(format!("-k{k}"));
-                if let Some(ext) = p.extension() {
-                    name.push(".");
-                    name.push(ext);
-                }
-                Sink::File(p.with_file_name(name))
+                let ext = p.extension().unwrap_or_default();
+                Sink::File(p.with_file_name(output_name(&self.source, &k.to_string(), ext)))
             }
             sink => sink.clone(),
         }
     }
+}
+
+/// The name pixmeans gives an output: `<name>-k<K>.<ext>`, the input's
+/// name kept byte for byte.
+fn output_name(source: &Source, k: &str, ext: &OsStr) -> OsString {
+    let mut name = source.stem();
+    name.push(format!("-k{k}."));
+    name.push(ext);
+    name
 }
 
 /// Settings every command shares, resolved.
@@ -334,7 +338,7 @@ fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
 /// if given, must agree.
 fn file_format(o: &Path, named: Option<FormatArg>) -> Result<OutputFormat> {
     let format = OutputFormat::from_path(o).map_err(|e| {
-        if o.extension().is_none() {
+        if o.extension().is_none() && !o.exists() {
             anyhow!(
                 "{e}\nhint: to write into a folder, end it with a slash (-o {}/)",
                 o.display()
@@ -356,6 +360,15 @@ fn file_format(o: &Path, named: Option<FormatArg>) -> Result<OutputFormat> {
     Ok(format)
 }
 
+/// Whether `s` is written like an option's number: digits, with at most
+/// one decimal point (`8`, `0.5`, `.5`); not `nan` or `1e3`, which are
+/// likelier names.
+fn is_plain_number(s: &str) -> bool {
+    s.bytes().any(|b| b.is_ascii_digit())
+        && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && s.bytes().filter(|&b| b == b'.').count() <= 1
+}
+
 /// How `quantize`'s options take their values, for [`sources`].
 const QUANTIZE_VALUE_HINT: &str = "an option's value follows it after a space (-k 8), but --dither takes its level after = (--dither=0.5)";
 
@@ -364,10 +377,10 @@ const QUANTIZE_VALUE_HINT: &str = "an option's value follows it after a space (-
 /// work, with `hint`: it is an option's value that went astray (`quantize
 /// a.png 8` for `-k 8`), not an image that went missing.
 pub fn sources(inputs: &[PathBuf], hint: &str) -> Result<(Vec<Source>, bool)> {
-    if let Some(number) = inputs.iter().find(|i| {
-        i.to_str().is_some_and(|s| s.parse::<f64>().is_ok())
-            && std::fs::symlink_metadata(i).is_err()
-    }) {
+    if let Some(number) = inputs
+        .iter()
+        .find(|i| i.to_str().is_some_and(is_plain_number) && std::fs::symlink_metadata(i).is_err())
+    {
         bail!(
             "{} is not a file, and looks like a number meant for an option\nhint: {hint}",
             number.display()
@@ -398,6 +411,30 @@ fn ends_with_separator(p: &Path) -> bool {
         .ends_with(std::path::MAIN_SEPARATOR)
 }
 
+/// Whether `input` (a canonical path) is a file that the output named
+/// `pattern` (`<name>-k<K>.<ext>`, K to be chosen) could turn out to be.
+fn may_take_the_name(input: &Path, pattern: &Path) -> bool {
+    let dir = match pattern.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let (Some(name), Some(wanted)) = (input.file_name(), pattern.file_name()) else {
+        return false;
+    };
+    let (name, wanted) = (name.as_encoded_bytes(), wanted.as_encoded_bytes());
+    let Some(at) = wanted.windows(3).position(|w| w == b"<K>") else {
+        return false;
+    };
+    let (prefix, suffix) = (&wanted[..at], &wanted[at + 3..]);
+    input.parent() == dir.canonicalize().ok().as_deref()
+        && name.len() > prefix.len() + suffix.len()
+        && name.starts_with(prefix)
+        && name.ends_with(suffix)
+        && name[prefix.len()..name.len() - suffix.len()]
+            .iter()
+            .all(u8::is_ascii_digit)
+}
+
 /// Refuses two jobs that would write the same file, and any job that would
 /// write over an input (`--force` is for outputs, never for sources).
 fn check_distinct(jobs: &[Job]) -> Result<()> {
@@ -419,6 +456,16 @@ fn check_distinct(jobs: &[Job]) -> Result<()> {
             bail!(
                 "{} is an input, and would be overwritten by an output\nhint: write into another folder with -o",
                 p.display()
+            );
+        }
+        if let Sink::File(p) = &job.sink
+            && job.name_waits_for_k
+            && let Some(input) = inputs.iter().find(|i| may_take_the_name(i, p))
+        {
+            bail!(
+                "{} is an input, and -k auto could name the output of {} after it\nhint: write into another folder with -o",
+                input.display(),
+                job.source.display().display()
             );
         }
         if let Sink::File(p) = &job.sink
@@ -457,16 +504,12 @@ impl QuantizeConfig {
         let (mut sources, from_folder) = sources(&a.inputs, QUANTIZE_VALUE_HINT)?;
         let batch = sources.len() > 1 || from_folder;
         let named = a.format.unwrap_or(FormatArg::Png);
+        let fixed = format_of(named);
         let k_in_name = match a.kmeans.k {
             KArg::Fixed(k) => k.to_string(),
-            KArg::Auto => "auto".to_owned(),
+            KArg::Auto => "<K>".to_owned(),
         };
-        let default_name = |s: &Source| {
-            let mut name = s.stem();
-            name.push(format!("-k{k_in_name}.{}", extension(named)));
-            name
-        };
-        let fixed = format_of(named);
+        let default_name = |s: &Source| output_name(s, &k_in_name, extension(named).as_ref());
         let into = |dir: &Path| -> Vec<Job> {
             sources
                 .iter()

@@ -70,7 +70,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_list_is_described_as_typed_and_a_gapless_one_as_a_range() {
+    fn k_without_gaps_are_described_as_a_range_and_others_as_a_list() {
         let describe = |s: &str| parse_k_list(s).unwrap().describe();
         assert_eq!(describe("2..16"), "2..16");
         assert_eq!(describe("2,3,4"), "2..4");

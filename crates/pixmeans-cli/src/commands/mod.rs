@@ -324,12 +324,17 @@ pub fn check_clobber(sink: &Sink, force: bool) -> Result<()> {
         && !force
         && p.exists()
     {
-        anyhow::bail!(
-            "{} already exists\nhint: add --force to replace it",
-            p.display()
-        );
+        return Err(exists(p));
     }
     Ok(())
+}
+
+/// The error for an output file that is there already, without `--force`.
+fn exists(p: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} already exists\nhint: add --force to replace it",
+        p.display()
+    )
 }
 
 /// Writes encoded bytes to their sink; returns the byte count.
@@ -338,10 +343,7 @@ pub fn write(sink: &Sink, bytes: &[u8], force: bool) -> Result<u64> {
         Sink::File(p) => pixmeans_io::write_atomic(p, bytes, force).map_err(|e| match e {
             // Met here when the name waited for k (-k auto): say it as
             // `check_clobber` does.
-            pixmeans_io::WriteError::Exists { .. } => anyhow::anyhow!(
-                "{} already exists\nhint: add --force to replace it",
-                p.display()
-            ),
+            pixmeans_io::WriteError::Exists { .. } => exists(p),
             e => e.into(),
         }),
         Sink::Stdout => {

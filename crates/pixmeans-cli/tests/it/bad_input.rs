@@ -184,6 +184,12 @@ fn an_unknown_output_extension() {
     // No extension at all: most likely a folder without its slash.
     let err = fails(dir.path(), &["p.png", "-o", "small"], 2);
     assert!(err.contains("hint: ") && err.contains("-o small/"), "{err}");
+    // Unless it is a file already.
+    fs::write(dir.path().join("Notes"), "text").unwrap();
+    let err = fails(dir.path(), &["p.png", "-o", "Notes", "--force"], 2);
+    assert!(!err.contains("hint"), "{err}");
+    assert_eq!(fs::read(dir.path().join("Notes")).unwrap(), b"text");
+    fs::remove_file(dir.path().join("Notes")).unwrap();
     no_outputs(dir.path(), &["p.png"]);
 }
 
@@ -244,6 +250,12 @@ fn a_number_among_the_inputs_is_refused_before_any_work() {
         "{err}"
     );
     no_outputs(dir.path(), &["a.png"]);
+    // Words a float parser takes are likelier names that went missing.
+    let err = fails(dir.path(), &["a.png", "nan", "-o", "out/"], 1);
+    assert!(
+        err.contains("nan") && !err.contains("looks like a number"),
+        "{err}"
+    );
     // A file that is named like a number is an input like any other.
     fs::copy(dir.path().join("a.png"), dir.path().join("8")).unwrap();
     pixmeans()
@@ -277,6 +289,19 @@ fn outputs_never_overwrite_inputs_even_with_force() {
     let before = fs::read(photos.join("a-k16.png")).unwrap();
     let err = fails(dir.path(), &["photos", "-o", "photos", "--force"], 2);
     assert!(err.contains("a-k16.png") && err.contains("input"), "{err}");
+    assert_eq!(fs::read(photos.join("a-k16.png")).unwrap(), before);
+    assert_eq!(fs::read_dir(&photos).unwrap().count(), 2);
+    // Under -k auto the k, and so the name, is not known before the fit:
+    // any input the name could turn out to be is refused.
+    let err = fails(
+        dir.path(),
+        &["photos", "-k", "auto", "-o", "photos", "--force"],
+        2,
+    );
+    assert!(
+        err.contains("a-k16.png") && err.contains("-k auto"),
+        "{err}"
+    );
     assert_eq!(fs::read(photos.join("a-k16.png")).unwrap(), before);
     assert_eq!(fs::read_dir(&photos).unwrap().count(), 2);
 }

@@ -111,6 +111,16 @@ fn force_with_only_some_kinds_keeps_the_other_kinds() {
     present.sort();
     assert_eq!(present, expected);
     assert_eq!(fs::read(dir.path().join("out/labels.png")).unwrap(), kept);
+    // Refreshing the JSON alone removes nothing.
+    let before = fs::read_dir(dir.path().join("out")).unwrap().count();
+    run_segment(
+        dir.path(),
+        &["p.png", "-k", "3", "-o", "out", "--force", "--only", "json"],
+    );
+    assert_eq!(
+        fs::read_dir(dir.path().join("out")).unwrap().count(),
+        before
+    );
 }
 
 #[test]

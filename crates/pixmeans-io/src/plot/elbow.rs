@@ -80,13 +80,27 @@ fn superscript(n: i32) -> String {
         .collect()
 }
 
-/// Where the k axis has its ticks: at every k tried when there are at most
+/// Where the k axis has its ticks: at the k tried when there are at most
 /// 16 (so a list like 2, 4, 8, 16, 32 is labelled at its own k, not at
-/// round numbers between them), else at multiples of a round step.
+/// round numbers between them), leaving out those that would crowd their
+/// left neighbour (the last k is always labelled); else at multiples of a
+/// round step.
 fn k_ticks(ks: &[usize]) -> Vec<i32> {
     const MOST: usize = 16;
     if ks.len() <= MOST {
-        return ks.iter().map(|&k| k_x(k)).collect();
+        let (first, last) = (ks[0], ks[ks.len() - 1]);
+        // A label takes about a 25th of the axis.
+        let gap = (last - first) as f64 / 25.0;
+        let mut ticks: Vec<usize> = Vec::new();
+        for &k in ks {
+            while k == last && ticks.last().is_some_and(|&t| ((k - t) as f64) < gap) {
+                ticks.pop();
+            }
+            if ticks.last().is_none_or(|&t| (k - t) as f64 >= gap) {
+                ticks.push(k);
+            }
+        }
+        return ticks.into_iter().map(k_x).collect();
     }
     let (lo, hi) = (ks[0], ks[ks.len() - 1]);
     let step = [1, 2, 4, 8, 16, 32, 64]
@@ -255,6 +269,11 @@ mod tests {
     #[test]
     fn the_k_axis_is_labelled_at_the_k_tried_or_at_round_steps() {
         assert_eq!(k_ticks(&[2, 4, 8, 16, 32]), [2, 4, 8, 16, 32]);
+        // 1..15 and 256: a label every 10 k or more, and the last.
+        let mut uneven: Vec<usize> = (1..=15).collect();
+        uneven.push(256);
+        assert_eq!(k_ticks(&uneven), [1, 12, 256]);
+        assert_eq!(k_ticks(&[250, 256]), [250, 256]);
         assert_eq!(k_ticks(&[7]), [7]);
         let range: Vec<usize> = (1..=16).collect();
         assert_eq!(k_ticks(&range).len(), 16);

@@ -318,7 +318,8 @@ mod tests {
     use super::*;
 
     /// The legend row of a scatter of `k` clusters with the given shares,
-    /// as RGB pixels along y = 780 of the 1600 x 800 picture.
+    /// as RGB pixels along y = 780 of the 1600 x 800 picture's right half
+    /// (the panel coloured by cluster).
     fn legend_row(k: usize, shares: &[f64]) -> Vec<[u8; 3]> {
         let palette: Vec<[u8; 3]> = (0..k).map(|i| [(i * 9) as u8, 200, 40]).collect();
         let points: Vec<ScatterPoint> = (0..k)
@@ -336,7 +337,7 @@ mod tests {
         };
         let png = scatter_chart(&data, 1600, 800).unwrap();
         let img = image::load_from_memory(&png).unwrap().to_rgb8();
-        (0..1600).map(|x| img.get_pixel(x, 780).0).collect()
+        (800..1600).map(|x| img.get_pixel(x, 780).0).collect()
     }
 
     #[test]
