@@ -422,7 +422,8 @@ fn may_take_the_name(input: &Path, pattern: &Path) -> bool {
         return false;
     };
     let (name, wanted) = (name.as_encoded_bytes(), wanted.as_encoded_bytes());
-    let Some(at) = wanted.windows(3).position(|w| w == b"<K>") else {
+    // The last `<K>`: the input's own name may hold those letters too.
+    let Some(at) = wanted.windows(3).rposition(|w| w == b"<K>") else {
         return false;
     };
     let (prefix, suffix) = (&wanted[..at], &wanted[at + 3..]);
