@@ -412,22 +412,19 @@ fn ends_with_separator(p: &Path) -> bool {
 }
 
 /// Whether `input` (a canonical path) is a file that the output named
-/// `pattern` (`<name>-k<K>.<ext>`, K to be chosen) could turn out to be.
-fn may_take_the_name(input: &Path, pattern: &Path) -> bool {
-    let dir = match pattern.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let (Some(name), Some(wanted)) = (input.file_name(), pattern.file_name()) else {
+/// `pattern` (`<name>-k<K>.<ext>`, K to be chosen) in the folder `dir`
+/// (canonical) could turn out to be.
+fn may_take_the_name(input: &Path, dir: &Path, pattern: &OsStr) -> bool {
+    let Some(name) = input.file_name() else {
         return false;
     };
-    let (name, wanted) = (name.as_encoded_bytes(), wanted.as_encoded_bytes());
+    let (name, wanted) = (name.as_encoded_bytes(), pattern.as_encoded_bytes());
     // The last `<K>`: the input's own name may hold those letters too.
     let Some(at) = wanted.windows(3).rposition(|w| w == b"<K>") else {
         return false;
     };
     let (prefix, suffix) = (&wanted[..at], &wanted[at + 3..]);
-    input.parent() == dir.canonicalize().ok().as_deref()
+    input.parent() == Some(dir)
         && name.len() > prefix.len() + suffix.len()
         && name.starts_with(prefix)
         && name.ends_with(suffix)
@@ -461,7 +458,10 @@ fn check_distinct(jobs: &[Job]) -> Result<()> {
         }
         if let Sink::File(p) = &job.sink
             && job.name_waits_for_k
-            && let Some(input) = inputs.iter().find(|i| may_take_the_name(i, p))
+            && let (Some(dir), Some(pattern)) = (p.parent(), p.file_name())
+            // "./" + "" is the current folder; an absolute folder stays.
+            && let Ok(dir) = Path::new(".").join(dir).canonicalize()
+            && let Some(input) = inputs.iter().find(|i| may_take_the_name(i, &dir, pattern))
         {
             bail!(
                 "{} is an input, and -k auto could name the output of {} after it\nhint: write into another folder with -o",
