@@ -1,15 +1,14 @@
 //! Encoding a quantized image in the format its output path asks for.
 
-use std::io::Cursor;
 use std::path::Path;
 
-use image::codecs::bmp::BmpEncoder;
 use image::codecs::jpeg::JpegEncoder;
-use image::codecs::tiff::TiffEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::{ExtendedColorType, ImageEncoder};
 use pixmeans_core::IndexedImage;
 
+use crate::deflated_tiff::encode_tiff;
+use crate::indexed_bmp::encode_bmp;
 use crate::indexed_gif::encode_gif;
 use crate::indexed_png::{PngCompression, encode_indexed_png};
 use crate::write::WriteError;
@@ -29,9 +28,11 @@ pub enum OutputFormat {
     Jpeg,
     /// Lossless WebP (the only kind the `image` crate writes).
     WebP,
-    /// Uncompressed BMP.
+    /// BMP, uncompressed: 8-bit indices under the palette (RGBA with
+    /// transparency).
     Bmp,
-    /// Uncompressed TIFF.
+    /// TIFF, deflated: 8-bit indices under a colour map (RGBA with
+    /// transparency).
     Tiff,
     /// Single-frame GIF holding the palette and indices exactly.
     Gif,
@@ -163,8 +164,12 @@ pub(crate) fn write_png(
 /// - JPEG: RGB at quality [`JPEG_QUALITY`]. JPEG has no transparency, so
 ///   transparent palette entries are composited onto white (a fully
 ///   transparent pixel becomes pure white).
-/// - WebP (lossless), BMP and TIFF: RGB, or RGBA when the palette has a
-///   transparent entry.
+/// - BMP: [`encode_bmp`](crate::indexed_bmp::encode_bmp), 8-bit indices.
+/// - TIFF: [`encode_tiff`](crate::deflated_tiff::encode_tiff), deflated
+///   8-bit indices.
+/// - WebP (lossless): RGB, or RGBA when the palette has a transparent
+///   entry; the `image` crate's encoder has no palette mode, so it is
+///   larger than the PNG.
 pub fn encode(
     img: &IndexedImage,
     format: OutputFormat,
@@ -182,33 +187,23 @@ pub fn encode(
         }
         _ => {}
     }
-    let has_alpha = img.palette().has_alpha();
-    let pixels = || {
-        if has_alpha {
-            (img.to_rgba(), ExtendedColorType::Rgba8)
-        } else {
-            (img.to_rgb(), ExtendedColorType::Rgb8)
-        }
-    };
     let mut out = Vec::new();
     let result =
         match format {
             OutputFormat::Png => return encode_indexed_png(img, compression),
             OutputFormat::Gif => return encode_gif(img),
+            OutputFormat::Bmp => return encode_bmp(img),
+            OutputFormat::Tiff => return encode_tiff(img),
             OutputFormat::Jpeg => JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
                 .write_image(&rgb_on_white(img), width, height, ExtendedColorType::Rgb8),
-            OutputFormat::WebP => {
-                let (data, color) = pixels();
-                WebPEncoder::new_lossless(&mut out).write_image(&data, width, height, color)
-            }
-            OutputFormat::Bmp => {
-                let (data, color) = pixels();
-                BmpEncoder::new(&mut out).write_image(&data, width, height, color)
-            }
-            OutputFormat::Tiff => {
-                let (data, color) = pixels();
-                TiffEncoder::new(Cursor::new(&mut out)).write_image(&data, width, height, color)
-            }
+            OutputFormat::WebP if img.palette().has_alpha() => WebPEncoder::new_lossless(&mut out)
+                .write_image(&img.to_rgba(), width, height, ExtendedColorType::Rgba8),
+            OutputFormat::WebP => WebPEncoder::new_lossless(&mut out).write_image(
+                &img.to_rgb(),
+                width,
+                height,
+                ExtendedColorType::Rgb8,
+            ),
         };
     result.map_err(|e| EncodeError::Encoder {
         format: format.name(),

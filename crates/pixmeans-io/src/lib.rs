@@ -60,7 +60,9 @@
 #![deny(missing_docs)]
 
 mod decoder_gaps;
+mod deflated_tiff;
 mod encode;
+mod indexed_bmp;
 mod indexed_gif;
 mod indexed_png;
 mod jpeg_structure;

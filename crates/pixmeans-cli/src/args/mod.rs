@@ -311,13 +311,13 @@ pub enum FormatArg {
     Png,
     /// GIF with the exact palette.
     Gif,
-    /// Lossless WebP.
+    /// Lossless WebP (RGB, so larger than the PNG).
     Webp,
     /// JPEG (quality 90; re-adds colours).
     Jpg,
-    /// BMP.
+    /// BMP (8-bit indexed, uncompressed).
     Bmp,
-    /// TIFF.
+    /// TIFF (RGB, deflated).
     Tiff,
 }
 
