@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -404,6 +405,17 @@ pub fn sources(inputs: &[PathBuf], hint: &str) -> Result<(Vec<Source>, bool)> {
     Ok((sources, from_folder))
 }
 
+/// Refuses `-o -` when standard output is a terminal: the image's bytes
+/// would scroll past as garbage and may upset the terminal.
+fn refuse_terminal(stdout_is_terminal: bool) -> Result<()> {
+    if stdout_is_terminal {
+        bail!(
+            "-o - writes the image's bytes to standard output, which is a terminal\nhint: redirect it to a file or a program, e.g. -o - > out.png"
+        );
+    }
+    Ok(())
+}
+
 /// Whether a path was typed with a trailing `/`, naming a folder.
 fn ends_with_separator(p: &Path) -> bool {
     p.as_os_str()
@@ -535,6 +547,7 @@ impl QuantizeConfig {
                         "-o - and --json would both write to standard output\nhint: write the image to a file, or drop --json"
                     );
                 }
+                refuse_terminal(std::io::stdout().is_terminal())?;
                 (
                     vec![Job {
                         source: sources.remove(0),
@@ -580,5 +593,18 @@ impl QuantizeConfig {
             out_dir,
             common,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_bytes_are_not_written_to_a_terminal() {
+        let message = format!("{:#}", refuse_terminal(true).unwrap_err());
+        assert!(message.contains("which is a terminal"), "{message}");
+        assert!(message.contains("hint: redirect it"), "{message}");
+        assert!(refuse_terminal(false).is_ok());
     }
 }
