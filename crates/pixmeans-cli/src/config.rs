@@ -219,11 +219,25 @@ pub fn check_max_pixels(max_pixels: Option<usize>, k: usize) -> Result<()> {
     Ok(())
 }
 
-/// Refuses `-o -` for a command that writes a folder of files.
-pub fn refuse_stdout_folder(command: &str, dir: &Path) -> Result<()> {
+/// Checks the `-o` of a command that writes a folder of files: not `-`,
+/// and not a new name with a file's extension (`-o parts.png`). An existing
+/// folder of that name is used; an existing file is the caller's to refuse.
+pub fn check_output_folder(command: &str, dir: &Path) -> Result<()> {
     if dir.as_os_str() == "-" {
         bail!(
             "{command} writes a folder of files, which standard output (-o -) cannot hold\nhint: name a folder with -o"
+        );
+    }
+    let file_like = dir
+        .extension()
+        .and_then(OsStr::to_str)
+        .is_some_and(|e| FILE_EXTS.contains(&e.to_ascii_lowercase().as_str()));
+    if file_like && !dir.exists() {
+        let folder = dir.with_extension("");
+        bail!(
+            "{command} writes a folder of files, but -o {} names a file\nhint: name a folder, e.g. -o {}/",
+            dir.display(),
+            folder.display()
         );
     }
     Ok(())
@@ -306,9 +320,17 @@ fn extension(f: FormatArg) -> &'static str {
     }
 }
 
+/// The extensions of the images read from a folder.
+const IMAGE_EXTS: [&str; 8] = ["png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"];
+
+/// The extensions of the files pixmeans reads or writes, none of which a
+/// folder of outputs is likely to be named with.
+const FILE_EXTS: [&str; 13] = [
+    "png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp", "json", "npy", "svg", "gpl", "txt",
+];
+
 /// Image files in a folder (by extension), sorted by name.
 fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
-    const EXTS: [&str; 8] = ["png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"];
     let mut found = Vec::new();
     for entry in
         std::fs::read_dir(dir).with_context(|| format!("cannot read folder {}", dir.display()))?
@@ -319,7 +341,7 @@ fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
         let is_image = path
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTS.contains(&e.to_ascii_lowercase().as_str()));
+            .is_some_and(|e| IMAGE_EXTS.contains(&e.to_ascii_lowercase().as_str()));
         if is_image && path.is_file() {
             found.push(path);
         }
@@ -328,7 +350,7 @@ fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
         bail!(
             "{} holds no images (looked for {})",
             dir.display(),
-            EXTS.join(", ")
+            IMAGE_EXTS.join(", ")
         );
     }
     found.sort();

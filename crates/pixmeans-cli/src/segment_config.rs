@@ -10,7 +10,7 @@ use pixmeans_core::{Connectivity, Segmenter};
 
 use crate::args::{ConnectivityArg, InitArg, KArg, OutputKind, SegmentArgs};
 use crate::config::{
-    AutoK, Common, Source, auto_k, check_max_pixels, no_png_here, quantizer, refuse_stdout_folder,
+    AutoK, Common, Source, auto_k, check_max_pixels, check_output_folder, no_png_here, quantizer,
     sources,
 };
 
@@ -108,7 +108,7 @@ impl SegmentConfig {
             no_png_here(&a.png, "labels.npy and segments.json are not PNG")?;
         }
         if let Some(o) = &a.output {
-            refuse_stdout_folder("segment", o)?;
+            check_output_folder("segment", o)?;
         }
         let (sources, from_folder) = sources(
             &a.inputs,

@@ -93,7 +93,7 @@ const MARK: &str = "<title>pixmeans demo</title>";
 /// taken and no index page of its own says the folder is the demo's. That
 /// page is written first, so a run that was stopped part way can be rerun.
 fn claim(dir: &Path, force: bool) -> Result<()> {
-    crate::config::refuse_stdout_folder("demo", dir)?;
+    crate::config::check_output_folder("demo", dir)?;
     if dir.exists() && !dir.is_dir() {
         bail!(
             "{} is a file, but demo writes a folder of files\nhint: name a folder with -o",

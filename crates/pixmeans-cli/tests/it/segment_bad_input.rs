@@ -48,6 +48,23 @@ fn bad_input_leaves_no_folder() {
 }
 
 #[test]
+fn an_output_named_like_a_file_is_refused_unless_that_folder_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    let err = fails(dir.path(), &["p.png", "-k", "3", "-o", "parts.png"], 2);
+    assert!(err.contains("-o parts.png names a file"), "{err}");
+    assert!(err.contains("hint: name a folder, e.g. -o parts/"), "{err}");
+    assert!(!dir.path().join("parts.png").exists());
+
+    fs::create_dir(dir.path().join("parts.png")).unwrap();
+    run_segment(
+        dir.path(),
+        &["p.png", "-k", "3", "--only", "json", "-o", "parts.png"],
+    );
+    assert!(dir.path().join("parts.png/segments.json").is_file());
+}
+
+#[test]
 fn existing_files_are_kept_without_force_and_replaced_with_it() {
     let dir = tempfile::tempdir().unwrap();
     save_picture(&dir.path().join("p.png"));
