@@ -10,6 +10,7 @@ use super::scatter::{ScatterAxes, ScatterData};
 /// sharing one rotation. Coordinates are scaled to -1..1 on every axis.
 pub fn scatter_html(data: &ScatterData<'_>) -> String {
     let data_js = data_script(data);
+    let legend = legend(data);
     let title = escape(data.title);
     let k = data.palette.len();
     let n = data.points.len();
@@ -26,6 +27,9 @@ body {{ font-family: sans-serif; margin: 16px; background: #fff; color: #222; }}
 figure {{ margin: 0; }}
 canvas {{ width: 640px; height: 560px; background: #969696; cursor: grab; touch-action: none; }}
 figcaption {{ margin-top: 4px; }}
+.bar {{ display: flex; width: 1296px; max-width: 100%; height: 22px; margin: 8px 0; border: 1px solid #444; }}
+.swatches {{ display: flex; flex-wrap: wrap; gap: 6px 16px; list-style: none; padding: 0; margin: 0; }}
+.swatches span {{ display: inline-block; width: 14px; height: 14px; margin-right: 5px; border: 1px solid #444; vertical-align: -2px; }}
 </style>
 </head>
 <body>
@@ -35,7 +39,7 @@ figcaption {{ margin-top: 4px; }}
 <figure><canvas id="own"></canvas><figcaption>each pixel in its own colour</figcaption></figure>
 <figure><canvas id="cluster"></canvas><figcaption>coloured by cluster (k = {k}); ringed discs are the centroids</figcaption></figure>
 </div>
-<script>
+{legend}<script>
 "use strict";
 {data_js}{SCRIPT}</script>
 </body>
@@ -43,6 +47,43 @@ figcaption {{ margin-top: 4px; }}
 "#,
         space = data.space.name(),
     )
+}
+
+/// The clusters' shares of the pixels: a bar cut into the cluster colours,
+/// each part as wide as its share (its colour and share in a tooltip),
+/// and under it, up to 16 clusters, each swatch with its share in words.
+fn legend(data: &ScatterData<'_>) -> String {
+    let share = |i: usize| data.shares.get(i).copied().unwrap_or(0.0);
+    let hex = |c: [u8; 3]| format!("#{:06x}", rgb_int(c));
+    let mut html = format!(
+        "<p>Shares of the pixels, cluster by cluster (k = {}):</p>\n<div class=\"bar\">",
+        data.palette.len()
+    );
+    for (i, &c) in data.palette.iter().enumerate() {
+        let _ = write!(
+            html,
+            "<div style=\"flex: {:.6} 0 0; background: {}\" title=\"{} {:.1} %\"></div>",
+            share(i),
+            hex(c),
+            hex(c),
+            100.0 * share(i)
+        );
+    }
+    html.push_str("</div>\n");
+    if data.palette.len() <= super::scatter::LABELLED_SWATCHES {
+        html.push_str("<ul class=\"swatches\">");
+        for (i, &c) in data.palette.iter().enumerate() {
+            let _ = write!(
+                html,
+                "<li><span style=\"background: {}\"></span>{} {:.0} %</li>",
+                hex(c),
+                hex(c),
+                100.0 * share(i)
+            );
+        }
+        html.push_str("</ul>\n");
+    }
+    html
 }
 
 /// The data as script constants: P positions (x, y, z in -1..1), C own
@@ -211,5 +252,26 @@ mod tests {
         assert!(page.contains("a &lt;b&gt; &amp; &quot;c&quot;"));
         assert!(page.contains("C = [16711680,255,]"), "own colours");
         assert!(page.contains("P = [1.0000,-1.0000,-1.0000,-1.0000,-1.0000,1.0000,]"));
+        assert!(
+            page.contains("title=\"#fa0505 50.0 %\""),
+            "the bar's tooltips"
+        );
+        assert!(page.contains("</span>#0505fa 50 %</li>"), "the swatches");
+    }
+
+    #[test]
+    fn past_16_clusters_the_shares_are_a_bar_alone() {
+        let palette: Vec<[u8; 3]> = (0..20).map(|i| [i * 10, 0, 0]).collect();
+        let shares = vec![0.05; 20];
+        let data = ScatterData {
+            points: &[],
+            palette: &palette,
+            shares: &shares,
+            space: ColorSpace::Oklab,
+            title: "t",
+        };
+        let page = scatter_html(&data);
+        assert_eq!(page.matches("flex: 0.050000 0 0").count(), 20);
+        assert!(!page.contains("class=\"swatches\""));
     }
 }

@@ -234,7 +234,7 @@ fn panel<DB: DrawingBackend>(
 
 /// The most clusters [`swatch_legend`] labels one by one; past them it
 /// draws a bar of shares.
-const LABELLED_SWATCHES: usize = 16;
+pub(super) const LABELLED_SWATCHES: usize = 16;
 
 /// A row of the cluster colours with their shares of the pixels: a swatch
 /// and a percentage each for up to [`LABELLED_SWATCHES`] clusters, else one
