@@ -2,10 +2,10 @@
 //!
 //! The `image` crate writes TIFF uncompressed: 13.4 MB for picture0b at
 //! k = 16. Deflated, the same pixels take 0.78 MB (k = 64: 1.6, k = 256:
-//! 2.7), a quarter more than the indexed PNG. A TIFF of indices under a
-//! colour map would be the PNG's size, but the tiff crate cannot read one
-//! (0.11.3 answers "`RGBPalette` ... is unsupported"), so neither pixmeans nor any other
-//! program built on `image` could open it.
+//! 2.7), about a quarter more than the indexed PNG. A TIFF of indices
+//! under a colour map would be the PNG's size, but the tiff crate cannot
+//! read one (0.11.3 answers "`RGBPalette` ... is unsupported"), so neither
+//! pixmeans nor any other program built on `image` could open it.
 
 use std::io::Cursor;
 
