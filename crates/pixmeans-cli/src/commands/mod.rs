@@ -9,6 +9,7 @@ pub mod scatter;
 pub mod segment;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -18,8 +19,13 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 
-use pixmeans_core::{ColorHistogram, ImageRef, KChoice, Quantized, Quantizer, knee_k, smallest_k};
+use pixmeans_core::{
+    ColorHistogram, ImageRef, KChoice, PixelFormat, Quantized, Quantizer, knee_k, smallest_k,
+};
 use pixmeans_io::{Decoded, OutputFormat};
+use rayon::prelude::*;
+
+use crate::report::counted;
 
 use crate::config::{AutoK, Common, KNEE_RANGE, Sink, Source};
 use crate::report::{ImageReport, KChoiceReport, Provenance, Timings};
@@ -242,20 +248,43 @@ pub fn read(source: &Source, common: &Common) -> Result<Decoded> {
     })
 }
 
-/// The warning for an input of which only the first frame or page is used,
-/// if it has more. Batches print it with the image's report, in order and
-/// clear of the progress bar.
-pub fn frames_warning(source: &Source, decoded: &Decoded) -> Option<String> {
-    decoded.more_frames.then(|| {
-        format!(
-            "warning: {} holds more than one frame or page; only the first is used\n",
-            source.display().display()
-        )
-    })
+/// The warnings about what of an input is not used as it is, if any: only
+/// the first frame or page of several, and partly transparent pixels, which
+/// are clustered by their colour and written opaque. Batches print them
+/// with the image's report, in order and clear of the progress bar.
+pub fn input_warnings(source: &Source, decoded: &Decoded) -> Option<String> {
+    let name = source.display().display();
+    let mut warnings = String::new();
+    if decoded.more_frames {
+        let _ = writeln!(
+            warnings,
+            "warning: {name} holds more than one frame or page; only the first is used"
+        );
+    }
+    let view = decoded.image.view();
+    if view.format() == PixelFormat::Rgba8 {
+        let partly = view
+            .data()
+            .par_chunks(4 * 4096)
+            .map(|c| {
+                c.chunks_exact(4)
+                    .filter(|p| p[3] != 0 && p[3] != 255)
+                    .count()
+            })
+            .sum::<usize>();
+        if partly > 0 {
+            let _ = writeln!(
+                warnings,
+                "warning: {name} has {} that are partly transparent; they are clustered by their colour and written opaque (only full transparency is kept)",
+                counted(partly, "pixel")
+            );
+        }
+    }
+    (!warnings.is_empty()).then_some(warnings)
 }
 
 /// Reads one input for a command that takes one, and prints its
-/// [`frames_warning`] at once.
+/// [`input_warnings`] at once.
 pub fn read_one(source: &Source, common: &Common) -> Result<Decoded> {
     if let Source::File(p) = source
         && p.is_dir()
@@ -266,7 +295,7 @@ pub fn read_one(source: &Source, common: &Common) -> Result<Decoded> {
         );
     }
     let decoded = read(source, common)?;
-    if let Some(warning) = frames_warning(source, &decoded) {
+    if let Some(warning) = input_warnings(source, &decoded) {
         crate::print_message(&warning);
     }
     Ok(decoded)

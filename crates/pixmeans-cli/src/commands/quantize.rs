@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::{
-    Outcome, check_clobber, frames_warning, make_folders, print_json, quantize_one, read,
+    Outcome, check_clobber, input_warnings, make_folders, print_json, quantize_one, read,
     remove_empty_folders,
 };
 use crate::config::{Job, QuantizeConfig};
@@ -47,7 +47,7 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)>
     }
     let start = Instant::now();
     let decoded = read(&job.source, common)?;
-    let warning = frames_warning(&job.source, &decoded);
+    let warning = input_warnings(&job.source, &decoded);
     let seconds = crate::report::Timings {
         decode: start.elapsed().as_secs_f64(),
         ..Default::default()

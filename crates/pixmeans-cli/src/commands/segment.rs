@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use pixmeans_core::{ImageRef, Segmentation, Segmenter};
 use rayon::prelude::*;
 
-use super::{Outcome, frames_warning, make_folders, quantize_auto, read, remove_empty_folders};
+use super::{Outcome, input_warnings, make_folders, quantize_auto, read, remove_empty_folders};
 use crate::args::OutputKind;
 use crate::report::KChoiceReport;
 use crate::segment_config::{SegmentConfig, SegmentJob, segment_files_in};
@@ -93,7 +93,7 @@ fn one(job: &SegmentJob, cfg: &SegmentConfig) -> Result<(Option<String>, Segment
     seconds.write = start.elapsed().as_secs_f64();
     seconds.total = seconds.decode + seconds.segment + seconds.encode + seconds.write;
     report.seconds = Some(seconds);
-    Ok((frames_warning(&job.source, &decoded), report))
+    Ok((input_warnings(&job.source, &decoded), report))
 }
 
 /// Clusters the image (choosing k first under `-k auto`), merges and

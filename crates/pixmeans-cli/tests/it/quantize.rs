@@ -261,6 +261,48 @@ fn transparent_pixels_stay_transparent() {
 }
 
 #[test]
+fn partly_transparent_pixels_are_written_opaque_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("shadow.png"), dir.path().join("out.png"));
+    // A fading shadow: alpha 0, then 1 to 254 (7 pixels a row), then 255.
+    let rgba =
+        image::RgbaImage::from_fn(9, 4, |x, _| image::Rgba([10, 10, 10, (x * 255 / 8) as u8]));
+    rgba.save(&input).unwrap();
+    let assert = pixmeans()
+        .arg("quantize")
+        .arg(&input)
+        .args(["-k", "2", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("warning: ")
+            && stderr.contains("shadow.png has 28 pixels that are partly transparent"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("written opaque"), "{stderr}");
+    let back = image::open(&out).unwrap().to_rgba8();
+    let alphas: Vec<u8> = back.pixels().take(9).map(|p| p.0[3]).collect();
+    assert_eq!(alphas, [0, 255, 255, 255, 255, 255, 255, 255, 255]);
+
+    // Fully transparent and opaque pixels alone: no warning.
+    let rgba = image::RgbaImage::from_fn(9, 4, |x, _| {
+        image::Rgba([10, 10, 10, if x < 4 { 0 } else { 255 }])
+    });
+    rgba.save(&input).unwrap();
+    let assert = pixmeans()
+        .arg("quantize")
+        .arg(&input)
+        .args(["-k", "2", "-f", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
 fn verbose_prints_the_convergence_and_max_pixels_fits_a_sample() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("photo.png");
