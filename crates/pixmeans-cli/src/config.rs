@@ -1,33 +1,25 @@
-//! Resolved settings: the typed arguments checked and turned into a
-//! [`Quantizer`] and a list of jobs (input → output), before any pixel is read.
+//! Resolved settings every command shares: the typed arguments checked and
+//! turned into a [`Quantizer`], the limits, and the inputs, before any pixel
+//! is read. Each command's own jobs are resolved in `quantize_config` and
+//! `segment_config`.
 
-use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use pixmeans_core::{
-    ColorSpace, Dither, Init, KMeansError, KMeansParams, KTarget, LloydStep, PaletteSize, Quantizer,
+    ColorSpace, Init, KMeansError, KMeansParams, KTarget, LloydStep, PaletteSize, Quantizer,
 };
-use pixmeans_io::{Limits, OutputFormat, PngCompression};
+use pixmeans_io::{Limits, PngCompression};
 
 use crate::args::{
-    CommonArgs, CompressionArg, FitArgs, FormatArg, InitArg, KArg, KMeansArgs, PngArgs,
-    QuantizeArgs, SpaceArg, StepArg,
+    CommonArgs, CompressionArg, FitArgs, InitArg, KArg, KMeansArgs, PngArgs, SpaceArg, StepArg,
 };
 
 /// Where an image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     Stdin,
-    File(PathBuf),
-}
-
-/// Where an image goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sink {
-    Stdout,
     File(PathBuf),
 }
 
@@ -50,50 +42,6 @@ impl Source {
     }
 }
 
-impl Sink {
-    pub fn display(&self) -> &Path {
-        match self {
-            Sink::Stdout => Path::new("<stdout>"),
-            Sink::File(p) => p,
-        }
-    }
-}
-
-/// One image to quantize.
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub source: Source,
-    /// Where the image goes; for a name that waits for k, `<name>-k<K>`
-    /// with the letters `<K>` in place of k.
-    pub sink: Sink,
-    pub format: OutputFormat,
-    /// The file name is pixmeans' own, and its k is the one that `-k auto`
-    /// chooses: [`Job::sink_for`] makes it.
-    pub name_waits_for_k: bool,
-}
-
-impl Job {
-    /// The sink once the image is quantized at `k`.
-    pub fn sink_for(&self, k: usize) -> Sink {
-        match &self.sink {
-            Sink::File(p) if self.name_waits_for_k => {
-                let ext = p.extension().unwrap_or_default();
-                Sink::File(p.with_file_name(output_name(&self.source, &k.to_string(), ext)))
-            }
-            sink => sink.clone(),
-        }
-    }
-}
-
-/// The name pixmeans gives an output: `<name>-k<K>.<ext>`, the input's
-/// name kept byte for byte.
-fn output_name(source: &Source, k: &str, ext: &OsStr) -> OsString {
-    let mut name = source.stem();
-    name.push(format!("-k{k}."));
-    name.push(ext);
-    name
-}
-
 /// Settings every command shares, resolved.
 #[derive(Debug, Clone)]
 pub struct Common {
@@ -102,18 +50,6 @@ pub struct Common {
     pub force: bool,
     pub limits: Limits,
     pub compression: PngCompression,
-}
-
-/// `pixmeans quantize`, resolved.
-#[derive(Debug)]
-pub struct QuantizeConfig {
-    pub quantizer: Quantizer,
-    /// Set when `-k auto` chooses k per image.
-    pub auto: Option<AutoK>,
-    pub jobs: Vec<Job>,
-    /// A folder to create before writing, when outputs go into one.
-    pub out_dir: Option<PathBuf>,
-    pub common: Common,
 }
 
 impl Common {
@@ -297,29 +233,6 @@ fn flag_error(e: KMeansError) -> anyhow::Error {
     }
 }
 
-fn format_of(f: FormatArg) -> OutputFormat {
-    match f {
-        FormatArg::Png => OutputFormat::Png,
-        FormatArg::Gif => OutputFormat::Gif,
-        FormatArg::Webp => OutputFormat::WebP,
-        FormatArg::Jpg => OutputFormat::Jpeg,
-        FormatArg::Bmp => OutputFormat::Bmp,
-        FormatArg::Tiff => OutputFormat::Tiff,
-    }
-}
-
-/// The extension pixmeans gives files it names.
-fn extension(f: FormatArg) -> &'static str {
-    match f {
-        FormatArg::Png => "png",
-        FormatArg::Gif => "gif",
-        FormatArg::Webp => "webp",
-        FormatArg::Jpg => "jpg",
-        FormatArg::Bmp => "bmp",
-        FormatArg::Tiff => "tiff",
-    }
-}
-
 /// The extensions of the images read from a folder.
 const IMAGE_EXTS: [&str; 8] = ["png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"];
 
@@ -357,32 +270,6 @@ fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// The format of the one output file `o`, from its extension; `--format`,
-/// if given, must agree.
-fn file_format(o: &Path, named: Option<FormatArg>) -> Result<OutputFormat> {
-    let format = OutputFormat::from_path(o).map_err(|e| {
-        if o.extension().is_none() && !o.exists() {
-            anyhow!(
-                "{e}\nhint: to write into a folder, end it with a slash (-o {}/)",
-                o.display()
-            )
-        } else {
-            e.into()
-        }
-    })?;
-    if let Some(f) = named
-        && format_of(f) != format
-    {
-        bail!(
-            "--format {} disagrees with -o {}, whose extension picks the format\nhint: drop --format, or give the file a .{} extension",
-            extension(f),
-            o.display(),
-            extension(f)
-        );
-    }
-    Ok(format)
-}
-
 /// Whether `s` is written like an option's number: digits, with at most
 /// one decimal point (`8`, `0.5`, `.5`); not `nan` or `1e3`, which are
 /// likelier names.
@@ -391,9 +278,6 @@ fn is_plain_number(s: &str) -> bool {
         && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         && s.bytes().filter(|&b| b == b'.').count() <= 1
 }
-
-/// How `quantize`'s options take their values, for [`sources`].
-const QUANTIZE_VALUE_HINT: &str = "an option's value follows it after a space (-k 8), but --dither takes its level after = (--dither=0.5)";
 
 /// The inputs as sources, folders expanded; and whether any was a folder.
 /// An input that is no file and reads as a number is refused before any
@@ -425,208 +309,4 @@ pub fn sources(inputs: &[PathBuf], hint: &str) -> Result<(Vec<Source>, bool)> {
         }
     }
     Ok((sources, from_folder))
-}
-
-/// Refuses `-o -` when standard output is a terminal: the image's bytes
-/// would scroll past as garbage and may upset the terminal.
-fn refuse_terminal(stdout_is_terminal: bool) -> Result<()> {
-    if stdout_is_terminal {
-        bail!(
-            "-o - writes the image's bytes to standard output, which is a terminal\nhint: redirect it to a file or a program, e.g. -o - > out.png"
-        );
-    }
-    Ok(())
-}
-
-/// Whether a path was typed with a trailing `/`, naming a folder.
-fn ends_with_separator(p: &Path) -> bool {
-    p.as_os_str()
-        .to_string_lossy()
-        .ends_with(std::path::MAIN_SEPARATOR)
-}
-
-/// Whether `input` (a canonical path) is a file that the output named
-/// `pattern` (`<name>-k<K>.<ext>`, K to be chosen) in the folder `dir`
-/// (canonical) could turn out to be.
-fn may_take_the_name(input: &Path, dir: &Path, pattern: &OsStr) -> bool {
-    let Some(name) = input.file_name() else {
-        return false;
-    };
-    let (name, wanted) = (name.as_encoded_bytes(), pattern.as_encoded_bytes());
-    // The last `<K>`: the input's own name may hold those letters too.
-    let Some(at) = wanted.windows(3).rposition(|w| w == b"<K>") else {
-        return false;
-    };
-    let (prefix, suffix) = (&wanted[..at], &wanted[at + 3..]);
-    input.parent() == Some(dir)
-        && name.len() > prefix.len() + suffix.len()
-        && name.starts_with(prefix)
-        && name.ends_with(suffix)
-        && name[prefix.len()..name.len() - suffix.len()]
-            .iter()
-            .all(u8::is_ascii_digit)
-}
-
-/// Refuses two jobs that would write the same file, and any job that would
-/// write over an input (`--force` is for outputs, never for sources).
-fn check_distinct(jobs: &[Job]) -> Result<()> {
-    let inputs: HashSet<PathBuf> = jobs
-        .iter()
-        .filter_map(|j| {
-            if let Source::File(p) = &j.source {
-                p.canonicalize().ok()
-            } else {
-                None
-            }
-        })
-        .collect();
-    let mut seen = HashSet::new();
-    for job in jobs {
-        if let Sink::File(p) = &job.sink
-            && p.canonicalize().is_ok_and(|c| inputs.contains(&c))
-        {
-            bail!(
-                "{} is an input, and would be overwritten by an output\nhint: write into another folder with -o",
-                p.display()
-            );
-        }
-        if let Sink::File(p) = &job.sink
-            && job.name_waits_for_k
-            && let (Some(dir), Some(pattern)) = (p.parent(), p.file_name())
-            // "./" + "" is the current folder; an absolute folder stays.
-            && let Ok(dir) = Path::new(".").join(dir).canonicalize()
-            && let Some(input) = inputs.iter().find(|i| may_take_the_name(i, &dir, pattern))
-        {
-            bail!(
-                "{} is an input, and -k auto could name the output of {} after it\nhint: write into another folder with -o",
-                input.display(),
-                job.source.display().display()
-            );
-        }
-        if let Sink::File(p) = &job.sink
-            && !seen.insert(p.clone())
-        {
-            bail!(
-                "two inputs would both be written to {}\nhint: give inputs different names, or quantize them separately",
-                p.display()
-            );
-        }
-    }
-    Ok(())
-}
-
-/// `--dither`, checked.
-fn dither(level: Option<f32>, auto: Option<AutoK>) -> Result<Dither> {
-    let Some(level) = level else {
-        return Ok(Dither::None);
-    };
-    let dither = Dither::FloydSteinberg { level }.check().map_err(|_| {
-        anyhow!("--dither={level} is out of range: the level is above 0 and at most 1")
-    })?;
-    if auto.is_some_and(|a| a.target.is_some()) {
-        bail!(
-            "--dither with --target-psnr or --max-delta-e: k would be chosen by the figures of the undithered image, which dithering changes\nhint: find k without --dither (-k auto with the same target), then dither at that k"
-        );
-    }
-    Ok(dither)
-}
-
-impl QuantizeConfig {
-    pub fn resolve(a: &QuantizeArgs) -> Result<Self> {
-        let auto = auto_k(&a.kmeans)?;
-        let quantizer = quantizer(&a.kmeans)?.with_dither(dither(a.dither, auto)?);
-        let common = Common::resolve(&a.common)?.with_png(&a.png);
-        let (mut sources, from_folder) = sources(&a.inputs, QUANTIZE_VALUE_HINT)?;
-        let batch = sources.len() > 1 || from_folder;
-        let named = a.format.unwrap_or(FormatArg::Png);
-        let fixed = format_of(named);
-        let k_in_name = match a.kmeans.k {
-            KArg::Fixed(k) => k.to_string(),
-            KArg::Auto => "<K>".to_owned(),
-        };
-        let default_name = |s: &Source| output_name(s, &k_in_name, extension(named).as_ref());
-        let into = |dir: &Path| -> Vec<Job> {
-            sources
-                .iter()
-                .map(|s| Job {
-                    sink: Sink::File(dir.join(default_name(s))),
-                    source: s.clone(),
-                    format: fixed,
-                    name_waits_for_k: auto.is_some(),
-                })
-                .collect()
-        };
-        let (jobs, out_dir) = match &a.output {
-            Some(o) if o.as_os_str() == "-" => {
-                if batch {
-                    bail!(
-                        "-o - writes one image to standard output, but there are {} inputs",
-                        sources.len()
-                    );
-                }
-                if common.json {
-                    bail!(
-                        "-o - and --json would both write to standard output\nhint: write the image to a file, or drop --json"
-                    );
-                }
-                refuse_terminal(std::io::stdout().is_terminal())?;
-                (
-                    vec![Job {
-                        source: sources.remove(0),
-                        sink: Sink::Stdout,
-                        format: fixed,
-                        name_waits_for_k: false,
-                    }],
-                    None,
-                )
-            }
-            Some(o) if batch && !o.is_dir() && OutputFormat::from_path(o).is_ok() => {
-                bail!(
-                    "-o {} names one file, but there are {} inputs\nhint: give a folder for several outputs, e.g. -o out/",
-                    o.display(),
-                    sources.len()
-                );
-            }
-            Some(o) if batch || o.is_dir() || ends_with_separator(o) => (into(o), Some(o.clone())),
-            Some(o) => (
-                vec![Job {
-                    source: sources.remove(0),
-                    sink: Sink::File(o.clone()),
-                    format: file_format(o, a.format)?,
-                    name_waits_for_k: false,
-                }],
-                None,
-            ),
-            None => (into(Path::new("")), None),
-        };
-        check_distinct(&jobs)?;
-        if let Some(job) = jobs.iter().find(|j| j.format != OutputFormat::Png) {
-            let why = format!(
-                "{} is written as {}",
-                job.sink.display().display(),
-                job.format.name()
-            );
-            no_png_here(&a.png, &why)?;
-        }
-        Ok(QuantizeConfig {
-            quantizer,
-            auto,
-            jobs,
-            out_dir,
-            common,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn image_bytes_are_not_written_to_a_terminal() {
-        let message = format!("{:#}", refuse_terminal(true).unwrap_err());
-        assert!(message.contains("which is a terminal"), "{message}");
-        assert!(message.contains("hint: redirect it"), "{message}");
-        assert!(refuse_terminal(false).is_ok());
-    }
 }

@@ -11,6 +11,7 @@ mod args;
 mod commands;
 mod config;
 mod k_list;
+mod quantize_config;
 mod report;
 mod segment_config;
 mod segment_report;
@@ -23,7 +24,8 @@ use clap::Parser;
 
 use crate::args::{Cli, Command};
 use crate::commands::Outcome;
-use crate::config::{Common, QuantizeConfig};
+use crate::config::Common;
+use crate::quantize_config::QuantizeConfig;
 use crate::segment_config::SegmentConfig;
 
 fn main() -> ExitCode {

@@ -14,7 +14,8 @@ use pixmeans_io::{
 };
 
 use super::{Outcome, elbow, grid, human_bytes, print_json, quantize_one, scatter};
-use crate::config::{Common, Sink};
+use crate::config::Common;
+use crate::quantize_config::Sink;
 use crate::report::{ImageReport, Timings, ratio_words};
 
 /// The demo photo, compiled into the binary so the demo runs anywhere.

@@ -27,7 +27,8 @@ use rayon::prelude::*;
 
 use crate::report::counted;
 
-use crate::config::{AutoK, Common, KNEE_RANGE, Sink, Source};
+use crate::config::{AutoK, Common, KNEE_RANGE, Source};
+use crate::quantize_config::Sink;
 use crate::report::{ImageReport, KChoiceReport, Provenance, Timings};
 
 /// How a command ended, as the process exit code says it.

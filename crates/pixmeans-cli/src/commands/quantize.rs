@@ -9,7 +9,7 @@ use super::{
     Outcome, check_clobber, input_warnings, make_folders, print_json, quantize_one, read,
     remove_empty_folders,
 };
-use crate::config::{Job, QuantizeConfig};
+use crate::quantize_config::{Job, QuantizeConfig};
 use crate::report::ImageReport;
 
 pub fn run(cfg: &QuantizeConfig) -> Result<Outcome> {
