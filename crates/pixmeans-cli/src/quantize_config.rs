@@ -2,8 +2,9 @@
 //! (input, output, format) per image, checked before any pixel is read:
 //! no two outputs alike, none over an input.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -169,6 +170,75 @@ fn may_take_the_name(input: &Path, dir: &Path, pattern: &OsStr) -> bool {
             .all(u8::is_ascii_digit)
 }
 
+/// Leaves out of a batch each input named as the output of another input
+/// in the same folder would be (`a-k16.png` beside `a.png`, at `-k 16`; any
+/// K under `-k auto`), saying so: an earlier run's output, which a rerun
+/// over the same files or folder would otherwise quantize again
+/// (`a-k16-k16.png`) or refuse to write over as an input.
+fn without_earlier_outputs(sources: Vec<Source>, k: &str, ext: &str) -> Vec<Source> {
+    let files: Vec<&Path> = sources
+        .iter()
+        .filter_map(|s| match s {
+            Source::File(p) => Some(p.as_path()),
+            Source::Stdin => None,
+        })
+        .collect();
+    let made_from = |x: &Path| -> Option<PathBuf> {
+        files
+            .iter()
+            .find(|y| **y != x && y.parent() == x.parent() && named_as_output(x, y, k, ext))
+            .map(|y| y.to_path_buf())
+    };
+    let origins: Vec<Option<PathBuf>> = sources
+        .iter()
+        .map(|s| match s {
+            Source::File(x) => made_from(x),
+            Source::Stdin => None,
+        })
+        .collect();
+    let mut notes = String::new();
+    let mut kept = Vec::with_capacity(sources.len());
+    for (source, origin) in sources.into_iter().zip(origins) {
+        match origin {
+            Some(y) => {
+                let _ = writeln!(
+                    notes,
+                    "note: leaving out {}, named as the output of {} (from an earlier run)",
+                    source.display().display(),
+                    y.display()
+                );
+            }
+            None => kept.push(source),
+        }
+    }
+    if !notes.is_empty() {
+        crate::print_message(&notes);
+    }
+    kept
+}
+
+/// Whether `x` is named `<y's stem>-k<K>.<ext>`, K being `k`, or any number
+/// when `k` is `<K>` (`-k auto`).
+fn named_as_output(x: &Path, y: &Path, k: &str, ext: &str) -> bool {
+    let (Some(name), Some(stem)) = (x.file_name(), y.file_stem()) else {
+        return false;
+    };
+    let suffix = format!(".{ext}");
+    let Some(number) = name
+        .as_encoded_bytes()
+        .strip_prefix(stem.as_encoded_bytes())
+        .and_then(|rest| rest.strip_prefix(b"-k"))
+        .and_then(|rest| rest.strip_suffix(suffix.as_bytes()))
+    else {
+        return false;
+    };
+    if k == "<K>" {
+        !number.is_empty() && number.iter().all(u8::is_ascii_digit)
+    } else {
+        number == k.as_bytes()
+    }
+}
+
 /// Refuses two jobs that would write the same file, and any job that would
 /// write over an input (`--force` is for outputs, never for sources).
 fn check_distinct(jobs: &[Job]) -> Result<()> {
@@ -182,7 +252,7 @@ fn check_distinct(jobs: &[Job]) -> Result<()> {
             }
         })
         .collect();
-    let mut seen = HashSet::new();
+    let mut seen: HashMap<&Path, &Path> = HashMap::new();
     for job in jobs {
         if let Sink::File(p) = &job.sink
             && p.canonicalize().is_ok_and(|c| inputs.contains(&c))
@@ -206,10 +276,12 @@ fn check_distinct(jobs: &[Job]) -> Result<()> {
             );
         }
         if let Sink::File(p) = &job.sink
-            && !seen.insert(p.clone())
+            && let Some(first) = seen.insert(p, job.source.display())
         {
             bail!(
-                "two inputs would both be written to {}\nhint: give inputs different names, or quantize them separately",
+                "{} and {} would both be written to {}\nhint: give inputs different names, or quantize them separately",
+                first.display(),
+                job.source.display().display(),
                 p.display()
             );
         }
@@ -246,6 +318,9 @@ impl QuantizeConfig {
             KArg::Fixed(k) => k.to_string(),
             KArg::Auto => "<K>".to_owned(),
         };
+        if batch {
+            sources = without_earlier_outputs(sources, &k_in_name, extension(named));
+        }
         let default_name = |s: &Source| output_name(s, &k_in_name, extension(named).as_ref());
         let into = |dir: &Path| -> Vec<Job> {
             sources

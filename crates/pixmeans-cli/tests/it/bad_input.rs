@@ -283,27 +283,39 @@ fn outputs_never_overwrite_inputs_even_with_force() {
     let dir = tempfile::tempdir().unwrap();
     let photos = dir.path().join("photos");
     fs::create_dir(&photos).unwrap();
-    // a.png's output would be a-k16.png, an input too.
+    // b.png's output would be a.png if it were named by -o.
     save_picture(&photos.join("a.png"));
-    save_picture(&photos.join("a-k16.png"));
-    let before = fs::read(photos.join("a-k16.png")).unwrap();
-    let err = fails(dir.path(), &["photos", "-o", "photos", "--force"], 2);
-    assert!(err.contains("a-k16.png") && err.contains("input"), "{err}");
-    assert_eq!(fs::read(photos.join("a-k16.png")).unwrap(), before);
-    assert_eq!(fs::read_dir(&photos).unwrap().count(), 2);
-    // Under -k auto the k, and so the name, is not known before the fit:
-    // any input the name could turn out to be is refused.
+    let before = fs::read(photos.join("a.png")).unwrap();
     let err = fails(
         dir.path(),
-        &["photos", "-k", "auto", "-o", "photos", "--force"],
+        &["photos/a.png", "-k", "2", "-o", "photos/a.png", "--force"],
+        2,
+    );
+    assert!(err.contains("a.png") && err.contains("input"), "{err}");
+    // An input in another folder that -k auto could name a-k<K>.png after.
+    let other = dir.path().join("other");
+    fs::create_dir(&other).unwrap();
+    save_picture(&other.join("a-k16.png"));
+    let err = fails(
+        dir.path(),
+        &[
+            "photos/a.png",
+            "other/a-k16.png",
+            "-k",
+            "auto",
+            "-o",
+            "other/",
+            "--force",
+        ],
         2,
     );
     assert!(
         err.contains("a-k16.png") && err.contains("-k auto"),
         "{err}"
     );
-    assert_eq!(fs::read(photos.join("a-k16.png")).unwrap(), before);
-    assert_eq!(fs::read_dir(&photos).unwrap().count(), 2);
+    assert_eq!(fs::read(photos.join("a.png")).unwrap(), before);
+    assert_eq!(fs::read_dir(&photos).unwrap().count(), 1);
+    assert_eq!(fs::read_dir(&other).unwrap().count(), 1);
 }
 
 #[test]

@@ -1,0 +1,95 @@
+//! How a batch names its outputs against its inputs: a rerun over the same
+//! files or folder leaves out the earlier run's outputs, and two inputs that
+//! would write one file are both named.
+
+use std::fs;
+use std::path::Path;
+
+use crate::{pixmeans, save_picture};
+
+/// Runs `pixmeans quantize ARGS...` in `dir`, expects success, and returns
+/// standard error.
+fn quantize(dir: &Path, args: &[&str]) -> String {
+    let out = pixmeans()
+        .current_dir(dir)
+        .arg("quantize")
+        .args(args)
+        .assert()
+        .success();
+    String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_rerun_over_the_same_files_leaves_out_the_earlier_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("a.png"));
+    save_picture(&dir.path().join("b.png"));
+    quantize(dir.path(), &["a.png", "b.png", "-k", "4"]);
+    let first = fs::read(dir.path().join("a-k4.png")).unwrap();
+
+    // What `pixmeans quantize *.png -k 4 -f` passes the second time.
+    let err = quantize(
+        dir.path(),
+        &["a-k4.png", "a.png", "b-k4.png", "b.png", "-k", "4", "-f"],
+    );
+    assert!(
+        err.contains("note: leaving out a-k4.png, named as the output of a.png"),
+        "{err}"
+    );
+    assert!(err.contains("note: leaving out b-k4.png"), "{err}");
+    assert_eq!(
+        names(dir.path()),
+        ["a-k4.png", "a.png", "b-k4.png", "b.png"]
+    );
+    assert_eq!(fs::read(dir.path().join("a-k4.png")).unwrap(), first);
+
+    // At another k the earlier outputs are inputs like any other.
+    let err = quantize(dir.path(), &["a-k4.png", "a.png", "-k", "3"]);
+    assert!(!err.contains("leaving out"), "{err}");
+    assert!(dir.path().join("a-k4-k3.png").is_file());
+}
+
+#[test]
+fn a_folder_quantized_into_itself_again_leaves_out_its_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    fs::create_dir(&photos).unwrap();
+    save_picture(&photos.join("a.png"));
+    quantize(dir.path(), &["photos", "-k", "auto", "-o", "photos/"]);
+    let made = names(&photos);
+    assert_eq!(made.len(), 2, "{made:?}");
+
+    // -k auto: any K; into another folder, so nothing needs --force.
+    let err = quantize(dir.path(), &["photos", "-k", "auto", "-o", "out/"]);
+    assert!(
+        err.contains(&format!("note: leaving out photos/{}", made[0])),
+        "{err}"
+    );
+    assert_eq!(names(&dir.path().join("out")).len(), 1);
+}
+
+#[test]
+fn two_inputs_that_would_write_one_file_are_both_named() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("logo.png"));
+    save_picture(&dir.path().join("logo.bmp"));
+    let err = crate::fails_with(
+        dir.path(),
+        &["quantize", "logo.bmp", "logo.png", "-k", "4"],
+        2,
+    );
+    assert!(
+        err.contains("logo.bmp and logo.png would both be written to logo-k4.png"),
+        "{err}"
+    );
+    assert_eq!(names(dir.path()), ["logo.bmp", "logo.png"]);
+}
