@@ -13,7 +13,14 @@ pub use segment::{ConnectivityArg, OutputKind, SegmentArgs};
 /// k-means colour quantization of images: fewer colours, smaller files,
 /// honest figures.
 #[derive(Debug, Parser)]
-#[command(name = "pixmeans", version, about, max_term_width = 100)]
+#[command(
+    name = "pixmeans",
+    version,
+    about,
+    max_term_width = 100,
+    after_help = "Exit status: 0 when every input was done; 1 when some inputs of a batch failed (the others \
+                  are written); 2 for a usage error, or when nothing could be done."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
