@@ -22,8 +22,16 @@ pub enum WriteError {
         /// The output path.
         path: PathBuf,
     },
-    /// The file could not be written, for example because its directory is
-    /// missing or read-only.
+    /// The folder the file would go in does not exist.
+    #[error("cannot write {}: the folder {} does not exist", path.display(), folder.display())]
+    MissingFolder {
+        /// The output path.
+        path: PathBuf,
+        /// Its folder.
+        folder: PathBuf,
+    },
+    /// The file could not be written, for example because its folder is
+    /// read-only.
     #[error("cannot write {}", path.display())]
     Io {
         /// The output path.
@@ -41,8 +49,9 @@ pub enum WriteError {
 /// false the rename refuses to replace an existing file, even one created
 /// meanwhile, and the result is [`WriteError::Exists`]. On any error the
 /// temporary file is removed and `path` is left as it was. The file is not
-/// fsynced. On Unix the new file gets the usual `0o666` less the umask, as
-/// if created with `File::create`, rather than the temporary file's `0o600`.
+/// fsynced. On Unix a new file gets the usual `0o666` less the umask, as if
+/// created with `File::create`, rather than the temporary file's `0o600`; a
+/// replaced file keeps the permissions it had.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<u64, WriteError> {
     let io_error = |source| WriteError::Io {
         path: path.to_path_buf(),
@@ -60,6 +69,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<u64, W
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
+    if !dir.is_dir() {
+        return Err(WriteError::MissingFolder {
+            path: path.to_path_buf(),
+            folder: dir.to_path_buf(),
+        });
+    }
     let mut builder = tempfile::Builder::new();
     builder.prefix(".pixmeans-").suffix(".tmp");
     #[cfg(unix)]
@@ -70,6 +85,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<u64, W
     // From here on, dropping `temp` on an error path deletes the file.
     let mut temp = builder.tempfile_in(dir).map_err(io_error)?;
     temp.write_all(bytes).map_err(io_error)?;
+    // A replaced file keeps its permissions (a 0o640 file stays 0o640).
+    if overwrite && let Ok(old) = std::fs::metadata(path) {
+        temp.as_file()
+            .set_permissions(old.permissions())
+            .map_err(io_error)?;
+    }
     let persisted = if overwrite {
         temp.persist(path)
     } else {
@@ -149,22 +170,41 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_directory_fails_naming_the_output_path() {
+    fn a_missing_directory_fails_naming_the_output_path_and_the_folder() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("missing").join("out.png");
+        let folder = dir.path().join("missing");
+        let path = folder.join("out.png");
         let err = write_atomic(&path, b"x", true).unwrap_err();
-        assert!(matches!(&err, WriteError::Io { path: p, .. } if p == &path));
-        assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
-        // The cause is the operating system's, without the temporary name.
-        let cause = std::error::Error::source(&err).unwrap().to_string();
         assert!(
-            !cause.contains(".pixmeans-") && !cause.contains("at path"),
-            "{cause}"
+            matches!(&err, WriteError::MissingFolder { path: p, folder: f } if p == &path && f == &folder)
         );
-        assert!(
-            matches!(&err, WriteError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
-        );
+        let message = err.to_string();
+        assert!(message.contains(&*path.to_string_lossy()), "{message}");
+        assert!(message.ends_with("missing does not exist"), "{message}");
         assert!(entries(dir.path()).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_folder_fails_with_the_systems_cause_without_the_temporary_name() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("ro");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let path = folder.join("out.png");
+        let result = write_atomic(&path, b"x", true);
+        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // Root may write anyway; then there is nothing to check.
+        if let Err(err) = result {
+            assert!(matches!(&err, WriteError::Io { path: p, .. } if p == &path));
+            let cause = std::error::Error::source(&err).unwrap().to_string();
+            assert!(
+                !cause.contains(".pixmeans-") && !cause.contains("at path"),
+                "{cause}"
+            );
+        }
+        assert!(entries(&folder).iter().all(|e| e == "out.png"));
     }
 
     #[test]
@@ -193,5 +233,10 @@ mod tests {
             format!("{:o}", mode(&path)),
             format!("{:o}", mode(&ordinary))
         );
+        // Replaced, it keeps the permissions it was given.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&path, b"y", true).unwrap();
+        assert_eq!(format!("{:o}", mode(&path) & 0o777), "640");
+        assert_eq!(std::fs::read(&path).unwrap(), b"y");
     }
 }
