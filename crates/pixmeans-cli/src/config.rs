@@ -43,6 +43,8 @@ impl Source {
 }
 
 /// Settings every command shares, resolved.
+// Each bool is one flag as the user typed it; no two make a state machine.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone)]
 pub struct Common {
     pub json: bool,
@@ -50,6 +52,8 @@ pub struct Common {
     pub force: bool,
     pub limits: Limits,
     pub compression: PngCompression,
+    /// `quantize --skip-if-larger`; false for every other command.
+    pub skip_if_larger: bool,
 }
 
 impl Common {
@@ -63,6 +67,7 @@ impl Common {
             force: a.force,
             limits: Limits::new(a.pixel_limit),
             compression: PngCompression::Default,
+            skip_if_larger: false,
         })
     }
 

@@ -309,7 +309,10 @@ impl QuantizeConfig {
     pub fn resolve(a: &QuantizeArgs) -> Result<Self> {
         let auto = auto_k(&a.kmeans)?;
         let quantizer = quantizer(&a.kmeans)?.with_dither(dither(a.dither, auto)?);
-        let common = Common::resolve(&a.common)?.with_png(&a.png);
+        let common = Common {
+            skip_if_larger: a.skip_if_larger,
+            ..Common::resolve(&a.common)?.with_png(&a.png)
+        };
         let (mut sources, from_folder) = sources(&a.inputs, QUANTIZE_VALUE_HINT)?;
         let batch = sources.len() > 1 || from_folder;
         let named = a.format.unwrap_or(FormatArg::Png);

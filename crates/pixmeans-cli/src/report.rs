@@ -14,6 +14,9 @@ use serde::Serialize;
 pub struct ImageReport {
     pub input: String,
     pub output: String,
+    /// False when `--skip-if-larger` left the output unwritten: it would
+    /// not have been smaller than the input file.
+    pub written: bool,
     pub width: u32,
     pub height: u32,
     pub input_format: &'static str,
@@ -184,6 +187,8 @@ pub struct Provenance<'a> {
     pub input_format: &'static str,
     pub input_bytes: u64,
     pub output_bytes: u64,
+    /// False when `--skip-if-larger` left the output unwritten.
+    pub written: bool,
     pub source_has_alpha: bool,
 }
 
@@ -217,6 +222,7 @@ impl ImageReport {
         ImageReport {
             input: io.input.display().to_string(),
             output: io.output.display().to_string(),
+            written: io.written,
             width: img.width(),
             height: img.height(),
             input_format: io.input_format,
@@ -277,8 +283,15 @@ impl ImageReport {
         };
         let _ = writeln!(
             s,
-            "{} -> {} ({:.2} s)",
-            self.input, self.output, self.seconds.total
+            "{} -> {}{} ({:.2} s)",
+            self.input,
+            self.output,
+            if self.written {
+                ""
+            } else {
+                " not written (--skip-if-larger)"
+            },
+            self.seconds.total
         );
         let _ = writeln!(
             s,
@@ -325,7 +338,8 @@ impl ImageReport {
         );
         let _ = writeln!(
             s,
-            "  file written {} B; input file {} B ({})",
+            "  file {} {} B; input file {} B ({})",
+            if self.written { "written" } else { "would be" },
             z.output_bytes,
             z.input_bytes,
             ratio_words(z.output_ratio)

@@ -210,6 +210,12 @@ pub struct QuantizeArgs {
     )]
     pub dither: Option<f32>,
 
+    /// Leave an output unwritten when it would not be smaller than its input
+    /// file (an output of that name already there is left as it is). Not
+    /// for `-o -`. [default: off]
+    #[arg(long)]
+    pub skip_if_larger: bool,
+
     /// Clustering settings.
     #[command(flatten)]
     pub kmeans: KMeansArgs,

@@ -432,7 +432,16 @@ pub fn quantize_one(
     let start = Instant::now();
     let bytes = pixmeans_io::encode(q.image(), format, common.compression)
         .with_context(|| format!("cannot encode {}", sink.display().display()))?;
-    let output_bytes = write(sink, &bytes, common.force)?;
+    // An empty input (standard input) has no size to compare with.
+    let written = !(common.skip_if_larger
+        && matches!(sink, Sink::File(_))
+        && decoded.file_bytes > 0
+        && bytes.len() as u64 >= decoded.file_bytes);
+    let output_bytes = if written {
+        write(sink, &bytes, common.force)?
+    } else {
+        bytes.len() as u64
+    };
     seconds.encode = start.elapsed().as_secs_f64();
     seconds.total = seconds.decode + seconds.quantize + seconds.encode;
     let io = Provenance {
@@ -441,6 +450,7 @@ pub fn quantize_one(
         input_format: decoded.format,
         input_bytes: decoded.file_bytes,
         output_bytes,
+        written,
         source_has_alpha: view.format() == pixmeans_core::PixelFormat::Rgba8,
     };
     let mut report = ImageReport::new(&q, &quantizer, &io, seconds, common.verbose);

@@ -18,9 +18,9 @@ pub fn run(cfg: &QuantizeConfig) -> Result<Outcome> {
     };
     let made = make_folders(dir)?;
     let outcome = run_jobs(cfg);
-    if !matches!(outcome, Ok(Outcome::Success | Outcome::PartialFailure)) {
-        remove_empty_folders(&made);
-    }
+    // Folders this run made and left empty (every input failed, or was
+    // skipped by --skip-if-larger) go again.
+    remove_empty_folders(&made);
     outcome
 }
 

@@ -732,3 +732,48 @@ fn default_dithering_errs_less_than_passing_on_all_of_the_error() {
         assert!(default.1 < full.1, "k = {k}: {default:?} against {full:?}");
     }
 }
+
+#[test]
+fn skip_if_larger_leaves_unwritten_what_would_not_be_smaller() {
+    let dir = tempfile::tempdir().unwrap();
+    // One colour, 2 x 2: an RGB PNG of about 70 bytes, which an indexed
+    // one cannot beat, with its palette chunk.
+    let flat = image::RgbImage::from_pixel(2, 2, image::Rgb([200, 0, 0]));
+    flat.save(dir.path().join("flat.png")).unwrap();
+    save_picture(&dir.path().join("photo.png"));
+    let assert = pixmeans()
+        .current_dir(dir.path())
+        .args([
+            "quantize",
+            "flat.png",
+            "photo.png",
+            "-k",
+            "4",
+            "--skip-if-larger",
+        ])
+        .args(["--json", "-o", "out/"])
+        .assert()
+        .success();
+    let reports = json_lines(&assert.get_output().stdout);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert_eq!(reports[0]["written"], false);
+    assert!(
+        reports[0]["sizes"]["output_bytes"].as_u64() >= reports[0]["sizes"]["input_bytes"].as_u64()
+    );
+    assert!(
+        stderr.contains("flat.png -> out/flat-k4.png not written (--skip-if-larger)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("file would be "), "{stderr}");
+    assert_eq!(reports[1]["written"], true);
+    assert!(!dir.path().join("out/flat-k4.png").exists());
+    assert!(dir.path().join("out/photo-k4.png").is_file());
+
+    // Alone into a new folder: the folder goes again.
+    pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "flat.png", "--skip-if-larger", "-o", "new/"])
+        .assert()
+        .success();
+    assert!(!dir.path().join("new").exists());
+}
