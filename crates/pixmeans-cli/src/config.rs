@@ -173,7 +173,7 @@ pub fn check_output_folder(command: &str, dir: &Path) -> Result<()> {
         .extension()
         .and_then(OsStr::to_str)
         .is_some_and(|e| FILE_EXTS.contains(&e.to_ascii_lowercase().as_str()));
-    if file_like && !dir.exists() {
+    if file_like && !dir.exists() && !ends_with_separator(dir) {
         let folder = dir.with_extension("");
         bail!(
             "{command} writes a folder of files, but -o {} names a file\nhint: name a folder, e.g. -o {}/",
@@ -243,8 +243,9 @@ const IMAGE_EXTS: [&str; 8] = ["png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff"
 
 /// The extensions of the files pixmeans reads or writes, none of which a
 /// folder of outputs is likely to be named with.
-const FILE_EXTS: [&str; 13] = [
+const FILE_EXTS: [&str; 16] = [
     "png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp", "json", "npy", "svg", "gpl", "txt",
+    "html", "htm", "pdf",
 ];
 
 /// Image files in a folder (by extension), sorted by name.
@@ -314,4 +315,11 @@ pub fn sources(inputs: &[PathBuf], hint: &str) -> Result<(Vec<Source>, bool)> {
         }
     }
     Ok((sources, from_folder))
+}
+
+/// Whether a path was typed with a trailing `/`, naming a folder.
+pub fn ends_with_separator(p: &Path) -> bool {
+    p.as_os_str()
+        .to_string_lossy()
+        .ends_with(std::path::MAIN_SEPARATOR)
 }

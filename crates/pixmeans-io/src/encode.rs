@@ -31,8 +31,7 @@ pub enum OutputFormat {
     /// BMP, uncompressed: 8-bit indices under the palette (RGBA with
     /// transparency).
     Bmp,
-    /// TIFF, deflated: 8-bit indices under a colour map (RGBA with
-    /// transparency).
+    /// TIFF: RGB (RGBA with transparency), deflated.
     Tiff,
     /// Single-frame GIF holding the palette and indices exactly.
     Gif,
@@ -164,9 +163,8 @@ pub(crate) fn write_png(
 /// - JPEG: RGB at quality [`JPEG_QUALITY`]. JPEG has no transparency, so
 ///   transparent palette entries are composited onto white (a fully
 ///   transparent pixel becomes pure white).
-/// - BMP: [`encode_bmp`](crate::indexed_bmp::encode_bmp), 8-bit indices.
-/// - TIFF: [`encode_tiff`](crate::deflated_tiff::encode_tiff), deflated
-///   8-bit indices.
+/// - BMP: 8-bit indices under the palette, or RGBA with transparency.
+/// - TIFF: RGB, or RGBA with transparency, deflated.
 /// - WebP (lossless): RGB, or RGBA when the palette has a transparent
 ///   entry; the `image` crate's encoder has no palette mode, so it is
 ///   larger than the PNG.

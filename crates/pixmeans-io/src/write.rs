@@ -69,7 +69,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<u64, W
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    if !dir.is_dir() {
+    if !dir.exists() {
         return Err(WriteError::MissingFolder {
             path: path.to_path_buf(),
             folder: dir.to_path_buf(),

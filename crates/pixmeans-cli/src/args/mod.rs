@@ -328,7 +328,7 @@ pub enum FormatArg {
     Webp,
     /// JPEG (quality 90; re-adds colours).
     Jpg,
-    /// BMP (8-bit indexed, uncompressed).
+    /// BMP (8-bit indexed, or RGBA with transparency; uncompressed).
     Bmp,
     /// TIFF (RGB, deflated).
     Tiff,

@@ -276,7 +276,7 @@ pub fn input_warnings(source: &Source, decoded: &Decoded) -> Option<String> {
         if partly > 0 {
             let _ = writeln!(
                 warnings,
-                "warning: {name} has {} that are partly transparent; they are clustered by their colour and written opaque (only full transparency is kept)",
+                "warning: {name} has {} that are partly transparent; they are clustered by their colour as if opaque, and written so (only full transparency is kept)",
                 counted(partly, "pixel")
             );
         }

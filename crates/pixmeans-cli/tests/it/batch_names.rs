@@ -29,28 +29,47 @@ fn names(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn a_rerun_over_the_same_files_leaves_out_the_earlier_outputs() {
+fn a_rerun_over_the_same_files_leaves_out_the_earlier_outputs_and_keeps_them() {
     let dir = tempfile::tempdir().unwrap();
     save_picture(&dir.path().join("a.png"));
     save_picture(&dir.path().join("b.png"));
     quantize(dir.path(), &["a.png", "b.png", "-k", "4"]);
-    let first = fs::read(dir.path().join("a-k4.png")).unwrap();
+    // b-k4.png is the user's own file now, not what pixmeans wrote.
+    fs::copy(dir.path().join("a.png"), dir.path().join("b-k4.png")).unwrap();
+    let mine = fs::read(dir.path().join("b-k4.png")).unwrap();
 
-    // What `pixmeans quantize *.png -k 4 -f` passes the second time.
-    let err = quantize(
+    // What `pixmeans quantize ./*.png -k 4 -f` passes the second time: the
+    // outputs are left out, not quantized again, and not replaced either.
+    let err = crate::fails_with(
         dir.path(),
-        &["a-k4.png", "a.png", "b-k4.png", "b.png", "-k", "4", "-f"],
+        &[
+            "quantize",
+            "./a-k4.png",
+            "./a.png",
+            "b-k4.png",
+            "b.png",
+            "-k",
+            "4",
+            "-f",
+        ],
+        2,
     );
     assert!(
-        err.contains("note: leaving out a-k4.png, named as the output of a.png"),
+        err.contains(
+            "note: leaving out ./a-k4.png, taken for an earlier run's output from ./a.png"
+        ),
         "{err}"
     );
     assert!(err.contains("note: leaving out b-k4.png"), "{err}");
+    assert!(
+        err.contains("error: a-k4.png was given as an input, so it is not replaced"),
+        "{err}"
+    );
     assert_eq!(
         names(dir.path()),
         ["a-k4.png", "a.png", "b-k4.png", "b.png"]
     );
-    assert_eq!(fs::read(dir.path().join("a-k4.png")).unwrap(), first);
+    assert_eq!(fs::read(dir.path().join("b-k4.png")).unwrap(), mine);
 
     // At another k the earlier outputs are inputs like any other.
     let err = quantize(dir.path(), &["a-k4.png", "a.png", "-k", "3"]);

@@ -281,7 +281,7 @@ fn partly_transparent_pixels_are_written_opaque_with_a_warning() {
             && stderr.contains("shadow.png has 28 pixels that are partly transparent"),
         "{stderr}"
     );
-    assert!(stderr.contains("written opaque"), "{stderr}");
+    assert!(stderr.contains("as if opaque, and written so"), "{stderr}");
     let back = image::open(&out).unwrap().to_rgba8();
     let alphas: Vec<u8> = back.pixels().take(9).map(|p| p.0[3]).collect();
     assert_eq!(alphas, [0, 255, 255, 255, 255, 255, 255, 255, 255]);

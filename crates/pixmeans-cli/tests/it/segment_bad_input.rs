@@ -56,6 +56,15 @@ fn an_output_named_like_a_file_is_refused_unless_that_folder_exists() {
     assert!(err.contains("hint: name a folder, e.g. -o parts/"), "{err}");
     assert!(!dir.path().join("parts.png").exists());
 
+    // A trailing slash names a folder, whatever the name.
+    run_segment(
+        dir.path(),
+        &["p.png", "-k", "3", "--only", "json", "-o", "new.png/"],
+    );
+    assert!(dir.path().join("new.png/segments.json").is_file());
+    let err = crate::fails_with(dir.path(), &["demo", "-o", "demo.html"], 2);
+    assert!(err.contains("-o demo.html names a file"), "{err}");
+
     fs::create_dir(dir.path().join("parts.png")).unwrap();
     run_segment(
         dir.path(),

@@ -62,7 +62,7 @@ fn legend(data: &ScatterData<'_>) -> String {
     for (i, &c) in data.palette.iter().enumerate() {
         let _ = write!(
             html,
-            "<div style=\"flex: {:.6} 0 0; background: {}\" title=\"{} {:.1} %\"></div>",
+            "<div style=\"flex: {:.6} 0 0; background: {}\" title=\"{} {:.1}%\"></div>",
             share(i),
             hex(c),
             hex(c),
@@ -75,7 +75,7 @@ fn legend(data: &ScatterData<'_>) -> String {
         for (i, &c) in data.palette.iter().enumerate() {
             let _ = write!(
                 html,
-                "<li><span style=\"background: {}\"></span>{} {:.0} %</li>",
+                "<li><span style=\"background: {}\"></span>{} {:.0}%</li>",
                 hex(c),
                 hex(c),
                 100.0 * share(i)
@@ -253,10 +253,10 @@ mod tests {
         assert!(page.contains("C = [16711680,255,]"), "own colours");
         assert!(page.contains("P = [1.0000,-1.0000,-1.0000,-1.0000,-1.0000,1.0000,]"));
         assert!(
-            page.contains("title=\"#fa0505 50.0 %\""),
+            page.contains("title=\"#fa0505 50.0%\""),
             "the bar's tooltips"
         );
-        assert!(page.contains("</span>#0505fa 50 %</li>"), "the swatches");
+        assert!(page.contains("</span>#0505fa 50%</li>"), "the swatches");
     }
 
     #[test]
