@@ -143,28 +143,6 @@ fn refuse_terminal(stdout_is_terminal: bool) -> Result<()> {
     Ok(())
 }
 
-/// Whether `input` (a canonical path) is a file that the output named
-/// `pattern` (`<name>-k<K>.<ext>`, K to be chosen) in the folder `dir`
-/// (canonical) could turn out to be.
-fn may_take_the_name(input: &Path, dir: &Path, pattern: &OsStr) -> bool {
-    let Some(name) = input.file_name() else {
-        return false;
-    };
-    let (name, wanted) = (name.as_encoded_bytes(), pattern.as_encoded_bytes());
-    // The last `<K>`: the input's own name may hold those letters too.
-    let Some(at) = wanted.windows(3).rposition(|w| w == b"<K>") else {
-        return false;
-    };
-    let (prefix, suffix) = (&wanted[..at], &wanted[at + 3..]);
-    input.parent() == Some(dir)
-        && name.len() > prefix.len() + suffix.len()
-        && name.starts_with(prefix)
-        && name.ends_with(suffix)
-        && name[prefix.len()..name.len() - suffix.len()]
-            .iter()
-            .all(u8::is_ascii_digit)
-}
-
 /// Leaves out of a batch each input named as the output of another input
 /// in the same folder would be (`a-k16.png` beside `a.png`, at `-k 16`; any
 /// K under `-k auto`), saying so: taken for an earlier run's output, which
@@ -255,47 +233,57 @@ fn output_stem<'a>(name: &'a [u8], k: &str, ext: &str) -> Option<&'a [u8]> {
 }
 
 /// Refuses two jobs that would write the same file, and any job that would
-/// write over an input (`--force` is for outputs, never for sources).
-fn check_distinct(jobs: &[Job], left_out: &[PathBuf]) -> Result<()> {
+/// write over an input (`--force` is for outputs, never for sources), or
+/// over an input `left_out` as an earlier run's output. `auto_ext` is the
+/// extension of the names that wait for `-k auto`'s k, if any.
+fn check_distinct(jobs: &[Job], left_out: &[PathBuf], auto_ext: Option<&str>) -> Result<()> {
     let left_out: HashSet<PathBuf> = left_out
         .iter()
         .filter_map(|p| p.canonicalize().ok())
         .collect();
     let inputs: HashSet<PathBuf> = jobs
         .iter()
-        .filter_map(|j| {
-            if let Source::File(p) = &j.source {
-                p.canonicalize().ok()
-            } else {
-                None
-            }
+        .filter_map(|j| match &j.source {
+            Source::File(p) => p.canonicalize().ok(),
+            Source::Stdin => None,
         })
         .chain(left_out.iter().cloned())
         .collect();
+    // Under -k auto, each input named `<stem>-k<K>.<ext>` by its folder and
+    // that stem: the output of that stem in that folder could take its name.
+    let auto_names: HashMap<(&Path, &[u8]), &Path> = auto_ext.map_or_else(HashMap::new, |ext| {
+        inputs
+            .iter()
+            .filter_map(|i| {
+                let stem = output_stem(i.file_name()?.as_encoded_bytes(), "<K>", ext)?;
+                Some(((i.parent()?, stem), i.as_path()))
+            })
+            .collect()
+    });
     let mut seen: HashMap<&Path, &Path> = HashMap::new();
     for job in jobs {
-        if let Sink::File(p) = &job.sink
-            && p.canonicalize().is_ok_and(|c| left_out.contains(&c))
-        {
+        let Sink::File(p) = &job.sink else {
+            continue;
+        };
+        let canonical = p.canonicalize().ok();
+        if canonical.as_ref().is_some_and(|c| left_out.contains(c)) {
             bail!(
                 "{} was given as an input, so it is not replaced, even as an earlier run's output\nhint: delete it, leave it out of the inputs, or write into another folder with -o",
                 p.display()
             );
         }
-        if let Sink::File(p) = &job.sink
-            && p.canonicalize().is_ok_and(|c| inputs.contains(&c))
-        {
+        if canonical.as_ref().is_some_and(|c| inputs.contains(c)) {
             bail!(
                 "{} is an input, and would be overwritten by an output\nhint: write into another folder with -o",
                 p.display()
             );
         }
-        if let Sink::File(p) = &job.sink
-            && job.name_waits_for_k
-            && let (Some(dir), Some(pattern)) = (p.parent(), p.file_name())
+        let stem = job.source.stem();
+        if job.name_waits_for_k
+            && let Some(dir) = p.parent()
             // "./" + "" is the current folder; an absolute folder stays.
             && let Ok(dir) = Path::new(".").join(dir).canonicalize()
-            && let Some(input) = inputs.iter().find(|i| may_take_the_name(i, &dir, pattern))
+            && let Some(input) = auto_names.get(&(dir.as_path(), stem.as_encoded_bytes()))
         {
             bail!(
                 "{} is an input, and -k auto could name the output of {} after it\nhint: write into another folder with -o",
@@ -303,9 +291,7 @@ fn check_distinct(jobs: &[Job], left_out: &[PathBuf]) -> Result<()> {
                 job.source.display().display()
             );
         }
-        if let Sink::File(p) = &job.sink
-            && let Some(first) = seen.insert(p, job.source.display())
-        {
+        if let Some(first) = seen.insert(p, job.source.display()) {
             bail!(
                 "{} and {} would both be written to {}\nhint: give inputs different names, or quantize them separately",
                 first.display(),
@@ -412,7 +398,7 @@ impl QuantizeConfig {
             ),
             None => (into(Path::new("")), None),
         };
-        check_distinct(&jobs, &left_out)?;
+        check_distinct(&jobs, &left_out, auto.is_some().then(|| extension(named)))?;
         if let Some(job) = jobs.iter().find(|j| j.format != OutputFormat::Png) {
             let why = format!(
                 "{} is written as {}",

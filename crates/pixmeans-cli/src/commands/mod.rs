@@ -432,10 +432,9 @@ pub fn quantize_one(
     let start = Instant::now();
     let bytes = pixmeans_io::encode(q.image(), format, common.compression)
         .with_context(|| format!("cannot encode {}", sink.display().display()))?;
-    // An empty input (standard input) has no size to compare with.
+    // Standard output cannot be left unwritten: the reader expects an image.
     let written = !(common.skip_if_larger
         && matches!(sink, Sink::File(_))
-        && decoded.file_bytes > 0
         && bytes.len() as u64 >= decoded.file_bytes);
     let output_bytes = if written {
         write(sink, &bytes, common.force)?
