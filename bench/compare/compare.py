@@ -161,6 +161,7 @@ class Reference:
     lab: np.ndarray  # (N, 3) float64
     decoder: str
     notes: list[str] = field(default_factory=list)
+    predecode: bool = False  # every tool reads the reference pixels from a PNG
 
     @classmethod
     def build(cls, rgb_hw3: np.ndarray, path: Path, decoder: str) -> "Reference":
@@ -254,6 +255,12 @@ def make_reference(image: Path, tools: Tools, work: Path, predecode: bool,
     """
     pillow = load_rgb(image)
     notes: list[str] = []
+    profile = foreign_profile(image)
+    if profile is not None and not predecode:
+        predecode = True
+        notes.append(f"the file's colour profile is {profile}: pixmeans converts its colours "
+                     "to sRGB and the peers do not, so every tool reads the image crate's "
+                     "decoding, without the profile (as with --predecode)")
     decoded = work / "reference.png"
     decoder = "image crate (peers --tool decode)"
     res = None
@@ -287,7 +294,23 @@ def make_reference(image: Path, tools: Tools, work: Path, predecode: bool,
         if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
             notes.append("input has alpha: quality is measured on RGB only")
     ref.notes = notes
+    ref.predecode = predecode
     return ref, (decoded if predecode else image)
+
+
+def foreign_profile(image: Path) -> str | None:
+    """The description of the file's colour profile when it is not sRGB's."""
+    with Image.open(image) as im:
+        icc = im.info.get("icc_profile")
+    if not icc:
+        return None
+    from PIL import ImageCms
+    import io
+    try:
+        name = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).strip()
+    except (OSError, ImageCms.PyCMSError):
+        return None  # pixmeans cannot use it either, and takes the pixels as they are
+    return None if "sRGB" in name else (name or "unnamed")
 
 
 @dataclass
@@ -404,7 +427,7 @@ def record(ref: Reference, row: Row, args: argparse.Namespace, env: dict) -> dic
     return {
         "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "image": str(ref.path), "width": ref.width, "height": ref.height,
-        "reference_decoder": ref.decoder, "predecode": args.predecode,
+        "reference_decoder": ref.decoder, "predecode": ref.predecode,
         "reference_notes": ref.notes,
         "tool": row.tool, "k": row.k, "seed": args.seed, "runs": len(row.algo),
         "algo_seconds": row.algo, "whole_seconds": row.whole, "peak_rss_mb": row.rss,

@@ -20,6 +20,9 @@ pub struct ImageReport {
     pub width: u32,
     pub height: u32,
     pub input_format: &'static str,
+    /// The colour profile the input's colours were converted to sRGB from;
+    /// `null` when they were used as they are.
+    pub input_profile: Option<String>,
     pub distinct_colors: usize,
     pub k: usize,
     pub colors: usize,
@@ -185,6 +188,8 @@ pub struct Provenance<'a> {
     pub input: &'a Path,
     pub output: &'a Path,
     pub input_format: &'static str,
+    /// See [`ImageReport::input_profile`].
+    pub input_profile: Option<&'a str>,
     pub input_bytes: u64,
     pub output_bytes: u64,
     /// False when `--skip-if-larger` left the output unwritten.
@@ -226,6 +231,7 @@ impl ImageReport {
             width: img.width(),
             height: img.height(),
             input_format: io.input_format,
+            input_profile: io.input_profile.map(str::to_owned),
             distinct_colors: q.distinct_colors(),
             k: p.k(),
             colors: pal.len() - usize::from(pal.has_alpha()),

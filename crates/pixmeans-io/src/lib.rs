@@ -9,8 +9,9 @@
 //!   against [`Limits`] from the header before decoding any pixel, rejects
 //!   truncated files, and returns RGB8, or RGBA8 when some pixel is
 //!   transparent; of an animation or a multi-page file, the first frame,
-//!   with [`Decoded::more_frames`] set. Errors are [`ReadError`]s naming the
-//!   file.
+//!   with [`Decoded::more_frames`] set. A photo whose colour profile puts it
+//!   in another RGB space (Adobe RGB, Display P3) is converted to sRGB
+//!   ([`Decoded::profile`]). Errors are [`ReadError`]s naming the file.
 //! - Encoding: [`encode()`] picks by [`OutputFormat`] (see
 //!   [`OutputFormat::from_path`]); [`encode_indexed_png`] writes a palette PNG
 //!   at 1, 2, 4 or 8 bits a pixel, which the `image` crate cannot, and
@@ -59,6 +60,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod color_profile;
 mod decoder_gaps;
 mod deflated_tiff;
 mod encode;
@@ -80,6 +82,7 @@ mod segment_images;
 mod test_noise;
 mod write;
 
+pub use color_profile::ProfileUse;
 pub use encode::{EncodeError, JPEG_QUALITY, OutputFormat, encode};
 pub use indexed_gif::encode_gif;
 pub use indexed_png::{PngCompression, encode_indexed_png};

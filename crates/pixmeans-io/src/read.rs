@@ -1,6 +1,6 @@
 //! Reading images: the format from the content, a pixel limit checked from
 //! the header before any pixel is decoded, and conversion to 8-bit RGB or
-//! RGBA.
+//! RGBA in sRGB.
 
 use std::io::{self, Cursor, Read};
 use std::path::Path;
@@ -9,6 +9,7 @@ use image::metadata::Orientation;
 use image::{ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use pixmeans_core::{Image, PixelFormat};
 
+use crate::color_profile::{self, ProfileUse};
 use crate::read_error::{READABLE, ReadError, from_image_error};
 use crate::{decoder_gaps, jpeg_structure, multi_frame};
 
@@ -83,6 +84,9 @@ pub struct Decoded {
     /// sizes; the other frames are not decoded. `false` for a still image,
     /// for JPEG and BMP, and when the rest of the file cannot be read.
     pub more_frames: bool,
+    /// What was done with the file's colour profile: pixels in another RGB
+    /// space (Adobe RGB, Display P3) are converted to sRGB.
+    pub profile: ProfileUse,
 }
 
 /// Reads and decodes the image file at `path`; the format comes from the
@@ -147,7 +151,9 @@ const SIGNATURE_BYTES: u64 = 64;
 /// are checked against `limits` from the header, before any pixel is
 /// decoded. The result is RGB8, or RGBA8 when the image has an alpha
 /// channel and at least one pixel's alpha is below 255; grey and 16-bit
-/// images are converted. A JPEG that ends before its
+/// images are converted, and so are colours in another RGB space than sRGB
+/// when the file's colour profile says so (see [`ProfileUse`]). A JPEG that
+/// ends before its
 /// end-of-image marker is an error, not an image padded with grey. A file
 /// the decoder cannot read although it is sound (a 12-bit or lossless JPEG,
 /// a BMP over 65535 pixels wide) is [`ReadError::Unsupported`], not
@@ -217,17 +223,29 @@ pub fn decode_bytes(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Decode
             bytes: needed,
         });
     }
+    let icc = decoder.icc_profile();
     let mut decoded = DynamicImage::from_decoder(decoder).map_err(|e| from_image_error(e, name))?;
     decoded.apply_orientation(orientation);
-    let image = into_rgb_or_rgba(decoded).map_err(|e| ReadError::Malformed {
-        path: path(),
-        detail: e.to_string(),
-    })?;
+    let (width, height) = (decoded.width(), decoded.height());
+    let (pixel_format, mut data) = into_rgb_or_rgba(decoded);
+    let has_alpha = pixel_format == PixelFormat::Rgba8;
+    let profile = match icc {
+        Ok(icc) => color_profile::to_srgb(icc.as_deref(), &mut data, has_alpha),
+        Err(e) => ProfileUse::Ignored {
+            reason: format!("its colour profile cannot be read ({e})"),
+        },
+    };
+    let image =
+        Image::new(width, height, pixel_format, data).map_err(|e| ReadError::Malformed {
+            path: path(),
+            detail: e.to_string(),
+        })?;
     Ok(Decoded {
         image,
         format: format_name,
         file_bytes: bytes.len() as u64,
         more_frames: multi_frame::has_more_frames(format, bytes),
+        profile,
     })
 }
 
@@ -250,20 +268,14 @@ fn readable_format_name(format: ImageFormat) -> Option<&'static str> {
     })
 }
 
-/// RGB8, or RGBA8 when some pixel is not fully opaque.
-fn into_rgb_or_rgba(decoded: DynamicImage) -> Result<Image, pixmeans_core::ImageError> {
-    let (width, height) = (decoded.width(), decoded.height());
+/// The pixels as RGB8, or as RGBA8 when some pixel is not fully opaque.
+fn into_rgb_or_rgba(decoded: DynamicImage) -> (PixelFormat, Vec<u8>) {
     if !decoded.color().has_alpha() {
-        return Image::new(
-            width,
-            height,
-            PixelFormat::Rgb8,
-            decoded.into_rgb8().into_raw(),
-        );
+        return (PixelFormat::Rgb8, decoded.into_rgb8().into_raw());
     }
     let mut data = decoded.into_rgba8().into_raw();
     if data.chunks_exact(4).any(|p| p[3] < 255) {
-        return Image::new(width, height, PixelFormat::Rgba8, data);
+        return (PixelFormat::Rgba8, data);
     }
     // Drop the alpha channel in place: the write position never passes the
     // read position, so no second buffer is needed.
@@ -272,7 +284,7 @@ fn into_rgb_or_rgba(decoded: DynamicImage) -> Result<Image, pixmeans_core::Image
         data.copy_within(i * 4..i * 4 + 3, i * 3);
     }
     data.truncate(pixels * 3);
-    Image::new(width, height, PixelFormat::Rgb8, data)
+    (PixelFormat::Rgb8, data)
 }
 
 #[cfg(test)]
@@ -530,5 +542,37 @@ mod tests {
             (decoded.image.view().width(), decoded.image.view().height()),
             (9, 7)
         );
+    }
+
+    #[test]
+    fn a_jpeg_in_adobe_rgb_is_read_as_srgb() {
+        let mut adobe = moxcms::ColorProfile::new_adobe_rgb();
+        adobe.description = Some(moxcms::ProfileText::PlainString(
+            "Adobe RGB (1998)".to_owned(),
+        ));
+        // Flat green, so JPEG's error stays far below the conversion's.
+        let green = [60u8, 170, 70].repeat(16 * 16);
+        let mut bytes = Vec::new();
+        let mut encoder = JpegEncoder::new_with_quality(&mut bytes, 95);
+        encoder.set_icc_profile(adobe.encode().unwrap()).unwrap();
+        encoder
+            .write_image(&green, 16, 16, ExtendedColorType::Rgb8)
+            .unwrap();
+        let decoded = decode(&bytes).unwrap();
+        assert_eq!(
+            decoded.profile,
+            ProfileUse::Converted {
+                name: "Adobe RGB (1998)".to_owned()
+            }
+        );
+        // LittleCMS (through Pillow) makes this green [0, 172, 59] in sRGB.
+        let pixel = &decoded.image.view().data()[..3];
+        assert!(
+            pixel[0] < 10 && pixel[1].abs_diff(172) <= 3 && pixel[2].abs_diff(59) <= 3,
+            "{pixel:?}"
+        );
+
+        let plain = decode(&jpeg_bytes(9, 7)).unwrap();
+        assert_eq!(plain.profile, ProfileUse::Absent);
     }
 }

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use pixmeans_core::{
     ColorHistogram, ImageRef, KChoice, PixelFormat, Quantized, Quantizer, knee_k, smallest_k,
 };
-use pixmeans_io::{Decoded, OutputFormat};
+use pixmeans_io::{Decoded, OutputFormat, ProfileUse};
 use rayon::prelude::*;
 
 use crate::report::counted;
@@ -250,8 +250,10 @@ pub fn read(source: &Source, common: &Common) -> Result<Decoded> {
 }
 
 /// The warnings about what of an input is not used as it is, if any: only
-/// the first frame or page of several, and partly transparent pixels, which
-/// are clustered by their colour and written opaque. Batches print them
+/// the first frame or page of several, colours converted to sRGB from the
+/// file's colour profile (a note), a profile that could not be used, and
+/// partly transparent pixels, which are clustered by their colour and
+/// written opaque. Batches print them
 /// with the image's report, in order and clear of the progress bar.
 pub fn input_warnings(source: &Source, decoded: &Decoded) -> Option<String> {
     let name = source.display().display();
@@ -261,6 +263,21 @@ pub fn input_warnings(source: &Source, decoded: &Decoded) -> Option<String> {
             warnings,
             "warning: {name} holds more than one frame or page; only the first is used"
         );
+    }
+    match &decoded.profile {
+        ProfileUse::Converted { name: profile } => {
+            let _ = writeln!(
+                warnings,
+                "note: {name}'s colour profile is {profile}; its colours were converted to sRGB"
+            );
+        }
+        ProfileUse::Ignored { reason } => {
+            let _ = writeln!(
+                warnings,
+                "warning: {name}: {reason}; its colours are taken as sRGB"
+            );
+        }
+        _ => {}
     }
     let view = decoded.image.view();
     if view.format() == PixelFormat::Rgba8 {
@@ -447,6 +464,10 @@ pub fn quantize_one(
         input,
         output: sink.display(),
         input_format: decoded.format,
+        input_profile: match &decoded.profile {
+            ProfileUse::Converted { name } => Some(name),
+            _ => None,
+        },
         input_bytes: decoded.file_bytes,
         output_bytes,
         written,

@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod batch_names;
+mod color_profile;
 mod demo;
 mod elbow;
 mod grid;
