@@ -132,12 +132,49 @@ fn file_format(o: &Path, named: Option<FormatArg>) -> Result<OutputFormat> {
 /// How `quantize`'s options take their values, for [`sources`].
 const QUANTIZE_VALUE_HINT: &str = "an option's value follows it after a space (-k 8), but --dither takes its level after = (--dither=0.5)";
 
-/// Refuses `-o -` when standard output is a terminal: the image's bytes
-/// would scroll past as garbage and may upset the terminal.
-fn refuse_terminal(stdout_is_terminal: bool) -> Result<()> {
+/// Why an image goes to standard output.
+#[derive(Debug, Clone, Copy)]
+enum Piped {
+    /// `-o -`.
+    Asked,
+    /// The input is standard input and no `-o` was given.
+    ByDefault,
+}
+
+impl Piped {
+    fn words(self) -> &'static str {
+        match self {
+            Piped::Asked => "-o -",
+            Piped::ByDefault => "reading standard input without -o",
+        }
+    }
+}
+
+/// The job that writes `source`'s image to standard output, unless the JSON
+/// report would share it or it is a terminal.
+fn to_stdout(source: Source, format: OutputFormat, json: bool, why: Piped) -> Result<Job> {
+    if json {
+        bail!(
+            "{} writes the image to standard output, where --json writes too\nhint: name the output, e.g. -o out.png, or drop --json",
+            why.words()
+        );
+    }
+    refuse_terminal(std::io::stdout().is_terminal(), why.words())?;
+    Ok(Job {
+        source,
+        sink: Sink::Stdout,
+        format,
+        name_waits_for_k: false,
+    })
+}
+
+/// Refuses to write an image to standard output (`what`: with `-o -`, or
+/// read from standard input without `-o`) when it is a terminal: the
+/// image's bytes would scroll past as garbage and may upset the terminal.
+fn refuse_terminal(stdout_is_terminal: bool, what: &str) -> Result<()> {
     if stdout_is_terminal {
         bail!(
-            "-o - writes the image's bytes to standard output, which is a terminal\nhint: redirect it to a file or a program, e.g. -o - > out.png"
+            "{what} writes the image's bytes to standard output, which is a terminal\nhint: redirect it to a file or a program (> out.png), or name the output with -o"
         );
     }
     Ok(())
@@ -355,29 +392,23 @@ impl QuantizeConfig {
                 })
                 .collect()
         };
+        // As in pngquant, an image read from standard input goes to standard
+        // output unless -o says otherwise (not to a file named stdin-k16.png).
+        let piped = a.output.is_none() && !batch && sources == [Source::Stdin];
         let (jobs, out_dir) = match &a.output {
+            Some(o) if o.as_os_str() == "-" && batch => {
+                bail!(
+                    "-o - writes one image to standard output, but {}\nhint: give a folder for several outputs, e.g. -o out/",
+                    inputs_given(given, from_folder)
+                );
+            }
             Some(o) if o.as_os_str() == "-" => {
-                if batch {
-                    bail!(
-                        "-o - writes one image to standard output, but {}\nhint: give a folder for several outputs, e.g. -o out/",
-                        inputs_given(given, from_folder)
-                    );
-                }
-                if common.json {
-                    bail!(
-                        "-o - and --json would both write to standard output\nhint: write the image to a file, or drop --json"
-                    );
-                }
-                refuse_terminal(std::io::stdout().is_terminal())?;
-                (
-                    vec![Job {
-                        source: sources.remove(0),
-                        sink: Sink::Stdout,
-                        format: fixed,
-                        name_waits_for_k: false,
-                    }],
-                    None,
-                )
+                let job = to_stdout(sources.remove(0), fixed, common.json, Piped::Asked)?;
+                (vec![job], None)
+            }
+            None if piped => {
+                let job = to_stdout(sources.remove(0), fixed, common.json, Piped::ByDefault)?;
+                (vec![job], None)
             }
             Some(o) if batch && !o.is_dir() && OutputFormat::from_path(o).is_ok() => {
                 bail!(
@@ -423,9 +454,14 @@ mod tests {
 
     #[test]
     fn image_bytes_are_not_written_to_a_terminal() {
-        let message = format!("{:#}", refuse_terminal(true).unwrap_err());
-        assert!(message.contains("which is a terminal"), "{message}");
+        let message = format!("{:#}", refuse_terminal(true, "-o -").unwrap_err());
+        assert!(
+            message.starts_with(
+                "-o - writes the image's bytes to standard output, which is a terminal"
+            ),
+            "{message}"
+        );
         assert!(message.contains("hint: redirect it"), "{message}");
-        assert!(refuse_terminal(false).is_ok());
+        assert!(refuse_terminal(false, "-o -").is_ok());
     }
 }

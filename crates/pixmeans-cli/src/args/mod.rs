@@ -185,7 +185,8 @@ pub struct QuantizeArgs {
     /// standard output), or a folder (for one input, one that exists or a
     /// name ending in `/`). In a folder, and by default, files are named
     /// <name>-k<K>.<format>, K being the k that `-k auto` chose.
-    /// [default: <name>-k<K>.<format> in the current folder]
+    /// [default: <name>-k<K>.<format> in the current folder; standard
+    /// output for `-` alone]
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 

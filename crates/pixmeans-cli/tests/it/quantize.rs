@@ -233,6 +233,25 @@ fn reads_standard_input_and_writes_standard_output() {
     let png = &assert.get_output().stdout;
     let img = image::load_from_memory(png).unwrap().to_rgb8();
     assert_eq!(img.dimensions(), (96, 64));
+
+    // Without -o too, as in pngquant: no file is made.
+    let here = tempfile::tempdir().unwrap();
+    let assert = pixmeans()
+        .current_dir(here.path())
+        .args(["quantize", "-", "-k", "3"])
+        .write_stdin(fs::read(&input).unwrap())
+        .assert()
+        .success();
+    assert_eq!(&assert.get_output().stdout, png);
+    assert_eq!(fs::read_dir(here.path()).unwrap().count(), 0);
+    // --json would share standard output with the image.
+    let err = crate::fails_with(here.path(), &["quantize", "-", "-k", "3", "--json"], 2);
+    assert!(
+        err.contains("reading standard input without -o writes the image to standard output, where --json writes too")
+            && err.contains("-o out.png"),
+        "{err}"
+    );
+    assert_eq!(fs::read_dir(here.path()).unwrap().count(), 0);
 }
 
 #[test]
