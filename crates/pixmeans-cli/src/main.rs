@@ -18,6 +18,7 @@ mod segment_report;
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -52,6 +53,7 @@ fn run(cli: &Cli) -> Result<Outcome> {
         Command::Grid(a) => &a.common,
         Command::Scatter(a) => &a.common,
     };
+    QUIET.store(common_args.quiet, Ordering::Relaxed);
     if let Some(n) = common_args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(usize::from(n))
@@ -97,6 +99,21 @@ pub fn print_error(e: &anyhow::Error) {
 /// Writes a message to standard error.
 pub fn print_message(msg: &str) {
     let _ = std::io::stderr().lock().write_all(msg.as_bytes());
+}
+
+/// Whether `--quiet` was given: set once in [`run`], before any work.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Whether summaries, notes and progress bars are to be left out.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Writes a summary or a note to standard error, unless `--quiet`.
+pub fn print_info(msg: &str) {
+    if !quiet() {
+        print_message(msg);
+    }
 }
 
 /// Writes data to standard output.

@@ -232,7 +232,7 @@ fn without_earlier_outputs(
         }
     }
     if !notes.is_empty() {
-        crate::print_message(&notes);
+        crate::print_info(&notes);
     }
     (kept, left_out)
 }

@@ -248,6 +248,8 @@ pub struct DemoArgs {
 
 /// Settings every command takes.
 #[derive(Debug, Args, Clone)]
+// Each bool is one flag as the user typed it; no two make a state machine.
+#[allow(clippy::struct_excessive_bools)]
 pub struct CommonArgs {
     /// Print a machine-readable report on standard output (one JSON object
     /// per line, one line per image).
@@ -258,6 +260,11 @@ pub struct CommonArgs {
     /// its fit; elbow's table already gives each k's iterations).
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Print nothing on standard error but warnings and errors: no summary,
+    /// no notes, no progress bar.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
 
     /// Replace output files that already exist.
     #[arg(short, long)]

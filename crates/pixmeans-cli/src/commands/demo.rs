@@ -31,7 +31,7 @@ pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
     let start = Instant::now();
     let decoded = pixmeans_io::decode_bytes(PHOTO, Path::new(PHOTO_NAME), &common.limits)?;
     let decode = start.elapsed().as_secs_f64();
-    crate::print_message(&format!(
+    crate::print_info(&format!(
         "pixmeans demo: {PHOTO_NAME} ({} x {}, {CREDIT})\nwriting the original, one indexed PNG per k and the pictures that explain them into {}/\n\n",
         decoded.image.view().width(),
         decoded.image.view().height(),
@@ -75,7 +75,7 @@ pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
         crate::print_data(&table(&reports))?;
     }
     pictures(dir, &decoded, &quantized, common.compression)?;
-    crate::print_message(&format!(
+    crate::print_info(&format!(
         "\nopen {}/index.html to see it all; inertia is in 8-bit sRGB units, MSE and PSNR over all pixels and channels\n",
         dir.display()
     ));

@@ -120,7 +120,7 @@ pub fn run(a: &ElbowArgs) -> Result<Outcome> {
     } else {
         ""
     };
-    crate::print_message(&format!(
+    crate::print_info(&format!(
         "{}: {} x {}, {}{alpha}; {why}; wrote {}\n",
         report.input,
         report.width,

@@ -159,7 +159,7 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
         crate::print_data(&format!("{}\n", serde_json::to_string(&report)?))?;
     }
     let captions: Vec<&str> = versions.iter().map(|v| v.caption.as_str()).collect();
-    crate::print_message(&format!(
+    crate::print_info(&format!(
         "{}: {original}; {}\nwrote {}\n",
         report.input,
         captions.join("; "),

@@ -89,8 +89,12 @@ pub fn file_name(path: &Path) -> String {
     )
 }
 
-/// A progress bar over `n` steps on standard error, shown only on a terminal.
+/// A progress bar over `n` steps on standard error, shown only on a
+/// terminal, and not with `--quiet`.
 pub fn progress(n: usize) -> ProgressBar {
+    if crate::quiet() {
+        return ProgressBar::hidden();
+    }
     let bar = ProgressBar::new(n as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
@@ -265,7 +269,7 @@ pub fn input_warnings(source: &Source, decoded: &Decoded) -> Option<String> {
         );
     }
     match &decoded.profile {
-        ProfileUse::Converted { name: profile } => {
+        ProfileUse::Converted { name: profile } if !crate::quiet() => {
             let _ = writeln!(
                 warnings,
                 "note: {name}'s colour profile is {profile}; its colours were converted to sRGB"

@@ -81,7 +81,7 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
     let (q, quantizer, choice) =
         super::quantize_auto(&decoded.image.view(), &a.input, &quantizer, auto)?;
     if let Some(c) = &choice {
-        crate::print_message(&crate::report::KChoiceReport::new(c, auto).human());
+        crate::print_info(&crate::report::KChoiceReport::new(c, auto).human());
     }
     if common.verbose {
         crate::print_message(&crate::report::ImageReport::trace(&q));
@@ -148,7 +148,7 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
         .as_ref()
         .map(|o| format!("; wrote {}", o.display()))
         .unwrap_or_default();
-    crate::print_message(&format!(
+    crate::print_info(&format!(
         "{}: {} from {} ({}), PSNR {psnr} dB, mean ΔE00 {:.2}{wrote}\n",
         report.input,
         counted(report.colors.len(), "colour"),

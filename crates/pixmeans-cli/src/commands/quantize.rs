@@ -72,7 +72,7 @@ fn show(trace: Option<&str>, report: &ImageReport, cfg: &QuantizeConfig) -> Resu
     if let Some(trace) = trace {
         crate::print_message(trace);
     }
-    crate::print_message(&report.human());
+    crate::print_info(&report.human());
     if cfg.common.json {
         print_json(report)?;
     }

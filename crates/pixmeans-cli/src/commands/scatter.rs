@@ -94,7 +94,7 @@ pub fn run(a: &ScatterArgs) -> Result<Outcome> {
     let name = source.display().display().to_string();
     let (q, quantizer, choice) = super::quantize_auto(&view, &a.input, &quantizer, auto)?;
     if let Some(c) = &choice {
-        crate::print_message(&crate::report::KChoiceReport::new(c, auto).human());
+        crate::print_info(&crate::report::KChoiceReport::new(c, auto).human());
     }
     if common.verbose {
         crate::print_message(&crate::report::ImageReport::trace(&q));
@@ -144,7 +144,7 @@ pub fn run(a: &ScatterArgs) -> Result<Outcome> {
     if common.json {
         crate::print_data(&format!("{}\n", serde_json::to_string(&report)?))?;
     }
-    crate::print_message(&format!(
+    crate::print_info(&format!(
         "{}: {} sampled, {} ({}); wrote {}\n",
         report.input,
         counted(report.samples, "pixel"),

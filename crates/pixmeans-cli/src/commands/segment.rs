@@ -39,7 +39,7 @@ fn show(warning: Option<&str>, report: &SegmentReport, cfg: &SegmentConfig) -> R
     if cfg.common.verbose {
         crate::print_message(&report.fit.human());
     }
-    crate::print_message(&report.human());
+    crate::print_info(&report.human());
     if cfg.common.json {
         let line = serde_json::to_string(report).context("cannot format the JSON report")?;
         crate::print_data(&format!("{line}\n"))?;

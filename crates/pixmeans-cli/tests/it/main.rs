@@ -11,6 +11,7 @@ mod elbow;
 mod grid;
 mod palette;
 mod quantize;
+mod quiet;
 mod scatter;
 mod segment;
 mod segment_bad_input;
