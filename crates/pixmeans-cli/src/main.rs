@@ -76,6 +76,18 @@ fn run(cli: &Cli) -> Result<Outcome> {
 /// Prints `error: ` and the whole cause chain on one line, then any hints
 /// (a message part after "\nhint: ") on lines of their own.
 pub fn print_error(e: &anyhow::Error) {
+    let (error, hints) = error_parts(e);
+    let mut msg = format!("error: {error}\n");
+    for h in hints {
+        msg.push_str("hint: ");
+        msg.push_str(&h);
+        msg.push('\n');
+    }
+    print_message(&msg);
+}
+
+/// The whole cause chain of `e` on one line, and its hints apart.
+pub fn error_parts(e: &anyhow::Error) -> (String, Vec<String>) {
     let mut causes = Vec::new();
     let mut hints = Vec::new();
     for cause in e.chain() {
@@ -87,13 +99,7 @@ pub fn print_error(e: &anyhow::Error) {
         hints.extend(parts.map(str::to_owned));
     }
     causes.dedup();
-    let mut msg = format!("error: {}\n", causes.join(": "));
-    for h in hints {
-        msg.push_str("hint: ");
-        msg.push_str(&h);
-        msg.push('\n');
-    }
-    print_message(&msg);
+    (causes.join(": "), hints)
 }
 
 /// Writes a message to standard error.

@@ -252,7 +252,8 @@ pub struct DemoArgs {
 #[allow(clippy::struct_excessive_bools)]
 pub struct CommonArgs {
     /// Print a machine-readable report on standard output (one JSON object
-    /// per line, one line per image).
+    /// per line, one line per image; in a batch, an input that failed has
+    /// {"input": ..., "error": ...} in its place).
     #[arg(long)]
     pub json: bool,
 

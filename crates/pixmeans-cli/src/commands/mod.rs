@@ -109,8 +109,9 @@ pub fn progress(n: usize) -> ProgressBar {
 const MAX_LANES: usize = 4;
 
 /// Runs `each` over a batch of `jobs` under a progress bar (shown only on
-/// a terminal: indicatif hides it otherwise), printing each failure and
-/// going on; a broken pipe (`... | head`) starts no more jobs and ends
+/// a terminal: indicatif hides it otherwise), printing each failure (and
+/// passing it to `failed`, which may print more) and going on; a broken
+/// pipe (`... | head`) starts no more jobs and ends
 /// the batch quietly once those running are done. `each` does the work and
 /// returns what to print, which is printed with the bar hidden so that no
 /// stale bar is left in the scrollback.
@@ -127,6 +128,7 @@ pub fn run_batch<J: Sync, R: Send>(
     name: impl Fn(&J) -> String + Sync,
     each: impl Fn(&J) -> Result<R> + Sync,
     print: impl Fn(&R) -> Result<()>,
+    failed: impl Fn(&J, &anyhow::Error) -> Result<()>,
 ) -> Outcome {
     let bar = progress(jobs.len());
     let next = AtomicUsize::new(0);
@@ -134,7 +136,7 @@ pub fn run_batch<J: Sync, R: Send>(
     let (done, results) = mpsc::channel();
     let threads = rayon::current_num_threads();
     let lanes = threads.min(jobs.len()).min(MAX_LANES);
-    let (printed, failed, broken) = std::thread::scope(|scope| {
+    let (printed, failures, broken) = std::thread::scope(|scope| {
         for lane in 0..lanes {
             // Each lane runs its jobs on threads of its own: jobs sharing
             // one pool wait on each other's parallel steps (48 small
@@ -170,16 +172,16 @@ pub fn run_batch<J: Sync, R: Send>(
             }
         }
         drop(done);
-        print_in_order(results, &bar, &stop, print)
+        print_in_order(results, &bar, &stop, print, |i, e| failed(&jobs[i], e))
     });
     bar.finish_and_clear();
     // Jobs never run for want of a worker thread failed too.
-    let failed = if broken {
-        failed
+    let failures = if broken {
+        failures
     } else {
-        failed + jobs.len() - printed
+        failures + jobs.len() - printed
     };
-    match failed {
+    match failures {
         0 => Outcome::Success,
         n if n == jobs.len() => Outcome::Failure,
         _ => Outcome::PartialFailure,
@@ -201,36 +203,45 @@ where
 }
 
 /// Prints the results of jobs 0, 1, 2, ... as they arrive (in any order,
-/// tagged with their job's number), each as soon as those before it are.
-/// Returns how many were printed and how many failed, and whether standard
-/// output went away (which sets `stop`).
+/// tagged with their job's number), each as soon as those before it are;
+/// a failure is printed as an error and passed to `failed` with its job's
+/// number. Returns how many were printed and how many failed, and whether
+/// standard output went away (which sets `stop`).
 fn print_in_order<R>(
     results: mpsc::Receiver<(usize, Result<R>)>,
     bar: &ProgressBar,
     stop: &AtomicBool,
     print: impl Fn(&R) -> Result<()>,
+    failed: impl Fn(usize, &anyhow::Error) -> Result<()>,
 ) -> (usize, usize, bool) {
-    let (mut printed, mut failed) = (0, 0);
+    let (mut printed, mut failures) = (0, 0);
     let mut waiting = BTreeMap::new();
     for (i, result) in results {
         waiting.insert(i, result);
         while let Some(result) = waiting.remove(&printed) {
-            match result.and_then(|r| bar.suspend(|| print(&r))) {
+            let said = match result.and_then(|r| bar.suspend(|| print(&r))) {
+                Err(e) if !crate::is_broken_pipe(&e) => {
+                    failures += 1;
+                    bar.suspend(|| {
+                        crate::print_error(&e);
+                        failed(printed, &e)
+                    })
+                }
+                said => said,
+            };
+            match said {
                 Err(e) if crate::is_broken_pipe(&e) => {
                     stop.store(true, Ordering::Relaxed);
-                    return (printed, failed, true);
+                    return (printed, failures, true);
                 }
-                Err(e) => {
-                    bar.suspend(|| crate::print_error(&e));
-                    failed += 1;
-                }
+                Err(e) => bar.suspend(|| crate::print_error(&e)),
                 Ok(()) => {}
             }
             bar.inc(1);
             printed += 1;
         }
     }
-    (printed, failed, false)
+    (printed, failures, false)
 }
 
 /// Bytes as people read them: `812 B`, `31.9 kB`, `1.25 MB` (powers of 1000).
@@ -480,6 +491,25 @@ pub fn quantize_one(
     let mut report = ImageReport::new(&q, &quantizer, &io, seconds, common.verbose);
     report.k_choice = choice.map(|c| KChoiceReport::new(&c, auto));
     Ok((q, report))
+}
+
+/// With `--json`, prints the line that stands for an input of a batch that
+/// failed: `{"input": ..., "error": ...}`, the error as on standard error.
+pub fn print_json_failure(json: bool, input: &Path, e: &anyhow::Error) -> Result<()> {
+    #[derive(serde::Serialize)]
+    struct Failure {
+        input: String,
+        error: String,
+    }
+    if !json {
+        return Ok(());
+    }
+    let failure = Failure {
+        input: input.display().to_string(),
+        error: crate::error_parts(e).0,
+    };
+    let line = serde_json::to_string(&failure).context("cannot format the JSON report")?;
+    crate::print_data(&format!("{line}\n"))
 }
 
 /// Prints one JSON report line on standard output.

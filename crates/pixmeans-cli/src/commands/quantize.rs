@@ -35,6 +35,7 @@ fn run_jobs(cfg: &QuantizeConfig) -> Result<Outcome> {
         |job| job.source.display().display().to_string(),
         |job| one(job, cfg),
         |(trace, report)| show(trace.as_deref(), report, cfg),
+        |job, e| super::print_json_failure(cfg.common.json, job.source.display(), e),
     ))
 }
 

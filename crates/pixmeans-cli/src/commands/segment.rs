@@ -29,6 +29,7 @@ pub fn run(cfg: &SegmentConfig) -> Result<Outcome> {
         |job| job.source.display().display().to_string(),
         |job| one(job, cfg),
         |(warning, report)| show(warning.as_deref(), report, cfg),
+        |job, e| super::print_json_failure(cfg.common.json, job.source.display(), e),
     ))
 }
 

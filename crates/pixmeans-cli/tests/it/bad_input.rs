@@ -218,6 +218,23 @@ fn a_batch_with_some_bad_inputs_exits_1_and_writes_the_good_ones() {
     assert!(err.contains("bad.png"), "{err}");
     assert!(dir.path().join("out/good-k16.png").is_file());
     assert_eq!(fs::read_dir(dir.path().join("out")).unwrap().count(), 1);
+    // With --json a failed input has its line too, in the inputs' order.
+    let assert = pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "bad.png", "good.png", "-o", "out3/", "--json"])
+        .assert()
+        .code(1);
+    let lines = crate::json_lines(&assert.get_output().stdout);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["input"], "bad.png");
+    let error = lines[0]["error"].as_str().unwrap();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr);
+    assert!(
+        stderr.contains(&format!("error: {error}\n")),
+        "{error} / {stderr}"
+    );
+    assert_eq!(lines[1]["input"], "good.png");
+    assert_eq!(lines[1]["written"], true);
     let err = fails(dir.path(), &["bad.png", "missing.png", "-o", "out2"], 2);
     assert!(
         err.contains("bad.png") && err.contains("missing.png"),

@@ -195,8 +195,13 @@ fn a_batch_reports_in_input_order_and_writes_the_same_bytes_on_any_threads() {
             .collect();
         assert_eq!(
             inputs,
-            ["a.png", "b.png", "c.png", "e.png", "f.png"],
+            ["a.png", "b.png", "c.png", "d.png", "e.png", "f.png"],
             "-j {threads}"
+        );
+        let failed = &json_lines(&output.stdout)[3];
+        assert!(
+            failed["error"].as_str().unwrap().contains("d.png"),
+            "{failed}"
         );
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("d.png"), "-j {threads}: {stderr}");
