@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
+use pixmeans_io::OutputFormat;
 
 use super::{
     Outcome, check_clobber, input_warnings, make_folders, print_json, quantize_one, read,
@@ -39,8 +40,9 @@ fn run_jobs(cfg: &QuantizeConfig) -> Result<Outcome> {
     ))
 }
 
-/// Quantizes one job: what to print before the report (a warning that
-/// only the first frame was used, the `--verbose` trace), and the report.
+/// Quantizes one job: what to print before the report (the warnings about
+/// the input or about transparency a JPEG output loses, the `--verbose`
+/// trace), and the report.
 fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)> {
     let common = &cfg.common;
     if !job.name_waits_for_k {
@@ -63,8 +65,15 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)>
         common,
         seconds,
     )?;
+    // JPEG stores no alpha: encode() puts transparent pixels on white.
+    let on_white = (job.format == OutputFormat::Jpeg && report.transparent).then(|| {
+        format!(
+            "warning: {} has no transparency (JPEG), so the transparent pixels of {} are written white\n",
+            report.output, report.input
+        )
+    });
     let trace = common.verbose.then(|| ImageReport::trace(&q));
-    let notes: String = [warning, trace].into_iter().flatten().collect();
+    let notes: String = [warning, on_white, trace].into_iter().flatten().collect();
     Ok(((!notes.is_empty()).then_some(notes), report))
 }
 

@@ -282,6 +282,22 @@ fn transparent_pixels_stay_transparent() {
     for (a, b) in rgba.pixels().zip(back.pixels()) {
         assert_eq!(a.0[3] == 0, b.0[3] == 0);
     }
+
+    // A JPEG cannot keep them, and says so.
+    let assert = pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "logo.png", "-k", "4", "-o", "out.jpg"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr);
+    assert!(
+        stderr.contains(
+            "warning: out.jpg has no transparency (JPEG), so the transparent pixels of logo.png are written white"
+        ),
+        "{stderr}"
+    );
+    let back = image::open(dir.path().join("out.jpg")).unwrap().to_rgb8();
+    assert!(back.get_pixel(2, 5).0.iter().all(|&c| c > 240));
 }
 
 #[test]
