@@ -255,7 +255,7 @@ def make_reference(image: Path, tools: Tools, work: Path, predecode: bool,
     """
     pillow = load_rgb(image)
     notes: list[str] = []
-    profile = foreign_profile(image)
+    profile = foreign_profile(image, tools, work)
     if profile is not None and not predecode:
         predecode = True
         notes.append(f"the file's colour profile is {profile}: pixmeans converts its colours "
@@ -298,19 +298,15 @@ def make_reference(image: Path, tools: Tools, work: Path, predecode: bool,
     return ref, (decoded if predecode else image)
 
 
-def foreign_profile(image: Path) -> str | None:
-    """The description of the file's colour profile when it is not sRGB's."""
-    with Image.open(image) as im:
-        icc = im.info.get("icc_profile")
-    if not icc:
-        return None
-    from PIL import ImageCms
-    import io
-    try:
-        name = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).strip()
-    except (OSError, ImageCms.PyCMSError):
-        return None  # pixmeans cannot use it either, and takes the pixels as they are
-    return None if "sRGB" in name else (name or "unnamed")
+def foreign_profile(image: Path, tools: Tools, work: Path) -> str | None:
+    """The colour profile pixmeans converts the file's colours from, if any
+    (its own verdict, from `input_profile` in its report)."""
+    done = subprocess.run([str(tools.pixmeans), "quantize", str(image), "-k", "1", "-o",
+                           str(work / "profile-probe.png"), "--force", "--json", "--quiet"],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        return None  # the run itself will report why
+    return json.loads(done.stdout).get("input_profile")
 
 
 @dataclass

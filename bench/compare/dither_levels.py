@@ -76,6 +76,14 @@ def reference(photo: Path, work: Path) -> np.ndarray:
     return load(out)
 
 
+def converted_profile(pixmeans: Path, photo: Path, work: Path) -> str | None:
+    """The colour profile pixmeans converts the photo's colours from, if any."""
+    done = subprocess.run([str(pixmeans), "quantize", str(photo), "-k", "1", "-o",
+                           str(work / "profile-probe.png"), "--force", "--json", "--quiet"],
+                          check=True, capture_output=True, text=True)
+    return json.loads(done.stdout).get("input_profile")
+
+
 class Scorer:
     """The blurred copies of one photo, kept for every output scored on it."""
 
@@ -129,7 +137,17 @@ def main() -> int:
                 print(f"note: {photo.name} skipped: it has transparent pixels, which "
                       "pixmeans leaves out of its figures", file=sys.stderr)
                 continue
-            scorer = Scorer(reference(photo, work))
+            pixels = reference(photo, work)
+            scorer = Scorer(pixels)
+            source = photo  # the file the tools read
+            profile = converted_profile(a.pixmeans, photo, work)
+            if profile:
+                # pixmeans would cluster the colours converted to sRGB and the
+                # peers the file's own: every tool reads the reference instead.
+                print(f"note: {photo.name}'s colour profile is {profile}; every tool reads "
+                      "its pixels without it", file=sys.stderr)
+                source = work / f"{photo.stem}-pixels.png"
+                Image.fromarray(pixels.astype(np.uint8), "RGB").save(source)
             for k in ks:
                 runs = [("pixmeans", level) for level in levels]
                 if a.peers:
@@ -139,13 +157,13 @@ def main() -> int:
                     report = {}
                     if tool == "pixmeans":
                         done = subprocess.run(
-                            [str(a.pixmeans), "quantize", str(photo), "-k", str(k),
+                            [str(a.pixmeans), "quantize", str(source), "-k", str(k),
                              f"--dither={level}", "-o", str(out), "--force", "--json"],
                             check=True, capture_output=True, text=True)
                         report = json.loads(done.stdout)
                     else:
                         subprocess.run([os.environ["PEERS_BIN"], "--tool", tool, "--k", str(k),
-                                        "--seed", "0", str(photo), str(out)],
+                                        "--seed", "0", str(source), str(out)],
                                        check=True, stdout=subprocess.DEVNULL)
                     figures = scorer.score(load(out))
                     row = {"photo": photo.name, "k": k, "tool": tool, "level": level,

@@ -215,14 +215,14 @@ fn without_earlier_outputs(
             Source::Stdin => None,
         })
         .collect();
-    let mut notes = String::new();
+    let mut warnings = String::new();
     let (mut kept, mut left_out) = (Vec::with_capacity(sources.len()), Vec::new());
     for (source, origin) in sources.into_iter().zip(origins) {
         match (source, origin) {
             (Source::File(x), Some(y)) => {
                 let _ = writeln!(
-                    notes,
-                    "note: leaving out {}, taken for an earlier run's output from {}",
+                    warnings,
+                    "warning: leaving out {}, taken for an earlier run's output from {}",
                     x.display(),
                     y.display()
                 );
@@ -231,8 +231,8 @@ fn without_earlier_outputs(
             (source, _) => kept.push(source),
         }
     }
-    if !notes.is_empty() {
-        crate::print_info(&notes);
+    if !warnings.is_empty() {
+        crate::print_message(&warnings);
     }
     (kept, left_out)
 }

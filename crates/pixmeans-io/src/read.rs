@@ -224,13 +224,17 @@ pub fn decode_bytes(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Decode
         });
     }
     let icc = decoder.icc_profile();
+    let grey = matches!(
+        decoder.color_type(),
+        ColorType::L8 | ColorType::La8 | ColorType::L16 | ColorType::La16
+    );
     let mut decoded = DynamicImage::from_decoder(decoder).map_err(|e| from_image_error(e, name))?;
     decoded.apply_orientation(orientation);
     let (width, height) = (decoded.width(), decoded.height());
     let (pixel_format, mut data) = into_rgb_or_rgba(decoded);
     let has_alpha = pixel_format == PixelFormat::Rgba8;
     let profile = match icc {
-        Ok(icc) => color_profile::to_srgb(icc.as_deref(), &mut data, has_alpha),
+        Ok(icc) => color_profile::to_srgb(icc.as_deref(), &mut data, has_alpha, grey),
         Err(e) => ProfileUse::Ignored {
             reason: format!("its colour profile cannot be read ({e})"),
         },

@@ -56,11 +56,11 @@ fn a_rerun_over_the_same_files_leaves_out_the_earlier_outputs_and_keeps_them() {
     );
     assert!(
         err.contains(
-            "note: leaving out ./a-k4.png, taken for an earlier run's output from ./a.png"
+            "warning: leaving out ./a-k4.png, taken for an earlier run's output from ./a.png"
         ),
         "{err}"
     );
-    assert!(err.contains("note: leaving out b-k4.png"), "{err}");
+    assert!(err.contains("warning: leaving out b-k4.png"), "{err}");
     assert!(
         err.contains("error: a-k4.png was given as an input, so it is not replaced"),
         "{err}"
@@ -90,7 +90,7 @@ fn a_folder_quantized_into_itself_again_leaves_out_its_outputs() {
     // -k auto: any K; into another folder, so nothing needs --force.
     let err = quantize(dir.path(), &["photos", "-k", "auto", "-o", "out/"]);
     assert!(
-        err.contains(&format!("note: leaving out photos/{}", made[0])),
+        err.contains(&format!("warning: leaving out photos/{}", made[0])),
         "{err}"
     );
     assert_eq!(names(&dir.path().join("out")).len(), 1);

@@ -28,6 +28,20 @@ fn save_two_colours(path: &Path, icc: Vec<u8>) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// Runs `pixmeans quantize NAME -k 2 -o out.png --json ARGS...` in `dir`:
+/// standard error and the report.
+fn quantize(dir: &Path, name: &str, args: &[&str]) -> (String, serde_json::Value) {
+    let assert = pixmeans()
+        .current_dir(dir)
+        .args(["quantize", name, "-k", "2", "-o", "out.png", "--json", "-f"])
+        .args(args)
+        .assert()
+        .success();
+    let out = assert.get_output();
+    let report = serde_json::from_slice(&out.stdout).unwrap();
+    (String::from_utf8_lossy(&out.stderr).into_owned(), report)
+}
+
 fn display_p3() -> Vec<u8> {
     let mut profile = ColorProfile::new_display_p3();
     profile.description = Some(ProfileText::PlainString("Display P3".to_owned()));
@@ -38,21 +52,18 @@ fn display_p3() -> Vec<u8> {
 fn a_display_p3_photo_is_converted_to_srgb_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     save_two_colours(&dir.path().join("p3.png"), display_p3());
-    let assert = pixmeans()
-        .current_dir(dir.path())
-        .args(["quantize", "p3.png", "-k", "2", "-o", "out.png", "--json"])
-        .assert()
-        .success();
-    let out = assert.get_output();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (stderr, report) = quantize(dir.path(), "p3.png", &[]);
     assert!(
         stderr.contains(
             "note: p3.png's colour profile is Display P3; its colours were converted to sRGB"
         ),
         "{stderr}"
     );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["input_profile"], "Display P3");
+    // --quiet leaves the note out, not the conversion.
+    let (stderr, quiet) = quantize(dir.path(), "p3.png", &["-q"]);
+    assert_eq!(stderr, "");
+    assert_eq!(quiet["palette"], report["palette"]);
     // The output is exact for its two colours, which are sRGB's: the muted
     // P3 red is a more saturated sRGB red; grey stays grey.
     assert_eq!(report["mse"], 0.0);
@@ -79,15 +90,8 @@ fn an_srgb_profile_changes_nothing_and_is_not_mentioned() {
     let mut srgb = ColorProfile::new_srgb();
     srgb.description = Some(ProfileText::PlainString("sRGB IEC61966-2.1".to_owned()));
     save_two_colours(&dir.path().join("s.png"), srgb.encode().unwrap());
-    let assert = pixmeans()
-        .current_dir(dir.path())
-        .args(["quantize", "s.png", "-k", "2", "-o", "out.png", "--json"])
-        .assert()
-        .success();
-    let out = assert.get_output();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (stderr, report) = quantize(dir.path(), "s.png", &[]);
     assert!(!stderr.contains("profile"), "{stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["input_profile"].is_null());
     let (_, mut palette, _) = decode_indexed(&dir.path().join("out.png"));
     palette.sort_unstable();
@@ -95,17 +99,12 @@ fn an_srgb_profile_changes_nothing_and_is_not_mentioned() {
 }
 
 #[test]
-fn a_profile_that_cannot_be_read_is_named_in_a_warning_and_left_out() {
+fn a_profile_that_cannot_be_read_is_named_in_a_warning_even_under_quiet() {
     let dir = tempfile::tempdir().unwrap();
     let mut broken = display_p3();
     broken.truncate(60);
     save_two_colours(&dir.path().join("b.png"), broken);
-    let assert = pixmeans()
-        .current_dir(dir.path())
-        .args(["quantize", "b.png", "-k", "2", "-o", "out.png"])
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr);
+    let (stderr, _) = quantize(dir.path(), "b.png", &["-q"]);
     assert!(
         stderr.contains("warning: b.png: its colour profile cannot be read (")
             && stderr.contains("its colours are taken as sRGB"),
