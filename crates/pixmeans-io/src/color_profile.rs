@@ -20,8 +20,8 @@ pub enum ProfileUse {
     /// The profile is sRGB's in effect (every colour tried comes back within
     /// one level of itself), so the pixels are used as they are.
     Srgb,
-    /// The pixels were converted from the profile's RGB space to sRGB
-    /// (colours outside sRGB are clipped to its edge).
+    /// The pixels were converted from the profile's space (RGB, or grey for
+    /// a grey image) to sRGB; colours outside sRGB are clipped to its edge.
     Converted {
         /// The profile's description, such as `"Adobe RGB (1998)"`, or
         /// `"unnamed"`.
@@ -29,8 +29,10 @@ pub enum ProfileUse {
     },
     /// The profile was not used, and the pixels are taken as sRGB.
     Ignored {
-        /// Why: the profile cannot be read, or describes grey or CMYK
-        /// values (which the decoder has already turned into RGB).
+        /// Why, as a clause about the file: its profile cannot be read or
+        /// converted, does not fit its pixels (a grey or CMYK profile on
+        /// RGB pixels, an RGB one on grey), is a device link or abstract
+        /// profile, or turns every colour into one.
         reason: String,
     },
 }
