@@ -255,7 +255,7 @@ def make_reference(image: Path, tools: Tools, work: Path, predecode: bool,
     """
     pillow = load_rgb(image)
     notes: list[str] = []
-    profile = foreign_profile(image, tools, work)
+    profile = converted_profile(tools.pixmeans, image, work)
     if profile is not None and not predecode:
         predecode = True
         notes.append(f"the file's colour profile is {profile}: pixmeans converts its colours "
@@ -298,10 +298,10 @@ def make_reference(image: Path, tools: Tools, work: Path, predecode: bool,
     return ref, (decoded if predecode else image)
 
 
-def foreign_profile(image: Path, tools: Tools, work: Path) -> str | None:
+def converted_profile(pixmeans: Path, image: Path, work: Path) -> str | None:
     """The colour profile pixmeans converts the file's colours from, if any
     (its own verdict, from `input_profile` in its report)."""
-    done = subprocess.run([str(tools.pixmeans), "quantize", str(image), "-k", "1", "-o",
+    done = subprocess.run([str(pixmeans), "quantize", str(image), "-k", "1", "-o",
                            str(work / "profile-probe.png"), "--force", "--json", "--quiet"],
                           capture_output=True, text=True)
     if done.returncode != 0:

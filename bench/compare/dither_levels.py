@@ -34,6 +34,8 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
+from compare import converted_profile
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 PEER_TOOLS = ("quantette-dither", "libimagequant-dither")
@@ -74,14 +76,6 @@ def reference(photo: Path, work: Path) -> np.ndarray:
     subprocess.run([peers, "--tool", "decode", "--k", "1", str(photo), str(out)],
                    check=True, stdout=subprocess.DEVNULL)
     return load(out)
-
-
-def converted_profile(pixmeans: Path, photo: Path, work: Path) -> str | None:
-    """The colour profile pixmeans converts the photo's colours from, if any."""
-    done = subprocess.run([str(pixmeans), "quantize", str(photo), "-k", "1", "-o",
-                           str(work / "profile-probe.png"), "--force", "--json", "--quiet"],
-                          check=True, capture_output=True, text=True)
-    return json.loads(done.stdout).get("input_profile")
 
 
 class Scorer:

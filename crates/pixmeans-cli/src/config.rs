@@ -172,7 +172,8 @@ pub fn check_output_folder(command: &str, dir: &Path) -> Result<()> {
     let file_like = dir
         .extension()
         .and_then(OsStr::to_str)
-        .is_some_and(|e| FILE_EXTS.contains(&e.to_ascii_lowercase().as_str()));
+        .map(str::to_ascii_lowercase)
+        .is_some_and(|e| IMAGE_EXTS.contains(&e.as_str()) || OTHER_FILE_EXTS.contains(&e.as_str()));
     if file_like && !dir.exists() && !ends_with_separator(dir) {
         let folder = dir.with_extension("");
         bail!(
@@ -241,12 +242,9 @@ fn flag_error(e: KMeansError) -> anyhow::Error {
 /// The extensions of the images read from a folder.
 const IMAGE_EXTS: [&str; 8] = ["png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"];
 
-/// The extensions of the files pixmeans reads or writes, none of which a
-/// folder of outputs is likely to be named with.
-const FILE_EXTS: [&str; 16] = [
-    "png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp", "json", "npy", "svg", "gpl", "txt",
-    "html", "htm", "pdf",
-];
+/// With [`IMAGE_EXTS`], the extensions of the files pixmeans reads or
+/// writes, none of which a folder of outputs is likely to be named with.
+const OTHER_FILE_EXTS: [&str; 8] = ["json", "npy", "svg", "gpl", "txt", "html", "htm", "pdf"];
 
 /// Image files in a folder (by extension), sorted by name.
 fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {

@@ -25,11 +25,9 @@ use pixmeans_core::{
 use pixmeans_io::{Decoded, OutputFormat, ProfileUse};
 use rayon::prelude::*;
 
-use crate::report::counted;
-
 use crate::config::{AutoK, Common, KNEE_RANGE, Source};
 use crate::quantize_config::Sink;
-use crate::report::{ImageReport, KChoiceReport, Provenance, Timings};
+use crate::report::{ImageReport, KChoiceReport, Provenance, Timings, counted};
 
 /// How a command ended, as the process exit code says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
