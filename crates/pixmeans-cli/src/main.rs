@@ -29,7 +29,20 @@ use crate::config::Common;
 use crate::quantize_config::QuantizeConfig;
 use crate::segment_config::SegmentConfig;
 
+/// The exit status after Ctrl-C or a request to terminate, as a shell
+/// gives a command that SIGINT ended.
+const STOPPED: i32 = 130;
+
 fn main() -> ExitCode {
+    // A stopped run leaves whole files only: the temporary files of those
+    // being written are removed, and a set of files being put in place
+    // (segment's) goes in whole first. Without the handler (it cannot be
+    // set), the system's default stops the process as before.
+    let _ = ctrlc::set_handler(|| {
+        let _stopped = pixmeans_io::stop_writing();
+        print_message("\nstopped: no file was left half-written\n");
+        std::process::exit(STOPPED);
+    });
     let cli = Cli::parse();
     match run(&cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -94,4 +94,6 @@ pub use read_error::ReadError;
 pub use segment_images::{
     OVERLAY_TINT, cutout_png, label_bits, labels_png, mask_png, mean_png, overlay_png,
 };
-pub use write::{WriteError, write_atomic};
+pub use write::{
+    Staged, WriteError, WritingStopped, commit_together, stage, stop_writing, write_atomic,
+};

@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::encode::WRITABLE_EXTENSIONS;
 
@@ -51,19 +52,42 @@ pub enum WriteError {
 /// temporary file is removed and `path` is left as it was. The file is not
 /// fsynced. On Unix a new file gets the usual `0o666` less the umask, as if
 /// created with `File::create`, rather than the temporary file's `0o600`; a
-/// replaced file keeps the permissions it had.
+/// replaced file keeps the permissions it had. If the process is stopped
+/// meanwhile, [`stop_writing`] removes the temporary file.
+///
+/// Not to be called inside [`commit_together`]'s closure (it would wait on
+/// itself); commit a [`Staged`] file there instead.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<u64, WriteError> {
+    let staged = stage(path, bytes, overwrite)?;
+    commit_together(|| staged.commit())
+}
+
+/// A file written to its temporary name by [`stage`], to be renamed onto
+/// its path by [`Staged::commit`]. Dropped uncommitted, the temporary file
+/// is removed.
+#[derive(Debug)]
+pub struct Staged {
+    temp: tempfile::NamedTempFile,
+    path: PathBuf,
+    overwrite: bool,
+    len: u64,
+    _listed: Listed,
+}
+
+/// The first half of [`write_atomic`]: every check, and the bytes written to
+/// a temporary file beside `path`, which is listed for [`stop_writing`] to
+/// remove. `path` itself is not touched yet.
+pub fn stage(path: &Path, bytes: &[u8], overwrite: bool) -> Result<Staged, WriteError> {
     let io_error = |source| WriteError::Io {
         path: path.to_path_buf(),
         source: without_temp_path(source),
     };
-    let exists = || WriteError::Exists {
-        path: path.to_path_buf(),
-    };
     // Fail before writing a large temporary file; the no-clobber rename
-    // below still guards against the file appearing in the meantime.
+    // in `commit` still guards against the file appearing in the meantime.
     if !overwrite && path.symlink_metadata().is_ok() {
-        return Err(exists());
+        return Err(WriteError::Exists {
+            path: path.to_path_buf(),
+        });
     }
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -83,7 +107,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<u64, W
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     // From here on, dropping `temp` on an error path deletes the file.
-    let mut temp = builder.tempfile_in(dir).map_err(io_error)?;
+    let (mut temp, listed) = Listed::create(&builder, dir).map_err(io_error)?;
     temp.write_all(bytes).map_err(io_error)?;
     // A replaced file keeps its permissions (a 0o640 file stays 0o640).
     if overwrite && let Ok(old) = std::fs::metadata(path) {
@@ -91,15 +115,121 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<u64, W
             .set_permissions(old.permissions())
             .map_err(io_error)?;
     }
-    let persisted = if overwrite {
-        temp.persist(path)
-    } else {
-        temp.persist_noclobber(path)
-    };
-    match persisted {
-        Ok(_) => Ok(bytes.len() as u64),
-        Err(e) if !overwrite && e.error.kind() == io::ErrorKind::AlreadyExists => Err(exists()),
-        Err(e) => Err(io_error(e.error)),
+    Ok(Staged {
+        temp,
+        path: path.to_path_buf(),
+        overwrite,
+        len: bytes.len() as u64,
+        _listed: listed,
+    })
+}
+
+impl Staged {
+    /// The path the file goes to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the temporary file onto its path and returns the bytes
+    /// written; the errors are [`write_atomic`]'s. Call it inside
+    /// [`commit_together`], so that a stop waits for it.
+    pub fn commit(self) -> Result<u64, WriteError> {
+        let Staged {
+            temp,
+            path,
+            overwrite,
+            len,
+            _listed,
+        } = self;
+        let persisted = if overwrite {
+            temp.persist(&path)
+        } else {
+            temp.persist_noclobber(&path)
+        };
+        match persisted {
+            Ok(_) => Ok(len),
+            Err(e) if !overwrite && e.error.kind() == io::ErrorKind::AlreadyExists => {
+                Err(WriteError::Exists { path })
+            }
+            Err(e) => Err(WriteError::Io {
+                path,
+                source: without_temp_path(e.error),
+            }),
+        }
+    }
+}
+
+/// The temporary files being written, for [`stop_writing`] to remove.
+static TEMPORARY: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Held while files are renamed into place, and by [`stop_writing`] until
+/// the process ends.
+static COMMITTING: Mutex<()> = Mutex::new(());
+
+fn lock<T>(m: &'static Mutex<T>) -> MutexGuard<'static, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A temporary file's place in [`TEMPORARY`], given up when dropped.
+#[derive(Debug)]
+struct Listed(PathBuf);
+
+impl Listed {
+    /// Creates a temporary file in `dir` and lists it, as one step: after
+    /// [`stop_writing`] no file is created.
+    fn create(
+        builder: &tempfile::Builder<'_, '_>,
+        dir: &Path,
+    ) -> io::Result<(tempfile::NamedTempFile, Listed)> {
+        let mut listed = lock(&TEMPORARY);
+        let temp = builder.tempfile_in(dir)?;
+        listed.push(temp.path().to_path_buf());
+        let path = temp.path().to_path_buf();
+        Ok((temp, Listed(path)))
+    }
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        let mut listed = lock(&TEMPORARY);
+        if let Some(i) = listed.iter().position(|p| *p == self.0) {
+            listed.swap_remove(i);
+        }
+    }
+}
+
+/// Runs `f`, which renames files into place ([`Staged::commit`]) and may
+/// remove others, as one step that [`stop_writing`] waits for: a process
+/// stopped meanwhile leaves all of it done or none of it.
+pub fn commit_together<R>(f: impl FnOnce() -> R) -> R {
+    let _committing = lock(&COMMITTING);
+    f()
+}
+
+/// What [`stop_writing`] returns: while it lives, no file is committed and
+/// no temporary file is made.
+#[derive(Debug)]
+pub struct WritingStopped {
+    _committing: MutexGuard<'static, ()>,
+    _temporary: MutexGuard<'static, Vec<PathBuf>>,
+}
+
+/// For a handler of Ctrl-C or of a request to terminate, before it ends the
+/// process: waits for a [`commit_together`] under way to finish, then
+/// removes every temporary file still being written, so that what the
+/// process leaves is only whole files. Holding what it returns keeps any
+/// other thread from committing or starting a file until the process
+/// ends.
+pub fn stop_writing() -> WritingStopped {
+    let committing = lock(&COMMITTING);
+    let mut temporary = lock(&TEMPORARY);
+    for path in temporary.drain(..) {
+        // A file being written can be removed: its bytes go nowhere.
+        drop(std::fs::remove_file(path));
+    }
+    WritingStopped {
+        _committing: committing,
+        _temporary: temporary,
     }
 }
 
@@ -136,6 +266,35 @@ mod tests {
         assert_eq!(write_atomic(&path, b"hello", false).unwrap(), 5);
         assert_eq!(std::fs::read(&path).unwrap(), b"hello");
         assert_eq!(entries(dir.path()), ["out.png"]);
+    }
+
+    #[test]
+    fn a_staged_file_waits_under_a_temporary_name_until_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.png");
+        let staged = stage(&path, b"hello", false).unwrap();
+        assert_eq!(staged.path(), path);
+        let names = entries(dir.path());
+        assert_eq!(names.len(), 1);
+        assert!(
+            names[0].starts_with(".pixmeans-")
+                && Path::new(&names[0]).extension() == Some("tmp".as_ref()),
+            "{names:?}"
+        );
+        assert!(lock(&TEMPORARY).iter().any(|p| p.ends_with(&names[0])));
+        assert_eq!(commit_together(|| staged.commit()).unwrap(), 5);
+        assert_eq!(entries(dir.path()), ["out.png"]);
+        assert!(!lock(&TEMPORARY).iter().any(|p| p.starts_with(dir.path())));
+
+        // Dropped uncommitted, it leaves nothing; committed onto a file that
+        // appeared meanwhile, it refuses.
+        drop(stage(&dir.path().join("b.png"), b"x", false).unwrap());
+        let staged = stage(&dir.path().join("c.png"), b"x", false).unwrap();
+        std::fs::write(dir.path().join("c.png"), b"old").unwrap();
+        assert!(matches!(staged.commit(), Err(WriteError::Exists { .. })));
+        assert_eq!(entries(dir.path()), ["c.png", "out.png"]);
+        assert_eq!(std::fs::read(dir.path().join("c.png")).unwrap(), b"old");
+        assert!(!lock(&TEMPORARY).iter().any(|p| p.starts_with(dir.path())));
     }
 
     #[test]

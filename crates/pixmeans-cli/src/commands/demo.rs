@@ -92,7 +92,8 @@ const MARK: &str = "<title>pixmeans demo</title>";
 /// Makes `dir` the demo's folder. The demo replaces its own files, but
 /// without `--force` it refuses a folder where one of its file names is
 /// taken and no index page of its own says the folder is the demo's. That
-/// page is written first, so a run that was stopped part way can be rerun.
+/// page is written first (see [`unfinished_page`]), so a run that was
+/// stopped part way can be rerun.
 fn claim(dir: &Path, force: bool) -> Result<()> {
     crate::config::check_output_folder("demo", dir)?;
     if dir.exists() && !dir.is_dir() {
@@ -112,14 +113,26 @@ fn claim(dir: &Path, force: bool) -> Result<()> {
             .collect();
         if !taken.is_empty() {
             bail!(
-                "{} already holds {}, which the demo did not write\nhint: add --force to replace them, or name another folder with -o",
+                "{} already holds {}, and no index.html of the demo's marks the folder as the demo's\nhint: add --force to replace them, or name another folder with -o",
                 dir.display(),
                 taken.join(", ")
             );
         }
     }
-    pixmeans_io::write_atomic(&index, index_page(None).as_bytes(), true)?;
+    pixmeans_io::write_atomic(&index, unfinished_page().as_bytes(), true)?;
     Ok(())
+}
+
+/// The index page while the demo runs, replaced by [`index_page`] at the
+/// end: it marks the folder as the demo's and, if the run is stopped, says
+/// so instead of showing files that are not there.
+fn unfinished_page() -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n{MARK}\n</head>\n\
+         <body>\n<h1>pixmeans demo</h1>\n<p>The demo is writing its files into this folder. \
+         If this page is still here, it was stopped before the end: run <code>pixmeans demo</code> \
+         again.</p>\n</body>\n</html>\n"
+    )
 }
 
 /// Every file the demo writes, the index page first.

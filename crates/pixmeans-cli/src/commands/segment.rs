@@ -5,7 +5,7 @@
 //! folder is created and filled. If writing fails, what this run created
 //! is removed again.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -269,38 +269,59 @@ fn refuse_to_clobber(dir: &Path, force: bool) -> Result<()> {
 /// masks and cutouts of an earlier run that this one did not replace
 /// (those of other colours) are removed, so that the masks, and the
 /// cutouts, in the folder are one run's; a kind of file this run does not
-/// write (`--only`, `--skip`) is left as it is. On failure, the files this
-/// call wrote and then the folders it made are removed.
+/// write (`--only`, `--skip`) is left as it is. Every file is written to a
+/// temporary name first and all are then renamed into place (and the stale
+/// ones removed) as one step, which a stopped process leaves whole or not
+/// begun. On failure, the files this call put in place and then the
+/// folders it made are removed.
 fn write_folder(dir: &Path, files: &[(String, Vec<u8>)], force: bool) -> Result<()> {
     let made = make_folders(dir)?;
-    let mut written = Vec::new();
-    let result = files.iter().try_for_each(|(name, bytes)| -> Result<()> {
-        let path = dir.join(name);
-        pixmeans_io::write_atomic(&path, bytes, force)?;
-        written.push(path);
-        Ok(())
-    });
-    if let Err(e) = result {
-        for path in &written {
-            drop(std::fs::remove_file(path));
+    let staged: Result<Vec<_>, _> = files
+        .iter()
+        .map(|(name, bytes)| pixmeans_io::stage(&dir.join(name), bytes, force))
+        .collect();
+    let staged = match staged {
+        Ok(staged) => staged,
+        Err(e) => {
+            remove_empty_folders(&made);
+            return Err(e.into());
         }
-        remove_empty_folders(&made);
-        return Err(e);
-    }
-    if force {
-        let kind = |path: &Path| {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            ["mask-", "cutout-"]
-                .into_iter()
-                .find(|k| name.starts_with(k))
-        };
-        let kinds_written: Vec<_> = written.iter().filter_map(|p| kind(p)).collect();
-        for stale in segment_files_in(dir) {
-            let replaced = kind(&stale).is_some_and(|k| kinds_written.contains(&k));
-            if replaced && !written.contains(&stale) {
-                std::fs::remove_file(&stale)
-                    .with_context(|| format!("cannot remove {}", stale.display()))?;
+    };
+    pixmeans_io::commit_together(|| {
+        let mut written = Vec::new();
+        for file in staged {
+            let path = file.path().to_path_buf();
+            if let Err(e) = file.commit() {
+                for path in &written {
+                    drop(std::fs::remove_file(path));
+                }
+                remove_empty_folders(&made);
+                return Err(e.into());
             }
+            written.push(path);
+        }
+        if force {
+            remove_stale(dir, &written)?;
+        }
+        Ok(())
+    })
+}
+
+/// Removes the masks, and the cutouts, in `dir` that are not among
+/// `written` when `written` has files of that kind.
+fn remove_stale(dir: &Path, written: &[PathBuf]) -> Result<()> {
+    let kind = |path: &Path| {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        ["mask-", "cutout-"]
+            .into_iter()
+            .find(|k| name.starts_with(k))
+    };
+    let kinds_written: Vec<_> = written.iter().filter_map(|p| kind(p)).collect();
+    for stale in segment_files_in(dir) {
+        let replaced = kind(&stale).is_some_and(|k| kinds_written.contains(&k));
+        if replaced && !written.contains(&stale) {
+            std::fs::remove_file(&stale)
+                .with_context(|| format!("cannot remove {}", stale.display()))?;
         }
     }
     Ok(())
