@@ -11,7 +11,7 @@ pub mod segment;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -108,9 +108,10 @@ const MAX_LANES: usize = 4;
 
 /// Runs `each` over a batch of `jobs` under a progress bar (shown only on
 /// a terminal: indicatif hides it otherwise), printing each failure (and
-/// passing it to `failed`, which may print more) and going on; a broken
-/// pipe (`... | head`) starts no more jobs and ends
-/// the batch quietly once those running are done. `each` does the work and
+/// passing it to `failed`, which may print more) and going on. A closed
+/// standard output (`... --json | head -1`) drops the rest of what would
+/// be printed there, quietly, but every job is still done: its files are
+/// what the user asked for. `each` does the work and
 /// returns what to print, which is printed with the bar hidden so that no
 /// stale bar is left in the scrollback.
 ///
@@ -130,25 +131,23 @@ pub fn run_batch<J: Sync, R: Send>(
 ) -> Outcome {
     let bar = progress(jobs.len());
     let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
     let (done, results) = mpsc::channel();
     let threads = rayon::current_num_threads();
     let lanes = threads.min(jobs.len()).min(MAX_LANES);
-    let (printed, failures, broken) = std::thread::scope(|scope| {
+    let (printed, failures) = std::thread::scope(|scope| {
         for lane in 0..lanes {
             // Each lane runs its jobs on threads of its own: jobs sharing
             // one pool wait on each other's parallel steps (48 small
             // photos took 2.0 s that way, against 1.5-1.7 s).
             let threads = threads / lanes + usize::from(lane < threads % lanes);
-            let (done, next, stop, bar, name, each) =
-                (done.clone(), &next, &stop, &bar, &name, &each);
+            let (done, next, bar, name, each) = (done.clone(), &next, &bar, &name, &each);
             let work = move || -> Result<()> {
                 // The main thread's stack size, where a single image runs.
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .stack_size(8 << 20)
                     .build()?;
-                while !stop.load(Ordering::Relaxed) {
+                loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
                     bar.set_message(name(job));
@@ -170,15 +169,11 @@ pub fn run_batch<J: Sync, R: Send>(
             }
         }
         drop(done);
-        print_in_order(results, &bar, &stop, print, |i, e| failed(&jobs[i], e))
+        print_in_order(results, &bar, print, |i, e| failed(&jobs[i], e))
     });
     bar.finish_and_clear();
     // Jobs never run for want of a worker thread failed too.
-    let failures = if broken {
-        failures
-    } else {
-        failures + jobs.len() - printed
-    };
+    let failures = failures + jobs.len() - printed;
     match failures {
         0 => Outcome::Success,
         n if n == jobs.len() => Outcome::Failure,
@@ -203,15 +198,14 @@ where
 /// Prints the results of jobs 0, 1, 2, ... as they arrive (in any order,
 /// tagged with their job's number), each as soon as those before it are;
 /// a failure is printed as an error and passed to `failed` with its job's
-/// number. Returns how many were printed and how many failed, and whether
-/// standard output went away (which sets `stop`).
+/// number. A closed standard output fails nothing. Returns how many were
+/// printed and how many failed.
 fn print_in_order<R>(
     results: mpsc::Receiver<(usize, Result<R>)>,
     bar: &ProgressBar,
-    stop: &AtomicBool,
     print: impl Fn(&R) -> Result<()>,
     failed: impl Fn(usize, &anyhow::Error) -> Result<()>,
-) -> (usize, usize, bool) {
+) -> (usize, usize) {
     let (mut printed, mut failures) = (0, 0);
     let mut waiting = BTreeMap::new();
     for (i, result) in results {
@@ -228,18 +222,14 @@ fn print_in_order<R>(
                 said => said,
             };
             match said {
-                Err(e) if crate::is_broken_pipe(&e) => {
-                    stop.store(true, Ordering::Relaxed);
-                    return (printed, failures, true);
-                }
-                Err(e) => bar.suspend(|| crate::print_error(&e)),
-                Ok(()) => {}
+                Err(e) if !crate::is_broken_pipe(&e) => bar.suspend(|| crate::print_error(&e)),
+                _ => {}
             }
             bar.inc(1);
             printed += 1;
         }
     }
-    (printed, failures, false)
+    (printed, failures)
 }
 
 /// Bytes as people read them: `812 B`, `31.9 kB`, `1.25 MB` (powers of 1000).

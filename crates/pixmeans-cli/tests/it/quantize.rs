@@ -436,23 +436,32 @@ fn a_trailing_slash_names_a_folder_to_create() {
 }
 
 #[test]
-fn a_reader_that_goes_away_ends_a_batch_quietly() {
+fn a_reader_that_goes_away_leaves_the_batch_to_finish_quietly() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["a.png", "b.png", "c.png"] {
         save_picture(&dir.path().join(name));
     }
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pixmeans"))
-        .current_dir(dir.path())
-        .args(["quantize", "a.png", "b.png", "c.png", "-o", "out", "--json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(!stderr.contains("error"), "{stderr}");
+    for (command, out, written) in [
+        ("quantize", "out", "c-k16.png"),
+        ("segment", "seg", "c/segments.json"),
+    ] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pixmeans"))
+            .current_dir(dir.path())
+            .args([
+                command, "a.png", "b.png", "c.png", "-o", out, "--json", "-j", "1",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let done = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(0), "{command}: {stderr}");
+        assert!(!stderr.contains("error"), "{stderr}");
+        // The files were what was asked for: all of them are written.
+        assert!(dir.path().join(out).join(written).is_file(), "{command}");
+    }
 }
 
 #[test]
