@@ -78,6 +78,26 @@ pub struct QuantizeConfig {
     /// A folder to create before writing, when outputs go into one.
     pub out_dir: Option<PathBuf>,
     pub common: Common,
+    /// The inputs left out as earlier runs' outputs, canonical: never
+    /// written over, even under `--force`, since they were among the
+    /// inputs.
+    pub left_out: HashSet<PathBuf>,
+}
+
+impl QuantizeConfig {
+    /// Refuses, for its job alone, an output that is an input left out as
+    /// an earlier run's output.
+    pub fn refuse_left_out(&self, sink: &Sink) -> Result<()> {
+        if let Sink::File(p) = sink
+            && p.canonicalize().is_ok_and(|c| self.left_out.contains(&c))
+        {
+            bail!(
+                "{} is not replaced: it is among the inputs, left out as an earlier run's output\nhint: delete it to make it again, or write into another folder with -o",
+                p.display()
+            );
+        }
+        Ok(())
+    }
 }
 
 fn format_of(f: FormatArg) -> OutputFormat {
@@ -185,7 +205,8 @@ fn refuse_terminal(stdout_is_terminal: bool, what: &str) -> Result<()> {
 /// K under `-k auto`), saying so: taken for an earlier run's output, which
 /// a rerun over the same files or folder would otherwise quantize again
 /// (`a-k16-k16.png`). Returns the inputs kept and the paths left out, which
-/// stay protected: [`check_distinct`] refuses to write over them.
+/// stay protected: [`QuantizeConfig::refuse_left_out`] refuses to write over
+/// them.
 fn without_earlier_outputs(
     sources: Vec<Source>,
     k: &str,
@@ -270,21 +291,18 @@ fn output_stem<'a>(name: &'a [u8], k: &str, ext: &str) -> Option<&'a [u8]> {
 }
 
 /// Refuses two jobs that would write the same file, and any job that would
-/// write over an input (`--force` is for outputs, never for sources), or
-/// over an input `left_out` as an earlier run's output. `auto_ext` is the
-/// extension of the names that wait for `-k auto`'s k, if any.
-fn check_distinct(jobs: &[Job], left_out: &[PathBuf], auto_ext: Option<&str>) -> Result<()> {
-    let left_out: HashSet<PathBuf> = left_out
-        .iter()
-        .filter_map(|p| p.canonicalize().ok())
-        .collect();
+/// write over an input (`--force` is for outputs, never for sources). An
+/// input left out as an earlier run's output is refused job by job
+/// ([`QuantizeConfig::refuse_left_out`]), so that a rerun in place still
+/// does the new inputs. `auto_ext` is the extension of the names that wait
+/// for `-k auto`'s k, if any.
+fn check_distinct(jobs: &[Job], auto_ext: Option<&str>) -> Result<()> {
     let inputs: HashSet<PathBuf> = jobs
         .iter()
         .filter_map(|j| match &j.source {
             Source::File(p) => p.canonicalize().ok(),
             Source::Stdin => None,
         })
-        .chain(left_out.iter().cloned())
         .collect();
     // Under -k auto, each input named `<stem>-k<K>.<ext>` by its folder and
     // that stem: the output of that stem in that folder could take its name.
@@ -302,14 +320,7 @@ fn check_distinct(jobs: &[Job], left_out: &[PathBuf], auto_ext: Option<&str>) ->
         let Sink::File(p) = &job.sink else {
             continue;
         };
-        let canonical = p.canonicalize().ok();
-        if canonical.as_ref().is_some_and(|c| left_out.contains(c)) {
-            bail!(
-                "{} was given as an input, so it is not replaced, even as an earlier run's output\nhint: delete it, leave it out of the inputs, or write into another folder with -o",
-                p.display()
-            );
-        }
-        if canonical.as_ref().is_some_and(|c| inputs.contains(c)) {
+        if p.canonicalize().is_ok_and(|c| inputs.contains(&c)) {
             bail!(
                 "{} is an input, and would be overwritten by an output\nhint: write into another folder with -o",
                 p.display()
@@ -429,7 +440,7 @@ impl QuantizeConfig {
             ),
             None => (into(Path::new("")), None),
         };
-        check_distinct(&jobs, &left_out, auto.is_some().then(|| extension(named)))?;
+        check_distinct(&jobs, auto.is_some().then(|| extension(named)))?;
         if let Some(job) = jobs.iter().find(|j| j.format != OutputFormat::Png) {
             let why = format!(
                 "{} is written as {}",
@@ -444,6 +455,10 @@ impl QuantizeConfig {
             jobs,
             out_dir,
             common,
+            left_out: left_out
+                .iter()
+                .filter_map(|p| p.canonicalize().ok())
+                .collect(),
         })
     }
 }

@@ -57,7 +57,7 @@ pub fn run(dir: &Path, common: &Common) -> Result<Outcome> {
             Path::new(PHOTO_NAME),
             &quantizer,
             None,
-            |_| sink.clone(),
+            |_| Ok(sink.clone()),
             OutputFormat::Png,
             &common,
             seconds,

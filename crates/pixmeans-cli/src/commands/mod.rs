@@ -439,7 +439,7 @@ pub fn quantize_one(
     input: &Path,
     quantizer: &Quantizer,
     auto: Option<AutoK>,
-    sink_for: impl Fn(usize) -> Sink,
+    sink_for: impl Fn(usize) -> Result<Sink>,
     format: OutputFormat,
     common: &Common,
     mut seconds: Timings,
@@ -448,7 +448,7 @@ pub fn quantize_one(
     let view: ImageRef<'_> = decoded.image.view();
     let (q, quantizer, choice) = quantize_auto(&view, input, quantizer, auto)?;
     seconds.quantize = start.elapsed().as_secs_f64();
-    let sink = &sink_for(quantizer.params().k());
+    let sink = &sink_for(quantizer.params().k())?;
     let start = Instant::now();
     let bytes = pixmeans_io::encode(q.image(), format, common.compression)
         .with_context(|| format!("cannot encode {}", sink.display().display()))?;

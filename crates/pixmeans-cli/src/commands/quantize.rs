@@ -47,6 +47,7 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)>
     let common = &cfg.common;
     if !job.name_waits_for_k {
         check_clobber(&job.sink, common.force)?;
+        cfg.refuse_left_out(&job.sink)?;
     }
     let start = Instant::now();
     let decoded = read(&job.source, common)?;
@@ -60,7 +61,11 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)>
         job.source.display(),
         &cfg.quantizer,
         cfg.auto,
-        |k| job.sink_for(k),
+        |k| {
+            let sink = job.sink_for(k);
+            cfg.refuse_left_out(&sink)?;
+            Ok(sink)
+        },
         job.format,
         common,
         seconds,

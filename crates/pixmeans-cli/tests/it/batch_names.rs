@@ -62,7 +62,7 @@ fn a_rerun_over_the_same_files_leaves_out_the_earlier_outputs_and_keeps_them() {
     );
     assert!(err.contains("warning: leaving out b-k4.png"), "{err}");
     assert!(
-        err.contains("error: a-k4.png was given as an input, so it is not replaced"),
+        err.contains("error: a-k4.png is not replaced: it is among the inputs"),
         "{err}"
     );
     assert_eq!(
@@ -70,6 +70,27 @@ fn a_rerun_over_the_same_files_leaves_out_the_earlier_outputs_and_keeps_them() {
         ["a-k4.png", "a.png", "b-k4.png", "b.png"]
     );
     assert_eq!(fs::read(dir.path().join("b-k4.png")).unwrap(), mine);
+
+    // Run again over the folder with a new photo: the new one is done, the
+    // others fail one by one (their outputs are there), and nothing is
+    // replaced, even under --force.
+    save_picture(&dir.path().join("c.png"));
+    let err = crate::fails_with(dir.path(), &["quantize", ".", "-k", "4"], 1);
+    assert!(err.contains("error: a-k4.png already exists"), "{err}");
+    assert!(dir.path().join("c-k4.png").is_file());
+    fs::remove_file(dir.path().join("c-k4.png")).unwrap();
+    let err = crate::fails_with(dir.path(), &["quantize", ".", "-k", "4", "-f"], 1);
+    assert!(err.contains("error: b-k4.png is not replaced"), "{err}");
+    assert!(dir.path().join("c-k4.png").is_file());
+    assert_eq!(fs::read(dir.path().join("b-k4.png")).unwrap(), mine);
+    // Under -k auto too: the outputs are found by name once k is chosen
+    // (4 for these pictures).
+    fs::remove_file(dir.path().join("c-k4.png")).unwrap();
+    let err = crate::fails_with(dir.path(), &["quantize", ".", "-k", "auto", "-f"], 1);
+    assert!(err.contains("error: a-k4.png is not replaced"), "{err}");
+    assert!(dir.path().join("c-k4.png").is_file());
+    fs::remove_file(dir.path().join("c-k4.png")).unwrap();
+    fs::remove_file(dir.path().join("c.png")).unwrap();
 
     // At another k the earlier outputs are inputs like any other.
     let err = quantize(dir.path(), &["a-k4.png", "a.png", "-k", "3"]);
