@@ -172,8 +172,14 @@ impl Piped {
 
 /// The job that writes `source`'s image to standard output, unless the JSON
 /// report would share it or it is a terminal.
-fn to_stdout(source: Source, format: OutputFormat, json: bool, why: Piped) -> Result<Job> {
-    if json {
+fn to_stdout(source: Source, format: OutputFormat, common: &Common, why: Piped) -> Result<Job> {
+    if common.skip_if_larger {
+        bail!(
+            "{} writes the image to standard output, whose reader waits for an image, but --skip-if-larger may leave it unwritten\nhint: name the output, e.g. -o out.png, or drop --skip-if-larger",
+            why.words()
+        );
+    }
+    if common.json {
         bail!(
             "{} writes the image to standard output, where --json writes too\nhint: name the output, e.g. -o out.png, or drop --json",
             why.words()
@@ -414,11 +420,11 @@ impl QuantizeConfig {
                 );
             }
             Some(o) if o.as_os_str() == "-" => {
-                let job = to_stdout(sources.remove(0), fixed, common.json, Piped::Asked)?;
+                let job = to_stdout(sources.remove(0), fixed, &common, Piped::Asked)?;
                 (vec![job], None)
             }
             None if piped => {
-                let job = to_stdout(sources.remove(0), fixed, common.json, Piped::ByDefault)?;
+                let job = to_stdout(sources.remove(0), fixed, &common, Piped::ByDefault)?;
                 (vec![job], None)
             }
             Some(o) if batch && !o.is_dir() && OutputFormat::from_path(o).is_ok() => {

@@ -213,7 +213,7 @@ pub struct QuantizeArgs {
 
     /// Leave an output unwritten when it would not be smaller than its input
     /// file (an output of that name already there is left as it is). Not
-    /// for `-o -`. [default: off]
+    /// with `-o -` (refused). [default: off]
     #[arg(long)]
     pub skip_if_larger: bool,
 

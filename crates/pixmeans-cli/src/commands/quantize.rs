@@ -26,8 +26,15 @@ pub fn run(cfg: &QuantizeConfig) -> Result<Outcome> {
 }
 
 fn run_jobs(cfg: &QuantizeConfig) -> Result<Outcome> {
-    if cfg.jobs.len() == 1 {
-        let (trace, report) = one(&cfg.jobs[0], cfg)?;
+    if let [job] = cfg.jobs.as_slice() {
+        // Said as in a batch: with --json, the failure has its line too.
+        let (trace, report) = one(job, cfg).inspect_err(|e| {
+            drop(super::print_json_failure(
+                cfg.common.json,
+                job.source.display(),
+                e,
+            ));
+        })?;
         show(trace.as_deref(), &report, cfg)?;
         return Ok(Outcome::Success);
     }

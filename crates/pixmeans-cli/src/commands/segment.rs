@@ -19,8 +19,15 @@ use crate::segment_config::{SegmentConfig, SegmentJob, segment_files_in};
 use crate::segment_report::{SegmentReport, SegmentTimings};
 
 pub fn run(cfg: &SegmentConfig) -> Result<Outcome> {
-    if cfg.jobs.len() == 1 {
-        let (warning, report) = one(&cfg.jobs[0], cfg)?;
+    if let [job] = cfg.jobs.as_slice() {
+        // Said as in a batch: with --json, the failure has its line too.
+        let (warning, report) = one(job, cfg).inspect_err(|e| {
+            drop(super::print_json_failure(
+                cfg.common.json,
+                job.source.display(),
+                e,
+            ));
+        })?;
         show(warning.as_deref(), &report, cfg)?;
         return Ok(Outcome::Success);
     }

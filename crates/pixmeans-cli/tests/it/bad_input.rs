@@ -235,6 +235,18 @@ fn a_batch_with_some_bad_inputs_exits_1_and_writes_the_good_ones() {
     );
     assert_eq!(lines[1]["input"], "good.png");
     assert_eq!(lines[1]["written"], true);
+    // And so has a lone input, for quantize and segment alike.
+    for (command, out) in [("quantize", "x.png"), ("segment", "seg")] {
+        let assert = pixmeans()
+            .current_dir(dir.path())
+            .args([command, "bad.png", "-o", out, "--json"])
+            .assert()
+            .code(2);
+        let lines = crate::json_lines(&assert.get_output().stdout);
+        assert_eq!(lines.len(), 1, "{command}");
+        assert_eq!(lines[0]["input"], "bad.png");
+        assert_eq!(lines[0]["error"].as_str(), Some(error), "{command}");
+    }
     let err = fails(dir.path(), &["bad.png", "missing.png", "-o", "out2"], 2);
     assert!(
         err.contains("bad.png") && err.contains("missing.png"),

@@ -256,7 +256,18 @@ fn reads_standard_input_and_writes_standard_output() {
             && err.contains("-o out.png"),
         "{err}"
     );
-    assert_eq!(fs::read_dir(here.path()).unwrap().count(), 0);
+    // --skip-if-larger could leave the reader without an image.
+    fs::copy(&input, here.path().join("in.png")).unwrap();
+    let err = crate::fails_with(
+        here.path(),
+        &["quantize", "in.png", "-o", "-", "--skip-if-larger"],
+        2,
+    );
+    assert!(
+        err.contains("--skip-if-larger may leave it unwritten"),
+        "{err}"
+    );
+    assert_eq!(fs::read_dir(here.path()).unwrap().count(), 1);
 }
 
 #[test]
