@@ -25,6 +25,9 @@ struct PaletteReport {
     psnr: Option<f64>,
     delta_e_mean: f64,
     colors: Vec<ColorEntry>,
+    /// How `-k auto` chose k, as in quantize's report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k_choice: Option<crate::report::KChoiceReport>,
 }
 
 #[derive(Debug, Serialize)]
@@ -80,8 +83,11 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
     let auto = config::auto_k(&a.kmeans)?;
     let (q, quantizer, choice) =
         super::quantize_auto(&decoded.image.view(), &a.input, &quantizer, auto)?;
-    if let Some(c) = &choice {
-        crate::print_info(&crate::report::KChoiceReport::new(c, auto).human());
+    let k_choice = choice
+        .as_ref()
+        .map(|c| crate::report::KChoiceReport::new(c, auto));
+    if let Some(c) = &k_choice {
+        crate::print_info(&c.human());
     }
     if common.verbose {
         crate::print_message(&crate::report::ImageReport::trace(&q));
@@ -130,6 +136,7 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
                 share: s.pixels as f64 / total,
             })
             .collect(),
+        k_choice,
     };
 
     if let (Some(out), Some(kind)) = (&a.output, kind) {

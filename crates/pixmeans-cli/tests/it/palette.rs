@@ -179,3 +179,23 @@ fn verbose_prints_the_fits_iterations() {
         );
     }
 }
+
+#[test]
+fn k_auto_reports_how_k_was_chosen_as_quantize_does() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::save_picture(&dir.path().join("p.png"));
+    let json = |command: &str, extra: &[&str]| {
+        let assert = pixmeans()
+            .current_dir(dir.path())
+            .args([command, "p.png", "-k", "auto", "--json", "-q"])
+            .args(extra)
+            .assert()
+            .success();
+        json_lines(&assert.get_output().stdout).remove(0)
+    };
+    let palette = json("palette", &[]);
+    let quantize = json("quantize", &["-o", "q.png"]);
+    assert_eq!(palette["k_choice"]["method"], "knee");
+    assert_eq!(palette["k_choice"], quantize["k_choice"]);
+    assert_eq!(palette["k"], palette["k_choice"]["k"]);
+}
