@@ -181,6 +181,31 @@ pub fn run_batch<J: Sync, R: Send>(
     }
 }
 
+/// Runs the inputs of `quantize` or `segment`: one alone, whose failure is
+/// the command's (exit status 2), or a batch ([`run_batch`]). With
+/// `--json`, a failed input has its `{"input", "error"}` line either way.
+pub fn run_inputs<J: Sync, R: Send>(
+    jobs: &[J],
+    json: bool,
+    input: impl Fn(&J) -> &Path + Sync,
+    each: impl Fn(&J) -> Result<R> + Sync,
+    print: impl Fn(&R) -> Result<()>,
+) -> Result<Outcome> {
+    let failed = |job: &J, e: &anyhow::Error| print_json_failure(json, input(job), e);
+    if let [job] = jobs {
+        let result = each(job).inspect_err(|e| drop(failed(job, e)))?;
+        print(&result)?;
+        return Ok(Outcome::Success);
+    }
+    Ok(run_batch(
+        jobs,
+        |job| input(job).display().to_string(),
+        each,
+        print,
+        failed,
+    ))
+}
+
 /// `work` on `pool`, a panic in it turned into an error (so that a batch
 /// goes on, and the jobs after it are still printed).
 fn run_caught<R>(pool: &rayon::ThreadPool, work: impl FnOnce() -> Result<R> + Send) -> Result<R>

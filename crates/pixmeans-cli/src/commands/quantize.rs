@@ -26,25 +26,13 @@ pub fn run(cfg: &QuantizeConfig) -> Result<Outcome> {
 }
 
 fn run_jobs(cfg: &QuantizeConfig) -> Result<Outcome> {
-    if let [job] = cfg.jobs.as_slice() {
-        // Said as in a batch: with --json, the failure has its line too.
-        let (trace, report) = one(job, cfg).inspect_err(|e| {
-            drop(super::print_json_failure(
-                cfg.common.json,
-                job.source.display(),
-                e,
-            ));
-        })?;
-        show(trace.as_deref(), &report, cfg)?;
-        return Ok(Outcome::Success);
-    }
-    Ok(super::run_batch(
+    super::run_inputs(
         &cfg.jobs,
-        |job| job.source.display().display().to_string(),
+        cfg.common.json,
+        |job| job.source.display(),
         |job| one(job, cfg),
         |(trace, report)| show(trace.as_deref(), report, cfg),
-        |job, e| super::print_json_failure(cfg.common.json, job.source.display(), e),
-    ))
+    )
 }
 
 /// Quantizes one job: what to print before the report (the warnings about

@@ -19,25 +19,13 @@ use crate::segment_config::{SegmentConfig, SegmentJob, segment_files_in};
 use crate::segment_report::{SegmentReport, SegmentTimings};
 
 pub fn run(cfg: &SegmentConfig) -> Result<Outcome> {
-    if let [job] = cfg.jobs.as_slice() {
-        // Said as in a batch: with --json, the failure has its line too.
-        let (warning, report) = one(job, cfg).inspect_err(|e| {
-            drop(super::print_json_failure(
-                cfg.common.json,
-                job.source.display(),
-                e,
-            ));
-        })?;
-        show(warning.as_deref(), &report, cfg)?;
-        return Ok(Outcome::Success);
-    }
-    Ok(super::run_batch(
+    super::run_inputs(
         &cfg.jobs,
-        |job| job.source.display().display().to_string(),
+        cfg.common.json,
+        |job| job.source.display(),
         |job| one(job, cfg),
         |(warning, report)| show(warning.as_deref(), report, cfg),
-        |job, e| super::print_json_failure(cfg.common.json, job.source.display(), e),
-    ))
+    )
 }
 
 fn show(warning: Option<&str>, report: &SegmentReport, cfg: &SegmentConfig) -> Result<()> {
