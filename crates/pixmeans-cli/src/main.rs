@@ -29,20 +29,8 @@ use crate::config::Common;
 use crate::quantize_config::QuantizeConfig;
 use crate::segment_config::SegmentConfig;
 
-/// The exit status after Ctrl-C or a request to terminate, as a shell
-/// gives a command that SIGINT ended.
-const STOPPED: i32 = 130;
-
 fn main() -> ExitCode {
-    // A stopped run leaves whole files only: the temporary files of those
-    // being written are removed, and a set of files being put in place
-    // (segment's) goes in whole first. Without the handler (it cannot be
-    // set), the system's default stops the process as before.
-    let _ = ctrlc::set_handler(|| {
-        let _stopped = pixmeans_io::stop_writing();
-        print_message("\nstopped: no file was left half-written\n");
-        std::process::exit(STOPPED);
-    });
+    on_stop_remove_unfinished_files();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -54,6 +42,46 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Ctrl-C (SIGINT) and requests to terminate (SIGTERM) leave whole files
+/// only: a thread waits for them, removes the temporary files of those
+/// being written (a set of files being put in place, segment's, goes in
+/// whole first), and then ends the process as the signal would have, so a
+/// shell loop stops and a parent sees the signal. A signal the process was
+/// started ignoring (`nohup`, a script's `cmd &`) stays ignored; where the
+/// wait cannot be set up, the system's default stops the process as before.
+fn on_stop_remove_unfinished_files() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let watched: Vec<i32> = [SIGINT, SIGTERM]
+        .into_iter()
+        .filter(|&s| !ignored_at_start(s))
+        .collect();
+    let Ok(mut signals) = signal_hook::iterator::Signals::new(&watched) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let _stopped = pixmeans_io::stop_writing();
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
+        });
+}
+
+/// Whether the process was started with `signal` ignored, as Linux says in
+/// `/proc/self/status` (elsewhere taken as not ignored).
+fn ignored_at_start(signal: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| (1..=64).contains(&signal) && mask & (1 << (signal - 1)) != 0)
 }
 
 fn run(cli: &Cli) -> Result<Outcome> {

@@ -236,15 +236,15 @@ fn print_in_order<R>(
     for (i, result) in results {
         waiting.insert(i, result);
         while let Some(result) = waiting.remove(&printed) {
-            let said = match result.and_then(|r| bar.suspend(|| print(&r))) {
-                Err(e) if !crate::is_broken_pipe(&e) => {
+            let said = match result {
+                Ok(r) => bar.suspend(|| print(&r)),
+                Err(e) => {
                     failures += 1;
                     bar.suspend(|| {
                         crate::print_error(&e);
                         failed(printed, &e)
                     })
                 }
-                said => said,
             };
             match said {
                 Err(e) if !crate::is_broken_pipe(&e) => bar.suspend(|| crate::print_error(&e)),

@@ -41,8 +41,8 @@ fn run_jobs(cfg: &QuantizeConfig) -> Result<Outcome> {
 fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)> {
     let common = &cfg.common;
     if !job.name_waits_for_k {
-        check_clobber(&job.sink, common.force)?;
         cfg.refuse_left_out(&job.sink)?;
+        check_clobber(&job.sink, common.force)?;
     }
     let start = Instant::now();
     let decoded = read(&job.source, common)?;

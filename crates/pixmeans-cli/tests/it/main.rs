@@ -15,6 +15,7 @@ mod quiet;
 mod scatter;
 mod segment;
 mod segment_bad_input;
+#[cfg(unix)]
 mod stopped;
 
 use std::path::Path;
