@@ -210,14 +210,14 @@ fn refuse_terminal(stdout_is_terminal: bool, what: &str) -> Result<()> {
 /// in the same folder would be (`a-k16.png` beside `a.png`, at `-k 16`; any
 /// K under `-k auto`), saying so: taken for an earlier run's output, which
 /// a rerun over the same files or folder would otherwise quantize again
-/// (`a-k16-k16.png`). Returns the inputs kept and the paths left out, which
-/// stay protected: [`QuantizeConfig::refuse_left_out`] refuses to write over
-/// them.
+/// (`a-k16-k16.png`). Returns the inputs kept and the paths left out
+/// (canonical), which stay protected: [`QuantizeConfig::refuse_left_out`]
+/// refuses to write over them.
 fn without_earlier_outputs(
     sources: Vec<Source>,
     k: &str,
     ext: &str,
-) -> (Vec<Source>, Vec<PathBuf>) {
+) -> (Vec<Source>, HashSet<PathBuf>) {
     // Each input by its folder and stem, so that a name is checked by one
     // lookup (every input against every other took 61 s for 20,000).
     let mut by_stem: HashMap<(PathBuf, &[u8]), &Path> = HashMap::new();
@@ -243,7 +243,7 @@ fn without_earlier_outputs(
         })
         .collect();
     let mut warnings = String::new();
-    let (mut kept, mut left_out) = (Vec::with_capacity(sources.len()), Vec::new());
+    let (mut kept, mut left_out) = (Vec::with_capacity(sources.len()), HashSet::new());
     for (source, origin) in sources.into_iter().zip(origins) {
         match (source, origin) {
             (Source::File(x), Some(y)) => {
@@ -253,7 +253,7 @@ fn without_earlier_outputs(
                     x.display(),
                     y.display()
                 );
-                left_out.push(x);
+                left_out.extend(x.canonicalize());
             }
             (source, _) => kept.push(source),
         }
@@ -395,7 +395,7 @@ impl QuantizeConfig {
             sources = kept;
             left_out
         } else {
-            Vec::new()
+            HashSet::new()
         };
         let default_name = |s: &Source| output_name(s, &k_in_name, extension(named).as_ref());
         let into = |dir: &Path| -> Vec<Job> {
@@ -461,10 +461,7 @@ impl QuantizeConfig {
             jobs,
             out_dir,
             common,
-            left_out: left_out
-                .iter()
-                .filter_map(|p| p.canonicalize().ok())
-                .collect(),
+            left_out,
         })
     }
 }

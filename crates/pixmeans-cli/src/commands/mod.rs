@@ -246,9 +246,10 @@ fn print_in_order<R>(
                     })
                 }
             };
-            match said {
-                Err(e) if !crate::is_broken_pipe(&e) => bar.suspend(|| crate::print_error(&e)),
-                _ => {}
+            if let Err(e) = said
+                && !crate::is_broken_pipe(&e)
+            {
+                bar.suspend(|| crate::print_error(&e));
             }
             bar.inc(1);
             printed += 1;
