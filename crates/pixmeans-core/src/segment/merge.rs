@@ -25,6 +25,8 @@ use rayon::prelude::*;
 
 use super::labels::LabelMap;
 use super::regions::{Connectivity, Regions, find};
+use crate::color::{ColorSpace, Point};
+use crate::image::ImageRef;
 
 /// Rows per parallel work item when collecting borders.
 const ROWS: usize = 64;
@@ -84,6 +86,69 @@ pub(crate) fn merge_small(
             }
         });
     merged
+}
+
+/// Moves the centroid of every cluster that merging gave pixels to or took
+/// pixels from by exactly those pixels: with n pixels before and m after,
+/// the new centroid is (n · old − the pixels that left + the pixels that
+/// came) / m, in the working space, and its colour is the sRGB colour
+/// nearest it. This is one incremental k-means update, so a centroid that
+/// was the mean of its pixels is the mean of its pixels after merging.
+/// `before` holds the regions of the labels before merging, `after` the
+/// labels after; clusters merging emptied keep their centroid.
+pub(crate) fn recentre(
+    image: &ImageRef<'_>,
+    before: &Regions,
+    after: &LabelMap,
+    space: ColorSpace,
+    centroids: &mut [Point],
+    colors: &mut [[u8; 3]],
+) {
+    let k = centroids.len();
+    let mut pixels_before = vec![0u64; k];
+    for (&l, &size) in before.labels().iter().zip(before.sizes()) {
+        if let Some(n) = pixels_before.get_mut(l as usize) {
+            *n += size;
+        }
+    }
+    // Merging moves whole regions, and few pixels: sum the moved pixels'
+    // coordinates once, in raster order, so the sums are deterministic.
+    let mut change = vec![[0f64; 3]; k];
+    let mut pixels_after = pixels_before.clone();
+    let mut touched = vec![false; k];
+    let ch = image.format().channels();
+    let labels_before = before.labels();
+    for ((&id, &new), px) in before
+        .ids()
+        .iter()
+        .zip(after.labels())
+        .zip(image.data().chunks_exact(ch))
+    {
+        let old = labels_before[id as usize];
+        if old == new {
+            continue;
+        }
+        let p = space.from_srgb([px[0], px[1], px[2]]);
+        for c in 0..3 {
+            change[old as usize][c] -= f64::from(p[c]);
+            change[new as usize][c] += f64::from(p[c]);
+        }
+        pixels_after[old as usize] -= 1;
+        pixels_after[new as usize] += 1;
+        touched[old as usize] = true;
+        touched[new as usize] = true;
+    }
+    for c in 0..k {
+        let (n, m) = (pixels_before[c], pixels_after[c]);
+        if !touched[c] || m == 0 {
+            continue;
+        }
+        let centroid: Point = std::array::from_fn(|i| {
+            ((f64::from(centroids[c][i]) * n as f64 + change[c][i]) / m as f64) as f32
+        });
+        centroids[c] = centroid;
+        colors[c] = space.to_srgb(centroid);
+    }
 }
 
 /// Moves region `from` into region `into`.

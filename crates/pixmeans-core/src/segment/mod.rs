@@ -11,7 +11,8 @@
 //! Then, when asked, regions below a minimum size are merged into their
 //! neighbours (see [`Segmenter::with_min_region`]), and the clusters are put
 //! in their final order: most pixels first, ties by lightness (Oklab L,
-//! lightest first). The order, and every figure, describe the merged result.
+//! lightest first). The order, and every figure (the centroids too),
+//! describe the merged result.
 //!
 //! ```
 //! use pixmeans_core::{ImageRef, KMeansParams, PixelFormat, Quantizer, Segmenter};
@@ -159,6 +160,9 @@ impl Segmenter {
     /// label; regions of that label it touched are joined to it; sizes are
     /// recomputed and the next smallest goes, until none is below the
     /// minimum or none can move. Transparent pixels never merge nor absorb.
+    /// A cluster that gains or loses pixels has its centroid moved by
+    /// exactly those pixels (one k-means update), so a centroid that was
+    /// the mean of its pixels still is.
     /// At most the image's pixel count. Default 0: merge nothing (as does 1).
     pub fn with_min_region(mut self, min_region: u64) -> Self {
         self.min_region = min_region;
@@ -231,7 +235,7 @@ impl Segmenter {
         if self.spatial == 0.0 {
             let (map, centroids, colors, summary) =
                 many_colors::segment(image, params, space, self.quantizer.max_pixels())?;
-            return Ok(self.finish(map, &centroids, &colors, summary));
+            return Ok(self.finish(image, map, &centroids, &colors, summary));
         }
         let sample = self
             .quantizer
@@ -253,7 +257,7 @@ impl Segmenter {
             converged: fit.converged,
             inertia,
         };
-        Ok(self.finish(map, &centroids, &colors, summary))
+        Ok(self.finish(image, map, &centroids, &colors, summary))
     }
 
     /// Segments `image` by colour alone from its quantization `q` (made with
@@ -276,12 +280,19 @@ impl Segmenter {
             converged: q.fit().converged(),
             inertia: q.inertia(),
         };
-        Ok(self.finish(map, q.fit().centroids(), &palette.rgb()[..n], summary))
+        Ok(self.finish(
+            image,
+            map,
+            q.fit().centroids(),
+            &palette.rgb()[..n],
+            summary,
+        ))
     }
 
     /// Merges small regions, orders the clusters and takes their figures.
     fn finish(
         &self,
+        image: &ImageRef<'_>,
         mut map: LabelMap,
         centroids: &[Point],
         colors: &[[u8; 3]],
@@ -289,9 +300,12 @@ impl Segmenter {
     ) -> Segmentation {
         let mut regions = Regions::find(&map, self.connectivity);
         let mut merged = 0;
+        let (mut centroids, mut colors) = (centroids.to_vec(), colors.to_vec());
         if self.min_region > 1 {
             merged = merge::merge_small(&mut map, &regions, self.connectivity, self.min_region);
             if merged > 0 {
+                let space = self.quantizer.color_space();
+                merge::recentre(image, &regions, &map, space, &mut centroids, &mut colors);
                 regions = Regions::find(&map, self.connectivity);
             }
         }

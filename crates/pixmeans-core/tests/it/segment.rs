@@ -156,6 +156,35 @@ fn specks_below_the_minimum_are_merged() {
     assert!(seg.labels().labels().iter().all(|&l| l == 0));
 }
 
+#[test]
+fn merged_pixels_move_the_centroids() {
+    let px = specks();
+    let img = ImageRef::new(40, 40, PixelFormat::Rgb8, &px).unwrap();
+    for (space, white, dark) in [
+        (ColorSpace::Srgb, [252; 3], [0; 3]),
+        (ColorSpace::Oklab, [251, 252, 252], [0; 3]),
+    ] {
+        let seg = Segmenter::new(Quantizer::new(KMeansParams::new(2)).with_color_space(space))
+            .with_min_region(10)
+            .segment(&img)
+            .unwrap();
+        // White took the 16 black pixels of the specks below 10: its
+        // centroid is the mean of its 1575 pixels, in the working space.
+        let w = &seg.clusters()[0];
+        assert_eq!((w.pixels, w.color), (1575, white), "{space:?}");
+        let mean = 1559.0 * space.from_srgb([255; 3])[0] / 1575.0;
+        assert!(
+            (w.centroid[0] - mean).abs() < 1e-4,
+            "{space:?}: {:?}",
+            w.centroid
+        );
+        // Black only lost pixels of its own colour: it stays where it was.
+        let b = &seg.clusters()[1];
+        assert_eq!((b.pixels, b.color), (25, dark), "{space:?}");
+        assert!(b.centroid[0].abs() < 1e-6, "{space:?}: {:?}", b.centroid);
+    }
+}
+
 /// Regions by breadth-first flood fill: (count, largest) per label.
 fn flood(labels: &[u32], w: usize, eight: bool, k: usize) -> Vec<(usize, u64)> {
     let h = labels.len() / w;
