@@ -179,9 +179,10 @@ fn pictures(
 
     let shown: Vec<&(usize, Quantized, u64)> =
         quantized.iter().filter(|(k, _, _)| *k <= 16).collect();
+    let size = grid::tile_sizes(&view, shown.len());
     let versions: Vec<grid::Version> = shown
         .iter()
-        .map(|(k, q, bytes)| grid::Version::new(q.clone(), *k, *bytes))
+        .map(|(k, q, bytes)| grid::Version::new(q, *k, *bytes, size))
         .collect();
     let grid_ks: Vec<usize> = shown.iter().map(|(k, _, _)| *k).collect();
     let original = format!("original · {}", human_bytes(decoded.file_bytes));

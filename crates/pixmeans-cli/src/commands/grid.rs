@@ -2,9 +2,9 @@
 //! each captioned with k, PSNR and the size of its indexed PNG.
 
 use anyhow::{Context, Result, bail};
-use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, IndexedImage, Quantized};
+use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, Quantized};
 use pixmeans_io::OutputFormat;
-use pixmeans_io::plot::{GridTile, TilePicture, grid_image};
+use pixmeans_io::plot::{GridTile, RgbImage, TilePicture, grid_image, tile, tile_size};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -34,17 +34,17 @@ struct TileReport {
     png_bytes: u64,
 }
 
-/// A quantized version, as its indexed image (a third of its RGB pixels),
-/// with its caption.
+/// A quantized version, as its tile of the grid, with its caption.
 #[derive(Debug)]
 pub struct Version {
-    image: IndexedImage,
+    tile: RgbImage,
     caption: String,
 }
 
 impl Version {
-    /// The image quantized at `k` and its caption: k, PSNR and `png_bytes`.
-    pub fn new(q: Quantized, k: usize, png_bytes: u64) -> Self {
+    /// The image quantized at `k`, shrunk to a tile of `size` (see
+    /// [`tile_sizes`]), and its caption: k, PSNR and `png_bytes`.
+    pub fn new(q: &Quantized, k: usize, png_bytes: u64, size: (u32, u32)) -> Self {
         let psnr = q.psnr();
         let db = if psnr.is_finite() {
             format!("{psnr:.1} dB")
@@ -52,7 +52,7 @@ impl Version {
             "exact".to_owned()
         };
         Version {
-            image: q.into_image(),
+            tile: tile(&TilePicture::Indexed(q.image()), size),
             caption: format!("k = {k} · {db} · {}", human_bytes(png_bytes)),
         }
     }
@@ -62,6 +62,12 @@ impl Version {
 pub fn title(name: &str, ks: &[usize], space: ColorSpace) -> String {
     let list: Vec<String> = ks.iter().map(ToString::to_string).collect();
     format!("{name}: the original and k = {} ({space})", list.join(", "))
+}
+
+/// The size of each tile of a grid of `view` and `versions` quantized
+/// versions of it.
+pub fn tile_sizes(view: &ImageRef<'_>, versions: usize) -> (u32, u32) {
+    tile_size(versions + 1, view.width(), view.height())
 }
 
 /// The original and the versions side by side, as a PNG.
@@ -77,7 +83,7 @@ pub fn draw(
     }];
     for v in versions {
         grid.push(GridTile {
-            picture: TilePicture::Indexed(&v.image),
+            picture: TilePicture::Tile(&v.tile),
             caption: &v.caption,
         });
     }
@@ -103,7 +109,9 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
     hist.keep_for_several_fits();
 
     // The k are quantized side by side (each also parallel inside, which
-    // alone keeps two cores only about two thirds busy).
+    // alone keeps two cores only about two thirds busy), and each kept as
+    // its tile only.
+    let size = tile_sizes(&view, ks.len());
     let bar = progress(ks.len());
     let made: Vec<(Version, TileReport, Option<String>)> = ks
         .par_iter()
@@ -126,7 +134,7 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
             let trace = common
                 .verbose
                 .then(|| format!("k = {k}\n{}", ImageReport::trace(&q)));
-            Ok((Version::new(q, k, png.len() as u64), report, trace))
+            Ok((Version::new(&q, k, png.len() as u64, size), report, trace))
         })
         .collect::<Result<_>>()?;
     bar.finish_and_clear();

@@ -1,6 +1,8 @@
 //! Pictures side by side: the original and each quantized version, scaled to
 //! one tile size, each captioned underneath.
 
+use std::borrow::Cow;
+
 use image::{ImageBuffer, Rgb, RgbImage, imageops};
 use pixmeans_core::{ImageRef, IndexedImage, PixelFormat};
 use plotters::prelude::*;
@@ -35,6 +37,9 @@ pub enum TilePicture<'a> {
     /// A quantized image, its colours looked up a row at a time as the tile
     /// is shrunk: no full-size RGB copy (36 MB for a 12 MP photo).
     Indexed(&'a IndexedImage),
+    /// A picture already scaled by [`tile`] to the grid's [`tile_size`],
+    /// drawn as it is (one of another size is scaled like pixels).
+    Tile(&'a RgbImage),
 }
 
 impl TilePicture<'_> {
@@ -42,8 +47,30 @@ impl TilePicture<'_> {
         match self {
             TilePicture::Pixels(image) => (image.width(), image.height()),
             TilePicture::Indexed(image) => (image.width(), image.height()),
+            TilePicture::Tile(image) => image.dimensions(),
         }
     }
+}
+
+/// The size, width by height, at which [`grid_image`] draws each of
+/// `tiles` pictures when the first is `width` x `height`: the first one's
+/// aspect ratio at [`MAX_TILE_WIDTH`], or narrower so the grid stays within
+/// [`MAX_GRID_WIDTH`].
+pub fn tile_size(tiles: usize, width: u32, height: u32) -> (u32, u32) {
+    let cols = columns(tiles.max(1));
+    let tile_w = MAX_TILE_WIDTH.min((MAX_GRID_WIDTH - GAP) / cols - GAP);
+    let tile_h = ((u64::from(height) * u64::from(tile_w)) / u64::from(width.max(1)))
+        .clamp(1, u64::from(4 * tile_w)) as u32;
+    (tile_w, tile_h)
+}
+
+/// `picture` scaled to a tile of `size` (see [`tile_size`]) as
+/// [`grid_image`] would scale it, so that a large picture can be dropped
+/// once its tile is made: a grid of fifteen quantized 12 MP photos then
+/// holds fifteen tiles instead of 180 MB of indices.
+pub fn tile(picture: &TilePicture<'_>, size: (u32, u32)) -> RgbImage {
+    let (width, height) = picture.size();
+    resize(&Rows::of(picture), width, height, size.0, size.1)
 }
 
 /// Columns for `n` tiles: one row for up to three, else a near-square grid.
@@ -70,9 +97,7 @@ pub fn grid_image(tiles: &[GridTile<'_>], title: &str) -> Result<Vec<u8>, PlotEr
         .size();
     let cols = columns(tiles.len());
     let rows = (tiles.len() as u32).div_ceil(cols);
-    let tile_w = MAX_TILE_WIDTH.min((MAX_GRID_WIDTH - GAP) / cols - GAP);
-    let tile_h = ((u64::from(first_h) * u64::from(tile_w)) / u64::from(first_w))
-        .clamp(1, u64::from(4 * tile_w)) as u32;
+    let (tile_w, tile_h) = tile_size(tiles.len(), first_w, first_h);
     let title_h = if title.is_empty() { 0 } else { TITLE };
     let width = GAP + cols * (tile_w + GAP);
     let height = title_h + GAP + rows * (tile_h + CAPTION + GAP);
@@ -113,11 +138,11 @@ pub fn grid_image(tiles: &[GridTile<'_>], title: &str) -> Result<Vec<u8>, PlotEr
         Ok(())
     })?;
 
-    let scaled: Vec<RgbImage> = tiles
+    let scaled: Vec<Cow<'_, RgbImage>> = tiles
         .par_iter()
-        .map(|t| {
-            let (width, height) = t.picture.size();
-            resize(&Rows::of(&t.picture), width, height, tile_w, tile_h)
+        .map(|t| match t.picture {
+            TilePicture::Tile(done) if done.dimensions() == (tile_w, tile_h) => Cow::Borrowed(done),
+            ref picture => Cow::Owned(tile(picture, (tile_w, tile_h))),
         })
         .collect();
     for (i, scaled) in scaled.iter().enumerate() {
@@ -160,6 +185,7 @@ impl<'a> Rows<'a> {
                 PixelFormat::Rgb8 => Rows::Rgb(image.data()),
                 PixelFormat::Rgba8 => Rows::Rgba(image.data()),
             },
+            TilePicture::Tile(image) => Rows::Rgb(image.as_raw()),
             TilePicture::Indexed(image) => Rows::Indexed(
                 image.indices(),
                 image
@@ -311,6 +337,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_tile_made_ahead_draws_as_its_picture_does() {
+        let rgb = crate::test_noise::bytes(301 * 199 * 3, 4);
+        let pixels = ImageRef::new(301, 199, PixelFormat::Rgb8, &rgb).unwrap();
+        let picture = TilePicture::Pixels(pixels);
+        let size = tile_size(5, 301, 199);
+        assert_eq!(size, (MAX_TILE_WIDTH, MAX_TILE_WIDTH * 199 / 301));
+        let made = tile(&picture, size);
+        let grid = |second: TilePicture<'_>| {
+            let tiles: Vec<GridTile<'_>> = [picture, second, picture, picture, picture]
+                .into_iter()
+                .map(|picture| GridTile {
+                    picture,
+                    caption: "k",
+                })
+                .collect();
+            grid_image(&tiles, "five").unwrap()
+        };
+        assert_eq!(grid(TilePicture::Tile(&made)), grid(picture));
+        // A tile of another size is scaled like pixels.
+        let small = tile(&picture, (40, 30));
+        let small_pixels = ImageRef::new(40, 30, PixelFormat::Rgb8, small.as_raw()).unwrap();
+        assert_eq!(
+            grid(TilePicture::Tile(&small)),
+            grid(TilePicture::Pixels(small_pixels))
+        );
     }
 
     #[test]

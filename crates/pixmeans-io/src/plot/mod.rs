@@ -15,8 +15,12 @@ mod scatter;
 use std::path::Path;
 
 pub use elbow::{ElbowChart, ElbowPoint, elbow_chart};
-pub use grid::{GridTile, MAX_GRID_WIDTH, MAX_TILE_WIDTH, TilePicture, grid_image};
+pub use grid::{
+    GridTile, MAX_GRID_WIDTH, MAX_TILE_WIDTH, TilePicture, grid_image, tile, tile_size,
+};
 pub use html::scatter_html;
+/// An 8-bit RGB picture, as [`tile`] makes one (the `image` crate's).
+pub use image::RgbImage;
 pub use scatter::{ScatterAxes, ScatterData, ScatterPoint, scatter_chart};
 
 /// Why a picture could not be drawn.
