@@ -134,7 +134,12 @@ impl KChoiceReport {
                     self.trials.first().map_or(1, |t| t.k),
                     self.trials.last().map_or(1, |t| t.k),
                 );
-                format!("the knee of inertia over k = {lo}..{hi}")
+                if lo == hi {
+                    // An image of one colour, or none (all transparent).
+                    format!("the image has no more than {hi} colour to fit")
+                } else {
+                    format!("the knee of inertia over k = {lo}..{hi}")
+                }
             }
         };
         format!("  k = auto -> {}: {why}\n", self.k)

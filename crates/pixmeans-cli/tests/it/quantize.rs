@@ -519,6 +519,33 @@ fn k_auto_with_a_psnr_target_meets_it_and_k_minus_one_does_not() {
 }
 
 #[test]
+fn k_auto_on_one_colour_or_none_says_why_k_is_1() {
+    let dir = tempfile::tempdir().unwrap();
+    image::RgbaImage::from_pixel(8, 4, image::Rgba([0, 0, 0, 0]))
+        .save(dir.path().join("clear.png"))
+        .unwrap();
+    image::RgbImage::from_pixel(8, 4, image::Rgb([30, 90, 200]))
+        .save(dir.path().join("flat.png"))
+        .unwrap();
+    for (name, colours) in [("clear.png", 0), ("flat.png", 1)] {
+        let out = pixmeans()
+            .current_dir(dir.path())
+            .args([
+                "quantize", name, "-k", "auto", "-o", "out.png", "--force", "--json",
+            ])
+            .assert()
+            .success();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains("k = auto -> 1: the image has no more than 1 colour to fit"),
+            "{stderr}"
+        );
+        let report = json_lines(&out.get_output().stdout).remove(0);
+        assert_eq!(report["colors"].as_u64(), Some(colours));
+    }
+}
+
+#[test]
 fn k_auto_without_a_target_takes_the_knee() {
     let dir = tempfile::tempdir().unwrap();
     // Five flat bands of well-separated colours, a little noise.
