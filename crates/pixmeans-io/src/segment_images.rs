@@ -109,7 +109,8 @@ fn cutout_row<const CH: usize>(pixels: &[u8], labels: &[u32], cluster: u32, out:
 /// The image with every pixel moved [`OVERLAY_TINT`] of the way toward its
 /// cluster's colour, and the boundaries between clusters drawn one pixel
 /// wide (a pixel is on a boundary when its right or lower neighbour is in
-/// another cluster) in white over dark pixels and black over light ones
+/// another cluster; fully transparent pixels are in none, and stay
+/// transparent) in white over dark pixels and black over light ones
 /// (by the Rec. 709 luma of the photo's pixel).
 /// RGB, or RGBA keeping the image's alpha when it has some.
 pub fn overlay_png(
@@ -158,7 +159,11 @@ fn overlay_row<const CH: usize>(
     let out = out.as_chunks_mut::<CH>().0;
     for (x, (o, p)) in out.iter_mut().zip(pixels.as_chunks::<CH>().0).enumerate() {
         let l = labels[x];
-        let edge = (x + 1 < w && labels[x + 1] != l) || below.is_some_and(|b| b[x] != l);
+        // A boundary lies between two clusters: transparent pixels (the
+        // void label, past the colours) are in none, and stay as they are.
+        let other = |n: u32| n != l && (n as usize) < colors.len();
+        let edge = (l as usize) < colors.len()
+            && ((x + 1 < w && other(labels[x + 1])) || below.is_some_and(|b| other(b[x])));
         let mut rgb = [p[0], p[1], p[2]];
         if edge {
             // Rec. 709 luma: black lines over light pixels, white over dark.
@@ -310,8 +315,10 @@ mod tests {
                     "cutout, {ch} channels, x {x}"
                 );
 
+                // Label 3 is past the colours: the void, in no cluster.
                 let l = row[x];
-                let edge = (x + 1 < w && row[x + 1] != l) || below[x] != l;
+                let other = |n: u32| n != l && n < 3;
+                let edge = l < 3 && ((x + 1 < w && other(row[x + 1])) || other(below[x]));
                 // Rec. 709 luma, in ten-thousandths.
                 let luma: u32 = [2126, 7152, 722]
                     .iter()

@@ -188,6 +188,42 @@ fn check_mean_and_overlay(out: &Path, source: &[u8], labels: &[u32]) {
 }
 
 #[test]
+fn transparent_pixels_stay_transparent_in_the_overlay() {
+    let dir = tempfile::tempdir().unwrap();
+    // The top half transparent, the bottom two flat colours side by side.
+    image::RgbaImage::from_fn(40, 20, |x, y| {
+        image::Rgba(match (y < 10, x < 20) {
+            (true, _) => [0; 4],
+            (false, true) => [200, 30, 30, 255],
+            (false, false) => [30, 30, 200, 255],
+        })
+    })
+    .save(dir.path().join("half.png"))
+    .unwrap();
+    run_segment(
+        dir.path(),
+        &["half.png", "-k", "2", "--only", "overlay,json", "-o", "out"],
+    );
+    let overlay = image::open(dir.path().join("out/overlay.png"))
+        .unwrap()
+        .to_rgba8();
+    for (x, y, px) in overlay.enumerate_pixels() {
+        if y < 10 {
+            assert_eq!(px.0[3], 0, "({x}, {y}) is not transparent");
+        } else if x == 19 {
+            // The one boundary, between the two colours.
+            assert!(
+                px.0 == [0, 0, 0, 255] || px.0 == [255, 255, 255, 255],
+                "({x}, {y})"
+            );
+        } else {
+            assert_ne!(px.0[..3], [0; 3], "({x}, {y}) is on no boundary");
+            assert_ne!(px.0[..3], [255; 3], "({x}, {y}) is on no boundary");
+        }
+    }
+}
+
+#[test]
 fn only_and_skip_choose_the_files() {
     let dir = tempfile::tempdir().unwrap();
     save_picture(&dir.path().join("p.png"));
