@@ -206,7 +206,7 @@ fn pictures(
         &format!("palette-k{SHOWN_K}.png"),
         &encode_indexed_png(&swatch, compression)?,
     )?;
-    let points = scatter::sample(&view, q, 5000, 0);
+    let (points, _) = scatter::sample(&view, q, 5000, 0);
     let title = format!(
         "{PHOTO_NAME}: {} pixels in srgb space, k = {SHOWN_K}",
         points.len()

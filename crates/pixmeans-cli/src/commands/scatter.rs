@@ -22,7 +22,7 @@ struct ScatterReport {
     k: usize,
     color_space: &'static str,
     seed: u64,
-    /// Pixels drawn (transparent pixels of the sample are left out).
+    /// Pixels drawn, none of them fully transparent.
     samples: usize,
     palette: Vec<String>,
     shares: Vec<f64>,
@@ -35,22 +35,45 @@ enum Kind {
     Html,
 }
 
-/// `n` pixels drawn at random by `seed`, transparent ones left out, each with
-/// its cluster in `q`.
-pub fn sample(view: &ImageRef<'_>, q: &Quantized, n: usize, seed: u64) -> Vec<ScatterPoint> {
+/// `n` of the opaque pixels (those not fully transparent) drawn at random
+/// by `seed` (all of them when there are no more), each with its cluster in
+/// `q`; and how many opaque pixels there are.
+pub fn sample(
+    view: &ImageRef<'_>,
+    q: &Quantized,
+    n: usize,
+    seed: u64,
+) -> (Vec<ScatterPoint>, usize) {
     let channels = view.format().channels();
+    let data = view.data();
+    let opaque = |i: usize| channels == 3 || data[i * channels + 3] > 0;
+    let total = if channels == 3 {
+        view.pixel_count()
+    } else {
+        (0..view.pixel_count()).filter(|&i| opaque(i)).count()
+    };
     let indices = q.image().indices();
-    sample_positions(view.pixel_count(), n, seed)
-        .into_iter()
-        .filter_map(|i| {
-            let px = &view.data()[i * channels..(i + 1) * channels];
-            let opaque = channels == 3 || px[3] > 0;
-            opaque.then(|| ScatterPoint {
-                rgb: [px[0], px[1], px[2]],
-                cluster: indices[i],
-            })
-        })
-        .collect()
+    let point = |i: usize| ScatterPoint {
+        rgb: [
+            data[i * channels],
+            data[i * channels + 1],
+            data[i * channels + 2],
+        ],
+        cluster: indices[i],
+    };
+    let ranks = sample_positions(total, n, seed);
+    let points = if channels == 3 {
+        ranks.into_iter().map(point).collect()
+    } else {
+        // The ranks are increasing: one walk finds the pixel of each.
+        let mut wanted = ranks.into_iter().peekable();
+        (0..view.pixel_count())
+            .filter(|&i| opaque(i))
+            .enumerate()
+            .filter_map(|(rank, i)| wanted.next_if_eq(&rank).map(|_| point(i)))
+            .collect()
+    };
+    (points, total)
 }
 
 /// The opaque palette colours and each one's share of the pixels.
@@ -101,7 +124,7 @@ pub fn run(a: &ScatterArgs) -> Result<Outcome> {
     }
 
     let seed = quantizer.params().seed();
-    let points = sample(&view, &q, a.samples, seed);
+    let (points, opaque) = sample(&view, &q, a.samples, seed);
     if points.is_empty() {
         bail!("{name} has no opaque pixels to draw");
     }
@@ -111,7 +134,11 @@ pub fn run(a: &ScatterArgs) -> Result<Outcome> {
         "{}: {} of {} in {space} space, k = {}",
         file_name(source.display()),
         points.len(),
-        counted(view.pixel_count(), "pixel"),
+        if opaque < view.pixel_count() {
+            counted(opaque, "opaque pixel")
+        } else {
+            counted(opaque, "pixel")
+        },
         quantizer.params().k()
     );
     let data = ScatterData {

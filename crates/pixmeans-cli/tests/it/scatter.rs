@@ -48,6 +48,33 @@ fn the_picture_shows_own_colours_left_and_cluster_colours_right() {
 }
 
 #[test]
+fn the_sample_is_of_opaque_pixels_only() {
+    let dir = tempfile::tempdir().unwrap();
+    // 60 x 50, the top 20 rows transparent: 1800 opaque pixels.
+    image::RgbaImage::from_fn(60, 50, |x, y| {
+        let a = if y < 20 { 0 } else { 255 };
+        image::Rgba([(x * 4) as u8, (y * 5) as u8, 90, a])
+    })
+    .save(dir.path().join("p.png"))
+    .unwrap();
+    for (samples, drawn) in [("1000", 1000), ("5000", 1800)] {
+        let out = pixmeans()
+            .current_dir(dir.path())
+            .args(["scatter", "p.png", "-k", "3", "-o", "s.html", "--force"])
+            .args(["--samples", samples, "--json"])
+            .assert()
+            .success();
+        let report = json_lines(&out.get_output().stdout).remove(0);
+        assert_eq!(report["samples"], drawn);
+        let page = std::fs::read_to_string(dir.path().join("s.html")).unwrap();
+        assert!(
+            page.contains(&format!("{drawn} of 1800 opaque pixels")),
+            "{samples}: no such title"
+        );
+    }
+}
+
+#[test]
 fn the_page_is_self_contained() {
     let dir = tempfile::tempdir().unwrap();
     save_picture(&dir.path().join("p.png"));
