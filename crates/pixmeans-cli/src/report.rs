@@ -55,8 +55,22 @@ pub struct ImageReport {
     /// How `-k auto` chose k; absent for a fixed k.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub k_choice: Option<KChoiceReport>,
+    /// The file's own figures when its format is lossy (JPEG), whose
+    /// encoder moves the quantized colours; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lossy_file: Option<LossyFileReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<IterationReport>>,
+}
+
+/// A lossy file decoded again, against the original.
+#[derive(Debug, Serialize)]
+pub struct LossyFileReport {
+    pub mse: f64,
+    /// `null` when the file is exact (infinite PSNR).
+    pub psnr: Option<f64>,
+    /// Distinct colours in the file.
+    pub colors: usize,
 }
 
 /// How `-k auto` chose k, and every k it tried.
@@ -279,6 +293,7 @@ impl ImageReport {
                 .collect(),
             seconds,
             k_choice: None,
+            lossy_file: None,
             history: verbose.then(|| history(q.fit().history())),
         }
     }
@@ -336,6 +351,17 @@ impl ImageReport {
             "  inertia {:.6e} ({})  MSE {:.3}  PSNR {psnr} dB  ΔE00 mean {:.2}, p95 {:.2}",
             self.inertia, self.color_space, self.mse, self.delta_e.mean, self.delta_e.p95
         );
+        if let Some(f) = &self.lossy_file {
+            let psnr = f
+                .psnr
+                .map_or_else(|| "inf".to_owned(), |p| format!("{p:.2}"));
+            let _ = writeln!(
+                s,
+                "  the JPEG file itself: MSE {:.3}  PSNR {psnr} dB, {} (JPEG's own loss on top)",
+                f.mse,
+                counted(f.colors, "colour")
+            );
+        }
         let z = &self.sizes;
         let _ = writeln!(
             s,

@@ -73,6 +73,47 @@ pub fn pixel_mse(original: &ImageRef<'_>, indexed: &IndexedImage) -> f64 {
     }
 }
 
+/// MSE between an image and another of the same size (say, a quantized
+/// image as a lossy file decoded again), pixel by pixel, over the pixels
+/// that are not fully transparent in the original; `other`'s alpha is not
+/// compared. `None` when the sizes differ. An image without opaque pixels
+/// has MSE 0.
+///
+/// ```
+/// use pixmeans_core::{ImageRef, PixelFormat, metrics::image_mse};
+/// let a = ImageRef::new(2, 1, PixelFormat::Rgb8, &[10, 20, 30, 0, 0, 0])?;
+/// let b = ImageRef::new(2, 1, PixelFormat::Rgb8, &[13, 20, 30, 0, 0, 0])?;
+/// assert_eq!(image_mse(&a, &b), Some(9.0 / 6.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn image_mse(original: &ImageRef<'_>, other: &ImageRef<'_>) -> Option<f64> {
+    if (original.width(), original.height()) != (other.width(), other.height()) {
+        return None;
+    }
+    let (ca, cb) = (original.format().channels(), other.format().channels());
+    let (sse, n) = original
+        .data()
+        .par_chunks(PIXEL_CHUNK * ca)
+        .zip(other.data().par_chunks(PIXEL_CHUNK * cb))
+        .map(|(a, b)| {
+            a.chunks_exact(ca)
+                .zip(b.chunks_exact(cb))
+                .filter(|(p, _)| ca == 3 || p[3] > 0)
+                .fold((0u64, 0u64), |(sse, n), (p, q)| {
+                    (
+                        sse + squared_error([p[0], p[1], p[2]], [q[0], q[1], q[2]]),
+                        n + 1,
+                    )
+                })
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    Some(if n == 0 {
+        0.0
+    } else {
+        sse as f64 / (3.0 * n as f64)
+    })
+}
+
 /// CIEDE2000 between each pixel and its palette colour, summarised over
 /// the pixels that are not fully transparent in the original: what
 /// [`histogram_delta_e`] gives when the pixels of one colour may have

@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 use crate::config::{AutoK, Common, KNEE_RANGE, Source};
 use crate::quantize_config::Sink;
-use crate::report::{ImageReport, KChoiceReport, Provenance, Timings, counted};
+use crate::report::{ImageReport, KChoiceReport, LossyFileReport, Provenance, Timings, counted};
 
 /// How a command ended, as the process exit code says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -504,7 +504,29 @@ pub fn quantize_one(
     };
     let mut report = ImageReport::new(&q, &quantizer, &io, seconds, common.verbose);
     report.k_choice = choice.map(|c| KChoiceReport::new(&c, auto));
+    if format == OutputFormat::Jpeg {
+        let start = Instant::now();
+        report.lossy_file = Some(lossy_file(&view, &bytes, sink.display())?);
+        report.seconds.encode += start.elapsed().as_secs_f64();
+        report.seconds.total += start.elapsed().as_secs_f64();
+    }
     Ok((q, report))
+}
+
+/// The figures of an encoded lossy file against the original `view`: the
+/// file decoded again, as whoever opens it sees it.
+fn lossy_file(view: &ImageRef<'_>, bytes: &[u8], name: &Path) -> Result<LossyFileReport> {
+    let decoded = pixmeans_io::decode_bytes(bytes, name, &pixmeans_io::Limits::default())
+        .with_context(|| format!("cannot decode {} again to measure it", name.display()))?;
+    let file = decoded.image.view();
+    let mse = pixmeans_core::metrics::image_mse(view, &file)
+        .with_context(|| format!("{} decodes to another size", name.display()))?;
+    let psnr = pixmeans_core::metrics::psnr(mse);
+    Ok(LossyFileReport {
+        mse,
+        psnr: psnr.is_finite().then_some(psnr),
+        colors: ColorHistogram::from_image(&file).len(),
+    })
 }
 
 /// With `--json`, prints the line that stands for an input of a batch that

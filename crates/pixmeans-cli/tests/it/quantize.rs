@@ -101,6 +101,47 @@ fn other_extensions_write_other_formats() {
 }
 
 #[test]
+fn a_jpeg_file_reports_its_own_figures_too() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("photo.png"));
+    let original = image::open(dir.path().join("photo.png")).unwrap().to_rgb8();
+    for ext in ["jpg", "png"] {
+        let out = pixmeans()
+            .current_dir(dir.path())
+            .args(["quantize", "photo.png", "-k", "8", "--json", "-o"])
+            .arg(format!("out.{ext}"))
+            .assert()
+            .success();
+        let report = json_lines(&out.get_output().stdout).remove(0);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        if ext == "png" {
+            assert!(report.get("lossy_file").is_none());
+            assert!(!stderr.contains("the JPEG file itself"), "{stderr}");
+            continue;
+        }
+        // The file as decoded again: more colours than k, and an error of
+        // its own, which the report gives beside the quantized image's.
+        let back = image::open(dir.path().join("out.jpg")).unwrap().to_rgb8();
+        let sse: u64 = original
+            .as_raw()
+            .iter()
+            .zip(back.as_raw())
+            .map(|(&a, &b)| u64::from(a.abs_diff(b)).pow(2))
+            .sum();
+        let mse = sse as f64 / original.as_raw().len() as f64;
+        let mut colours: Vec<_> = back.pixels().map(|p| p.0).collect();
+        colours.sort_unstable();
+        colours.dedup();
+        let file = &report["lossy_file"];
+        assert!((file["mse"].as_f64().unwrap() - mse).abs() < 1e-9 * mse.max(1.0));
+        assert_eq!(file["colors"].as_u64(), Some(colours.len() as u64));
+        assert!(colours.len() > 8);
+        assert_ne!(file["mse"], report["mse"]);
+        assert!(stderr.contains("the JPEG file itself: MSE"), "{stderr}");
+    }
+}
+
+#[test]
 fn a_folder_goes_into_an_output_folder_with_one_report_line_each() {
     let dir = tempfile::tempdir().unwrap();
     let photos = dir.path().join("photos");
