@@ -3,6 +3,7 @@
 //! is read. Each command's own jobs are resolved in `quantize_config` and
 //! `segment_config`.
 
+use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ use pixmeans_io::{Limits, PngCompression};
 use crate::args::{
     CommonArgs, CompressionArg, FitArgs, InitArg, KArg, KMeansArgs, PngArgs, SpaceArg, StepArg,
 };
+use crate::report::counted;
 
 /// Where an image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,9 +248,12 @@ const IMAGE_EXTS: [&str; 8] = ["png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff"
 /// writes, none of which a folder of outputs is likely to be named with.
 const OTHER_FILE_EXTS: [&str; 8] = ["json", "npy", "svg", "gpl", "txt", "html", "htm", "pdf"];
 
-/// Image files in a folder (by extension), sorted by name.
+/// Image files in a folder (by extension), sorted by name. What else it
+/// holds (folders, which are not entered, and other files) is counted in a
+/// note.
 fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
+    let (mut folders, mut others) = (0, 0);
     for entry in
         std::fs::read_dir(dir).with_context(|| format!("cannot read folder {}", dir.display()))?
     {
@@ -259,9 +264,28 @@ fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| IMAGE_EXTS.contains(&e.to_ascii_lowercase().as_str()));
-        if is_image && path.is_file() {
+        if path.is_dir() {
+            folders += 1;
+        } else if is_image && path.is_file() {
             found.push(path);
+        } else {
+            others += 1;
         }
+    }
+    if folders + others > 0 && !found.is_empty() {
+        let mut skipped = Vec::new();
+        if folders > 0 {
+            skipped.push(counted(folders, "folder"));
+        }
+        if others > 0 {
+            skipped.push(format!("{} not named as images", counted(others, "file")));
+        }
+        crate::print_info(&format!(
+            "note: {}: {}; skipped {} (folders are not entered)\n",
+            dir.display(),
+            counted(found.len(), "image"),
+            skipped.join(" and ")
+        ));
     }
     if found.is_empty() {
         bail!(
@@ -312,6 +336,12 @@ pub fn sources(inputs: &[PathBuf], hint: &str) -> Result<(Vec<Source>, bool)> {
             sources.push(Source::File(input.clone()));
         }
     }
+    // A file given twice (or also through its folder) is done once.
+    let mut seen = HashSet::new();
+    sources.retain(|s| match s {
+        Source::File(p) => seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())),
+        Source::Stdin => true,
+    });
     Ok((sources, from_folder))
 }
 

@@ -322,6 +322,7 @@ fn check_distinct(jobs: &[Job], auto_ext: Option<&str>) -> Result<()> {
             .collect()
     });
     let mut seen: HashMap<&Path, &Path> = HashMap::new();
+    let mut clashes = Vec::new();
     for job in jobs {
         let Sink::File(p) = &job.sink else {
             continue;
@@ -346,15 +347,29 @@ fn check_distinct(jobs: &[Job], auto_ext: Option<&str>) -> Result<()> {
             );
         }
         if let Some(first) = seen.insert(p, job.source.display()) {
-            bail!(
-                "{} and {} would both be written to {}\nhint: give inputs different names, or quantize them separately",
+            clashes.push(format!(
+                "{} and {} would both be written to {}",
                 first.display(),
                 job.source.display().display(),
                 p.display()
-            );
+            ));
         }
     }
-    Ok(())
+    refuse_clashes(&clashes, "quantize")
+}
+
+/// Refuses a batch whose inputs share output names, naming every clash at
+/// once so that one run shows all the files to rename.
+pub fn refuse_clashes(clashes: &[String], verb: &str) -> Result<()> {
+    match clashes {
+        [] => Ok(()),
+        [one] => bail!("{one}\nhint: give inputs different names, or {verb} them separately"),
+        many => bail!(
+            "{} clashes of output names:\n  {}\nhint: give inputs different names, or {verb} them separately",
+            many.len(),
+            many.join("\n  ")
+        ),
+    }
 }
 
 /// `--dither`, checked.

@@ -1,7 +1,7 @@
 //! `pixmeans segment`, resolved: the segmenter, which files to write, and
 //! one output folder per input, all checked before any pixel is read.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
@@ -152,7 +152,8 @@ fn check_folders(jobs: &[SegmentJob]) -> Result<()> {
             Source::Stdin => None,
         })
         .collect();
-    let mut seen = HashSet::new();
+    let mut seen = HashMap::new();
+    let mut clashes = Vec::new();
     for job in jobs {
         let dir = job.dir.canonicalize().ok();
         if let Some(input) = inputs.iter().find(|i| {
@@ -172,14 +173,16 @@ fn check_folders(jobs: &[SegmentJob]) -> Result<()> {
                 job.dir.display()
             );
         }
-        if !seen.insert(job.dir.clone()) {
-            bail!(
-                "two inputs would both be written to {}\nhint: give inputs different names, or segment them separately",
+        if let Some(first) = seen.insert(job.dir.clone(), job.source.display()) {
+            clashes.push(format!(
+                "{} and {} would both be written to {}",
+                first.display(),
+                job.source.display().display(),
                 job.dir.display()
-            );
+            ));
         }
     }
-    Ok(())
+    crate::quantize_config::refuse_clashes(&clashes, "segment")
 }
 
 /// Whether `name` is a file `pixmeans segment` writes: a fixed name, or a

@@ -133,3 +133,65 @@ fn two_inputs_that_would_write_one_file_are_both_named() {
     );
     assert_eq!(names(dir.path()), ["logo.bmp", "logo.png"]);
 }
+
+#[test]
+fn every_clash_is_named_at_once_in_quantize_and_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("in")).unwrap();
+    for name in ["a.png", "a.bmp", "b.png", "b.gif", "c.png"] {
+        save_picture(&dir.path().join("in").join(name));
+    }
+    let err = crate::fails_with(dir.path(), &["quantize", "in", "-k", "4", "-o", "out/"], 2);
+    assert!(err.contains("2 clashes of output names"), "{err}");
+    assert!(
+        err.contains("in/a.bmp and in/a.png would both be written to out/a-k4.png"),
+        "{err}"
+    );
+    assert!(
+        err.contains("in/b.gif and in/b.png would both be written to out/b-k4.png"),
+        "{err}"
+    );
+    let err = crate::fails_with(dir.path(), &["segment", "in", "-k", "2", "-o", "parts/"], 2);
+    assert!(
+        err.contains("in/a.bmp and in/a.png would both be written to parts/a"),
+        "{err}"
+    );
+    assert!(
+        err.contains("in/b.gif and in/b.png would both be written to parts/b"),
+        "{err}"
+    );
+    assert_eq!(names(dir.path()), ["in"]);
+}
+
+#[test]
+fn a_file_given_twice_is_done_once_and_a_folder_says_what_it_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("in/sub")).unwrap();
+    save_picture(&dir.path().join("in/a.png"));
+    save_picture(&dir.path().join("in/sub/b.png"));
+    fs::write(dir.path().join("in/notes.txt"), "not an image").unwrap();
+    let out = pixmeans()
+        .current_dir(dir.path())
+        .args([
+            "quantize",
+            "in/a.png",
+            "in",
+            "./in/a.png",
+            "-k",
+            "4",
+            "-o",
+            "out/",
+            "--json",
+        ])
+        .assert()
+        .success();
+    assert_eq!(crate::json_lines(&out.get_output().stdout).len(), 1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        err.contains(
+            "note: in: 1 image; skipped 1 folder and 1 file not named as images (folders are not entered)"
+        ),
+        "{err}"
+    );
+    assert_eq!(names(&dir.path().join("out")), ["a-k4.png"]);
+}
