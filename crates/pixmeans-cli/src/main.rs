@@ -52,7 +52,15 @@ fn main() -> ExitCode {
 /// started ignoring (`nohup`, a script's `cmd &`) stays ignored; where the
 /// wait cannot be set up, the system's default stops the process as before.
 fn on_stop_remove_unfinished_files() {
-    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::consts::{SIGINT, SIGTERM, SIGXFSZ};
+    // A write past the file size limit (`ulimit -f`) would end the process
+    // by SIGXFSZ and leave its temporary file; with the signal caught, the
+    // write fails instead, and the error path removes the file and says
+    // "File too large".
+    let _ = signal_hook::flag::register(
+        SIGXFSZ,
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    );
     let watched: Vec<i32> = [SIGINT, SIGTERM]
         .into_iter()
         .filter(|&s| !ignored_at_start(s))

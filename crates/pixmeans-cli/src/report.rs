@@ -405,9 +405,12 @@ impl ImageReport {
     }
 }
 
-/// "3.2x smaller" or "1.5x larger".
+/// "3.2x smaller", "1.5x larger", or "about the same size" when the
+/// ratio rounds to 1.0 either way.
 pub fn ratio_words(input_over_output: f64) -> String {
-    if input_over_output >= 1.0 {
+    if (0.95..1.05).contains(&input_over_output) {
+        "about the same size".to_owned()
+    } else if input_over_output >= 1.0 {
         format!("{input_over_output:.1}x smaller")
     } else {
         format!("{:.1}x larger", 1.0 / input_over_output)
@@ -436,7 +439,15 @@ pub(crate) fn counted<N: std::fmt::Display + PartialEq + From<u8> + Copy>(
 
 #[cfg(test)]
 mod tests {
-    use super::counted;
+    use super::{counted, ratio_words};
+
+    #[test]
+    fn ratios_near_one_are_about_the_same_size() {
+        assert_eq!(ratio_words(3.21), "3.2x smaller");
+        assert_eq!(ratio_words(1.01), "about the same size");
+        assert_eq!(ratio_words(1.0 / 1.04), "about the same size");
+        assert_eq!(ratio_words(0.5), "2.0x larger");
+    }
 
     #[test]
     fn one_of_a_thing_is_singular() {

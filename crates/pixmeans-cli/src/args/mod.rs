@@ -336,10 +336,12 @@ pub enum FormatArg {
     /// Lossless WebP (RGB, so larger than the PNG).
     Webp,
     /// JPEG (quality 90; re-adds colours).
+    #[value(alias = "jpeg")]
     Jpg,
     /// BMP (8-bit indexed, or RGBA with transparency; uncompressed).
     Bmp,
     /// TIFF (RGB, deflated).
+    #[value(alias = "tif")]
     Tiff,
 }
 

@@ -76,6 +76,20 @@ fn bit_depth_follows_k() {
 }
 
 #[test]
+fn format_takes_the_other_names_of_jpeg_and_tiff() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    for (format, name) in [("jpeg", "p-k4.jpg"), ("tif", "p-k4.tiff")] {
+        pixmeans()
+            .current_dir(dir.path())
+            .args(["quantize", "p.png", "-k", "4", "--format", format])
+            .assert()
+            .success();
+        assert!(dir.path().join(name).is_file(), "--format {format}");
+    }
+}
+
+#[test]
 fn other_extensions_write_other_formats() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("photo.png");

@@ -160,3 +160,27 @@ fn a_signal_ignored_at_start_stays_ignored() {
     assert!(child.wait().unwrap().success());
     assert!(dir.path().join("seg/segments.json").is_file());
 }
+
+#[test]
+fn a_file_past_the_size_limit_fails_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    save_big(&dir.path().join("big.png"));
+    let bin = assert_cmd::cargo::cargo_bin("pixmeans");
+    // `ulimit -f 4`: files of at most 4 KiB; the output is far larger.
+    let out = Command::new("sh")
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f 4 && exec '{}' quantize big.png -k 16 -o out/",
+            bin.display()
+        ))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write out/big-k16.png: File too large"),
+        "{stderr}"
+    );
+    assert!(names(&dir.path().join("out")).is_empty());
+}
