@@ -724,3 +724,23 @@ fn a_batch_prints_an_animations_warning_with_its_own_report() {
         assert!(at("in/b.gif ->") < at("in/c.png ->"), "{command}: {err}");
     }
 }
+
+#[test]
+fn every_command_prints_the_json_failure_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["palette", "elbow", "grid", "scatter"] {
+        let out = pixmeans()
+            .current_dir(dir.path())
+            .args([command, "missing.png", "--json"])
+            .assert()
+            .code(2);
+        let lines = crate::json_lines(&out.get_output().stdout);
+        assert_eq!(lines.len(), 1, "{command}");
+        assert_eq!(lines[0]["input"], "missing.png", "{command}");
+        let error = lines[0]["error"].as_str().unwrap();
+        assert!(
+            error.contains("cannot read missing.png"),
+            "{command}: {error}"
+        );
+    }
+}
