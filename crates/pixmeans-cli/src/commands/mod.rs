@@ -504,9 +504,13 @@ pub fn quantize_one(
     };
     let mut report = ImageReport::new(&q, &quantizer, &io, seconds, common.verbose);
     report.k_choice = choice.map(|c| KChoiceReport::new(&c, auto));
-    if format == OutputFormat::Jpeg {
+    // The file is written by now: a measurement that fails is a warning.
+    if format == OutputFormat::Jpeg && written {
         let start = Instant::now();
-        report.lossy_file = Some(lossy_file(&view, &bytes, sink.display())?);
+        match lossy_file(&view, &bytes, sink.display()) {
+            Ok(figures) => report.lossy_file = Some(figures),
+            Err(e) => crate::print_message(&format!("warning: {}\n", crate::error_parts(&e).0)),
+        }
         report.seconds.encode += start.elapsed().as_secs_f64();
         report.seconds.total += start.elapsed().as_secs_f64();
     }
@@ -516,7 +520,9 @@ pub fn quantize_one(
 /// The figures of an encoded lossy file against the original `view`: the
 /// file decoded again, as whoever opens it sees it.
 fn lossy_file(view: &ImageRef<'_>, bytes: &[u8], name: &Path) -> Result<LossyFileReport> {
-    let decoded = pixmeans_io::decode_bytes(bytes, name, &pixmeans_io::Limits::default())
+    // The file has the image's size, which was decoded within the limit.
+    let limits = pixmeans_io::Limits::new(view.pixel_count() as u64);
+    let decoded = pixmeans_io::decode_bytes(bytes, name, &limits)
         .with_context(|| format!("cannot decode {} again to measure it", name.display()))?;
     let file = decoded.image.view();
     let mse = pixmeans_core::metrics::image_mse(view, &file)

@@ -153,6 +153,20 @@ fn a_jpeg_file_reports_its_own_figures_too() {
         assert_ne!(file["mse"], report["mse"]);
         assert!(stderr.contains("the JPEG file itself: MSE"), "{stderr}");
     }
+    // A file left unwritten (a flat picture's PNG is far smaller than any
+    // JPEG of it) has no figures of its own.
+    image::RgbImage::from_pixel(96, 64, image::Rgb([200, 30, 30]))
+        .save(dir.path().join("flat.png"))
+        .unwrap();
+    let out = pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "flat.png", "-k", "2", "-o", "flat.jpg"])
+        .args(["--skip-if-larger", "--json"])
+        .assert()
+        .success();
+    let report = json_lines(&out.get_output().stdout).remove(0);
+    assert_eq!(report["written"], false);
+    assert!(report.get("lossy_file").is_none());
 }
 
 #[test]
