@@ -345,6 +345,20 @@ pub fn sources(inputs: &[PathBuf], hint: &str) -> Result<(Vec<Source>, bool)> {
     Ok((sources, from_folder))
 }
 
+/// Refuses a batch whose inputs share output names, naming every clash at
+/// once so that one run shows all the files to rename.
+pub fn refuse_clashes(clashes: &[String], verb: &str) -> Result<()> {
+    match clashes {
+        [] => Ok(()),
+        [one] => bail!("{one}\nhint: give inputs different names, or {verb} them separately"),
+        many => bail!(
+            "{} clashes of output names:\n  {}\nhint: give inputs different names, or {verb} them separately",
+            many.len(),
+            many.join("\n  ")
+        ),
+    }
+}
+
 /// Whether a path was typed with a trailing `/`, naming a folder.
 pub fn ends_with_separator(p: &Path) -> bool {
     p.as_os_str()

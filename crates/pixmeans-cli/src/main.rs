@@ -111,28 +111,23 @@ fn run(cli: &Cli) -> Result<Outcome> {
     }
     match &cli.command {
         Command::Quantize(a) => commands::quantize::run(&QuantizeConfig::resolve(a)?),
-        Command::Palette(a) => one_input(&a.input, common_args.json, || commands::palette::run(a)),
+        Command::Palette(a) => {
+            commands::one_input(&a.input, common_args.json, || commands::palette::run(a))
+        }
         Command::Segment(a) => commands::segment::run(&SegmentConfig::resolve(a)?),
         Command::Demo(a) => {
             commands::demo::run(&a.output, &Common::resolve(&a.common)?.with_png(&a.png))
         }
-        Command::Elbow(a) => one_input(&a.input, common_args.json, || commands::elbow::run(a)),
-        Command::Grid(a) => one_input(&a.input, common_args.json, || commands::grid::run(a)),
-        Command::Scatter(a) => one_input(&a.input, common_args.json, || commands::scatter::run(a)),
+        Command::Elbow(a) => {
+            commands::one_input(&a.input, common_args.json, || commands::elbow::run(a))
+        }
+        Command::Grid(a) => {
+            commands::one_input(&a.input, common_args.json, || commands::grid::run(a))
+        }
+        Command::Scatter(a) => {
+            commands::one_input(&a.input, common_args.json, || commands::scatter::run(a))
+        }
     }
-}
-
-/// Runs a command of one input; when it fails under `--json`, prints the
-/// `{"input": ..., "error": ...}` line that quantize and segment print for
-/// an input that failed, so a script reads the same line from every command.
-fn one_input(
-    input: &std::path::Path,
-    json: bool,
-    run: impl FnOnce() -> Result<Outcome>,
-) -> Result<Outcome> {
-    run().inspect_err(|e| {
-        let _ = commands::print_json_failure(json, input, e);
-    })
 }
 
 /// Prints `error: ` and the whole cause chain on one line, then any hints

@@ -355,21 +355,7 @@ fn check_distinct(jobs: &[Job], auto_ext: Option<&str>) -> Result<()> {
             ));
         }
     }
-    refuse_clashes(&clashes, "quantize")
-}
-
-/// Refuses a batch whose inputs share output names, naming every clash at
-/// once so that one run shows all the files to rename.
-pub fn refuse_clashes(clashes: &[String], verb: &str) -> Result<()> {
-    match clashes {
-        [] => Ok(()),
-        [one] => bail!("{one}\nhint: give inputs different names, or {verb} them separately"),
-        many => bail!(
-            "{} clashes of output names:\n  {}\nhint: give inputs different names, or {verb} them separately",
-            many.len(),
-            many.join("\n  ")
-        ),
-    }
+    crate::config::refuse_clashes(&clashes, "quantize")
 }
 
 /// `--dither`, checked.

@@ -182,7 +182,7 @@ fn check_folders(jobs: &[SegmentJob]) -> Result<()> {
             ));
         }
     }
-    crate::quantize_config::refuse_clashes(&clashes, "segment")
+    crate::config::refuse_clashes(&clashes, "segment")
 }
 
 /// Whether `name` is a file `pixmeans segment` writes: a fixed name, or a

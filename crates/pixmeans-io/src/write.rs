@@ -183,8 +183,8 @@ impl Listed {
     ) -> io::Result<(tempfile::NamedTempFile, Listed)> {
         let mut listed = lock(&TEMPORARY);
         let temp = builder.tempfile_in(dir)?;
-        listed.push(temp.path().to_path_buf());
         let path = temp.path().to_path_buf();
+        listed.push(path.clone());
         Ok((temp, Listed(path)))
     }
 }

@@ -191,10 +191,8 @@ pub fn run_inputs<J: Sync, R: Send>(
     each: impl Fn(&J) -> Result<R> + Sync,
     print: impl Fn(&R) -> Result<()>,
 ) -> Result<Outcome> {
-    let failed = |job: &J, e: &anyhow::Error| print_json_failure(json, input(job), e);
     if let [job] = jobs {
-        let result = each(job).inspect_err(|e| drop(failed(job, e)))?;
-        print(&result)?;
+        print(&one_input(input(job), json, || each(job))?)?;
         return Ok(Outcome::Success);
     }
     Ok(run_batch(
@@ -202,8 +200,15 @@ pub fn run_inputs<J: Sync, R: Send>(
         |job| input(job).display().to_string(),
         each,
         print,
-        failed,
+        |job, e| print_json_failure(json, input(job), e),
     ))
+}
+
+/// Runs the work of one `input`, and when it fails under `--json` prints the
+/// input's `{"input": ..., "error": ...}` line, so that every command, of
+/// one input or many, reports a failure to a script the same way.
+pub fn one_input<R>(input: &Path, json: bool, run: impl FnOnce() -> Result<R>) -> Result<R> {
+    run().inspect_err(|e| drop(print_json_failure(json, input, e)))
 }
 
 /// `work` on `pool`, a panic in it turned into an error (so that a batch

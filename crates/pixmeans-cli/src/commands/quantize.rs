@@ -58,7 +58,10 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)>
         cfg.auto,
         |k| {
             let sink = job.sink_for(k);
-            cfg.refuse_left_out(&sink)?;
+            // A fixed name was checked before any work.
+            if job.name_waits_for_k {
+                cfg.refuse_left_out(&sink)?;
+            }
             Ok(sink)
         },
         job.format,
