@@ -133,10 +133,12 @@ fn a_stopped_demo_leaves_a_page_that_says_so_or_shows_every_file() {
         if page.contains("stopped before the end") {
             return;
         }
-        assert!(code.success(), "{page}");
+        // The finished page is written last, but a signal can still come
+        // between it and the end of the process: whatever the exit, every
+        // file it links to is there.
         for link in page.split("<a href=\"").skip(1) {
             let file = link.split('"').next().unwrap();
-            assert!(folder.join(file).is_file(), "{file}");
+            assert!(folder.join(file).is_file(), "{file}, exit {code:?}");
         }
     });
 }
