@@ -11,17 +11,22 @@ impl KList {
         &self.0
     }
 
-    /// The k values as a reader would write them: `2..16` when they run
-    /// without a gap, `2, 4, 8` when they do not.
+    /// The k values as a reader would write them (see [`describe`]).
     pub fn describe(&self) -> String {
-        match self.0.as_slice() {
-            [first, .., last] if last - first + 1 == self.0.len() => format!("{first}..{last}"),
-            ks => ks
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-        }
+        describe(&self.0)
+    }
+}
+
+/// `ks` (increasing) as a reader would write them: `2..16` when they run
+/// without a gap, `2, 4, 8` when they do not.
+pub fn describe(ks: &[usize]) -> String {
+    match ks {
+        [first, .., last] if last - first + 1 == ks.len() => format!("{first}..{last}"),
+        ks => ks
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 

@@ -60,8 +60,8 @@ impl Version {
 
 /// The grid's title.
 pub fn title(name: &str, ks: &[usize], space: ColorSpace) -> String {
-    let list: Vec<String> = ks.iter().map(ToString::to_string).collect();
-    format!("{name}: the original and k = {} ({space})", list.join(", "))
+    let ks = crate::k_list::describe(ks);
+    format!("{name}: the original and k = {ks} ({space})")
 }
 
 /// The size of each tile of a grid of `view` and `versions` quantized
