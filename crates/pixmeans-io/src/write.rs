@@ -31,6 +31,14 @@ pub enum WriteError {
         /// Its folder.
         folder: PathBuf,
     },
+    /// A file stands where the path needs a folder (`photo.png/out.png`).
+    #[error("cannot write {}: {} is a file, not a folder", path.display(), file.display())]
+    FileForFolder {
+        /// The output path.
+        path: PathBuf,
+        /// The file on the way to it.
+        file: PathBuf,
+    },
     /// The file could not be written, for example because its folder is
     /// read-only.
     #[error("cannot write {}", path.display())]
@@ -93,10 +101,18 @@ pub fn stage(path: &Path, bytes: &[u8], overwrite: bool) -> Result<Staged, Write
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    if !dir.exists() {
-        return Err(WriteError::MissingFolder {
-            path: path.to_path_buf(),
-            folder: dir.to_path_buf(),
+    if !dir.is_dir() {
+        let path = path.to_path_buf();
+        // The nearest part of the path that exists is a file, or nothing is.
+        return Err(match dir.ancestors().find(|a| a.exists()) {
+            Some(file) if !file.is_dir() => WriteError::FileForFolder {
+                path,
+                file: file.to_path_buf(),
+            },
+            _ => WriteError::MissingFolder {
+                path,
+                folder: dir.to_path_buf(),
+            },
         });
     }
     let mut builder = tempfile::Builder::new();
@@ -341,6 +357,26 @@ mod tests {
         assert!(message.contains(&*path.to_string_lossy()), "{message}");
         assert!(message.ends_with("missing does not exist"), "{message}");
         assert!(entries(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_file_where_a_folder_should_be_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("photo.png");
+        std::fs::write(&file, b"old").unwrap();
+        for path in [file.join("out.png"), file.join("sub").join("out.png")] {
+            let err = write_atomic(&path, b"x", true).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "cannot write {}: {} is a file, not a folder",
+                    path.display(),
+                    file.display()
+                )
+            );
+        }
+        assert_eq!(std::fs::read(&file).unwrap(), b"old");
+        assert_eq!(entries(dir.path()), ["photo.png"]);
     }
 
     #[cfg(unix)]

@@ -381,8 +381,11 @@ pub fn make_folders(dir: &Path) -> Result<Vec<PathBuf>> {
             Err(e) => {
                 made.reverse();
                 remove_empty_folders(&made);
-                return Err(e)
-                    .with_context(|| format!("cannot create output folder {}", dir.display()));
+                let context = format!("cannot create output folder {}", dir.display());
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    anyhow::bail!("{context}: {} is a file, not a folder", folder.display());
+                }
+                return Err(e).context(context);
             }
         }
     }

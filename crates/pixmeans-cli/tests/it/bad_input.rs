@@ -168,9 +168,21 @@ fn an_output_folder_that_cannot_be_written() {
     save_picture(&dir.path().join("p.png"));
     fs::write(dir.path().join("file"), "a file, not a folder").unwrap();
     let err = fails(dir.path(), &["p.png", "-o", "file/out.png"], 2);
-    assert!(err.contains("file/out.png"), "{err}");
+    assert!(
+        err.contains("file/out.png: file is a file, not a folder"),
+        "{err}"
+    );
     let err = fails(dir.path(), &["p.png", "p.png", "-o", "file/sub"], 2);
     assert!(err.contains("file/sub"), "{err}");
+    let err = crate::fails_with(
+        dir.path(),
+        &["segment", "p.png", "-k", "2", "-o", "file/sub"],
+        2,
+    );
+    assert!(
+        err.contains("cannot create output folder file/sub: file is a file, not a folder"),
+        "{err}"
+    );
     no_outputs(dir.path(), &["p.png", "file"]);
 }
 
