@@ -50,8 +50,9 @@ pub fn source_of(input: &Path) -> Source {
 }
 
 /// Where a picture about `input` goes: `-o`, or `<name>-<what>.<ext>` in the
-/// current folder. Refuses, before any work, to replace an existing file
-/// without `--force`, and ever to replace the input.
+/// current folder. Refuses, before any work, `-o -` (standard output), to
+/// replace an existing file without `--force`, and ever to replace the
+/// input.
 pub fn picture_output(
     output: Option<&Path>,
     input: &Path,
@@ -59,14 +60,18 @@ pub fn picture_output(
     ext: &str,
     force: bool,
 ) -> Result<PathBuf> {
-    let out = output.map_or_else(
-        || {
-            let mut name = source_of(input).stem();
-            name.push(format!("-{what}.{ext}"));
-            PathBuf::from(name)
-        },
-        Path::to_path_buf,
-    );
+    let default = || {
+        let mut name = source_of(input).stem();
+        name.push(format!("-{what}.{ext}"));
+        PathBuf::from(name)
+    };
+    if output.is_some_and(|o| o.as_os_str() == "-") {
+        anyhow::bail!(
+            "{what} writes its picture to a file, not to standard output (-o -)\nhint: name the file, e.g. -o {}",
+            default().display()
+        );
+    }
+    let out = output.map_or_else(default, Path::to_path_buf);
     if let (Ok(a), Ok(b)) = (out.canonicalize(), input.canonicalize())
         && a == b
     {

@@ -47,6 +47,11 @@ enum FileKind {
 }
 
 fn file_kind(path: &Path) -> Result<FileKind> {
+    if path.as_os_str() == "-" {
+        bail!(
+            "palette writes -o to a file, not to standard output (-o -)\nhint: without -o it prints the colours to standard output (with --json, as JSON)"
+        );
+    }
     let ext = path
         .extension()
         .and_then(|e| e.to_str())

@@ -756,3 +756,22 @@ fn every_command_prints_the_json_failure_line() {
         );
     }
 }
+
+#[test]
+fn pictures_and_palette_files_refuse_standard_output_naming_a_file_to_use() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    for (command, hint) in [
+        ("elbow", "-o p-elbow.png"),
+        ("grid", "-o p-grid.png"),
+        ("scatter", "-o p-scatter.png"),
+        ("palette", "without -o it prints the colours"),
+    ] {
+        let err = crate::fails_with(dir.path(), &[command, "p.png", "-o", "-"], 2);
+        assert!(
+            err.contains("not to standard output (-o -)") && err.contains(hint),
+            "{command}: {err}"
+        );
+    }
+    no_outputs(dir.path(), &["p.png"]);
+}
