@@ -56,6 +56,8 @@ pub struct Common {
     pub compression: PngCompression,
     /// `quantize --skip-if-larger`; false for every other command.
     pub skip_if_larger: bool,
+    /// `quantize --skip-existing`; false for every other command.
+    pub skip_existing: bool,
 }
 
 impl Common {
@@ -70,6 +72,7 @@ impl Common {
             limits: Limits::new(a.pixel_limit),
             compression: PngCompression::Default,
             skip_if_larger: false,
+            skip_existing: false,
         })
     }
 

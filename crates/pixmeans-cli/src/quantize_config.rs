@@ -86,9 +86,10 @@ pub struct QuantizeConfig {
 
 impl QuantizeConfig {
     /// Refuses, for its job alone, an output that is an input left out as
-    /// an earlier run's output.
+    /// an earlier run's output (unless `--skip-existing` leaves it alone).
     pub fn refuse_left_out(&self, sink: &Sink) -> Result<()> {
         if let Sink::File(p) = sink
+            && !self.common.skip_existing
             && p.canonicalize().is_ok_and(|c| self.left_out.contains(&c))
         {
             bail!(
@@ -380,6 +381,7 @@ impl QuantizeConfig {
         let quantizer = quantizer(&a.kmeans)?.with_dither(dither(a.dither, auto)?);
         let common = Common {
             skip_if_larger: a.skip_if_larger,
+            skip_existing: a.skip_existing,
             ..Common::resolve(&a.common)?.with_png(&a.png)
         };
         let (mut sources, from_folder) = sources(&a.inputs, QUANTIZE_VALUE_HINT)?;

@@ -14,9 +14,12 @@ use serde::Serialize;
 pub struct ImageReport {
     pub input: String,
     pub output: String,
-    /// False when `--skip-if-larger` left the output unwritten: it would
-    /// not have been smaller than the input file.
+    /// False when `--skip-if-larger` or `--skip-existing` left the output
+    /// unwritten.
     pub written: bool,
+    /// Why the output was left unwritten ([`Skip::reason`]); `null` when it
+    /// was written.
+    pub skipped: Option<&'static str>,
     pub width: u32,
     pub height: u32,
     pub input_format: &'static str,
@@ -211,9 +214,28 @@ pub struct Provenance<'a> {
     pub input_profile: Option<&'a str>,
     pub input_bytes: u64,
     pub output_bytes: u64,
-    /// False when `--skip-if-larger` left the output unwritten.
-    pub written: bool,
+    /// Why the output was left unwritten, if it was.
+    pub skipped: Option<Skip>,
     pub source_has_alpha: bool,
+}
+
+/// Why an output was left unwritten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// `--skip-if-larger`: it would not have been smaller than the input.
+    Larger,
+    /// `--skip-existing`: a file of that name is there already.
+    Exists,
+}
+
+impl Skip {
+    /// The reason, as the report gives it.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Skip::Larger => "not smaller than the input file (--skip-if-larger)",
+            Skip::Exists => "the file is there already (--skip-existing)",
+        }
+    }
 }
 
 impl ImageReport {
@@ -246,7 +268,8 @@ impl ImageReport {
         ImageReport {
             input: io.input.display().to_string(),
             output: io.output.display().to_string(),
-            written: io.written,
+            written: io.skipped.is_none(),
+            skipped: io.skipped.map(Skip::reason),
             width: img.width(),
             height: img.height(),
             input_format: io.input_format,
@@ -309,15 +332,12 @@ impl ImageReport {
         };
         let _ = writeln!(
             s,
-            "{} -> {}{} ({:.2} s)",
+            "{} -> {} ({:.2} s){}",
             self.input,
             self.output,
-            if self.written {
-                ""
-            } else {
-                " not written (--skip-if-larger)"
-            },
-            self.seconds.total
+            self.seconds.total,
+            self.skipped
+                .map_or_else(String::new, |why| format!(", not written: {why}"))
         );
         let _ = writeln!(
             s,

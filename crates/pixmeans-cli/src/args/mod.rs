@@ -217,6 +217,14 @@ pub struct QuantizeArgs {
     #[arg(long)]
     pub skip_if_larger: bool,
 
+    /// Leave alone an output file that is there already: its input is not
+    /// read, and a line says so, so that a batch run again over a folder
+    /// that gained images does only the new ones (under `-k auto`, whose
+    /// names wait for k, the image is quantized first). Not with --force.
+    /// [default: off]
+    #[arg(long, conflicts_with = "force")]
+    pub skip_existing: bool,
+
     /// Clustering settings.
     #[command(flatten)]
     pub kmeans: KMeansArgs,

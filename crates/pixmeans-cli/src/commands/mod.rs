@@ -27,7 +27,9 @@ use rayon::prelude::*;
 
 use crate::config::{AutoK, Common, KNEE_RANGE, Source};
 use crate::quantize_config::Sink;
-use crate::report::{ImageReport, KChoiceReport, LossyFileReport, Provenance, Timings, counted};
+use crate::report::{
+    ImageReport, KChoiceReport, LossyFileReport, Provenance, Skip, Timings, counted,
+};
 
 /// How a command ended, as the process exit code says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -492,9 +494,14 @@ pub fn quantize_one(
     let bytes = pixmeans_io::encode(q.image(), format, common.compression)
         .with_context(|| format!("cannot encode {}", sink.display().display()))?;
     // Standard output cannot be left unwritten: the reader expects an image.
-    let written = !(common.skip_if_larger
-        && matches!(sink, Sink::File(_))
-        && bytes.len() as u64 >= decoded.file_bytes);
+    let skipped = match sink {
+        Sink::File(p) if common.skip_existing && p.exists() => Some(Skip::Exists),
+        Sink::File(_) if common.skip_if_larger && bytes.len() as u64 >= decoded.file_bytes => {
+            Some(Skip::Larger)
+        }
+        _ => None,
+    };
+    let written = skipped.is_none();
     let output_bytes = if written {
         write(sink, &bytes, common.force)?
     } else {
@@ -512,7 +519,7 @@ pub fn quantize_one(
         },
         input_bytes: decoded.file_bytes,
         output_bytes,
-        written,
+        skipped,
         source_has_alpha: view.format() == pixmeans_core::PixelFormat::Rgba8,
     };
     let mut report = ImageReport::new(&q, &quantizer, &io, seconds, common.verbose);
@@ -568,7 +575,7 @@ pub fn print_json_failure(json: bool, input: &Path, e: &anyhow::Error) -> Result
 }
 
 /// Prints one JSON report line on standard output.
-pub fn print_json(report: &ImageReport) -> Result<()> {
+pub fn print_json(report: &impl serde::Serialize) -> Result<()> {
     let line = serde_json::to_string(report).context("cannot format the JSON report")?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{line}")

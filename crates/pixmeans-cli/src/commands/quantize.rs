@@ -5,13 +5,30 @@ use std::time::Instant;
 
 use anyhow::Result;
 use pixmeans_io::OutputFormat;
+use serde::Serialize;
 
 use super::{
     Outcome, check_clobber, input_warnings, make_folders, print_json, quantize_one, read,
     remove_empty_folders,
 };
-use crate::quantize_config::{Job, QuantizeConfig};
-use crate::report::ImageReport;
+use crate::quantize_config::{Job, QuantizeConfig, Sink};
+use crate::report::{ImageReport, Skip};
+
+/// What came of one job.
+enum Done {
+    /// Quantized: what to print before the report, and the report.
+    Quantized(Option<String>, Box<ImageReport>),
+    /// Not read: `--skip-existing`, and its output is there already.
+    Kept(Kept),
+}
+
+/// The `--json` line of an input left alone by `--skip-existing`.
+#[derive(Debug, Serialize)]
+struct Kept {
+    input: String,
+    output: String,
+    skipped: &'static str,
+}
 
 pub fn run(cfg: &QuantizeConfig) -> Result<Outcome> {
     let Some(dir) = &cfg.out_dir else {
@@ -31,16 +48,27 @@ fn run_jobs(cfg: &QuantizeConfig) -> Result<Outcome> {
         cfg.common.json,
         |job| job.source.display(),
         |job| one(job, cfg),
-        |(trace, report)| show(trace.as_deref(), report, cfg),
+        |done| show(done, cfg),
     )
 }
 
 /// Quantizes one job: what to print before the report (the warnings about
 /// the input or about transparency a JPEG output loses, the `--verbose`
-/// trace), and the report.
-fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)> {
+/// trace), and the report. Under `--skip-existing` a job whose output is
+/// there already is not read.
+fn one(job: &Job, cfg: &QuantizeConfig) -> Result<Done> {
     let common = &cfg.common;
     if !job.name_waits_for_k {
+        if let Sink::File(p) = &job.sink
+            && common.skip_existing
+            && p.exists()
+        {
+            return Ok(Done::Kept(Kept {
+                input: job.source.display().display().to_string(),
+                output: p.display().to_string(),
+                skipped: Skip::Exists.reason(),
+            }));
+        }
         cfg.refuse_left_out(&job.sink)?;
         check_clobber(&job.sink, common.force)?;
     }
@@ -77,17 +105,33 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<(Option<String>, ImageReport)>
     });
     let trace = common.verbose.then(|| ImageReport::trace(&q));
     let notes: String = [warning, on_white, trace].into_iter().flatten().collect();
-    Ok(((!notes.is_empty()).then_some(notes), report))
+    Ok(Done::Quantized(
+        (!notes.is_empty()).then_some(notes),
+        Box::new(report),
+    ))
 }
 
 /// Prints the trace and summary on standard error, and the JSON line.
-fn show(trace: Option<&str>, report: &ImageReport, cfg: &QuantizeConfig) -> Result<()> {
-    if let Some(trace) = trace {
-        crate::print_message(trace);
-    }
-    crate::print_info(&report.human());
-    if cfg.common.json {
-        print_json(report)?;
+fn show(done: &Done, cfg: &QuantizeConfig) -> Result<()> {
+    match done {
+        Done::Quantized(trace, report) => {
+            if let Some(trace) = trace {
+                crate::print_message(trace);
+            }
+            crate::print_info(&report.human());
+            if cfg.common.json {
+                print_json(report)?;
+            }
+        }
+        Done::Kept(kept) => {
+            crate::print_info(&format!(
+                "{} -> {}, not written: {}\n",
+                kept.input, kept.output, kept.skipped
+            ));
+            if cfg.common.json {
+                print_json(kept)?;
+            }
+        }
     }
     Ok(())
 }

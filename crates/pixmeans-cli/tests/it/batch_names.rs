@@ -118,6 +118,71 @@ fn a_folder_quantized_into_itself_again_leaves_out_its_outputs() {
 }
 
 #[test]
+fn skip_existing_reruns_a_folder_doing_only_its_new_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    fs::create_dir(&photos).unwrap();
+    save_picture(&photos.join("a.png"));
+    save_picture(&photos.join("b.png"));
+    quantize(dir.path(), &["photos", "-k", "4", "-o", "photos/"]);
+    // The user's own edit of one output, which a rerun must leave alone.
+    fs::write(photos.join("b-k4.png"), b"kept").unwrap();
+    save_picture(&photos.join("c.png"));
+    let out = pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "photos", "-k", "4", "-o", "photos/"])
+        .args(["--skip-existing", "--json"])
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let lines = crate::json_lines(&out.get_output().stdout);
+    let skipped = "the file is there already (--skip-existing)";
+    assert_eq!(lines[0]["output"], "photos/a-k4.png");
+    assert_eq!(lines[0]["skipped"], skipped);
+    assert_eq!(lines[1]["skipped"], skipped);
+    assert_eq!(lines[2]["output"], "photos/c-k4.png");
+    assert_eq!(lines[2]["written"], true);
+    assert!(
+        err.contains(&format!(
+            "photos/b.png -> photos/b-k4.png, not written: {skipped}"
+        )),
+        "{err}"
+    );
+    assert_eq!(fs::read(photos.join("b-k4.png")).unwrap(), b"kept");
+    assert_eq!(
+        names(&photos),
+        [
+            "a-k4.png", "a.png", "b-k4.png", "b.png", "c-k4.png", "c.png"
+        ]
+    );
+
+    // Under -k auto the name waits for k (4 for these pictures): quantized,
+    // then left unwritten.
+    fs::remove_file(photos.join("c-k4.png")).unwrap();
+    let out = pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "photos", "-k", "auto", "-o", "photos/"])
+        .args(["--skip-existing", "--json"])
+        .assert()
+        .success();
+    let lines = crate::json_lines(&out.get_output().stdout);
+    assert_eq!(lines[1]["output"], "photos/b-k4.png");
+    assert_eq!(lines[1]["written"], false);
+    assert_eq!(lines[1]["skipped"], skipped);
+    assert_eq!(lines[2]["written"], true);
+    assert_eq!(fs::read(photos.join("b-k4.png")).unwrap(), b"kept");
+    assert!(photos.join("c-k4.png").is_file());
+
+    // It is the opposite of --force.
+    let err = crate::fails_with(
+        dir.path(),
+        &["quantize", "photos", "--skip-existing", "--force"],
+        2,
+    );
+    assert!(err.contains("cannot be used with"), "{err}");
+}
+
+#[test]
 fn two_inputs_that_would_write_one_file_are_both_named() {
     let dir = tempfile::tempdir().unwrap();
     save_picture(&dir.path().join("logo.png"));

@@ -913,15 +913,22 @@ fn skip_if_larger_leaves_unwritten_what_would_not_be_smaller() {
     let reports = json_lines(&assert.get_output().stdout);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert_eq!(reports[0]["written"], false);
+    assert_eq!(
+        reports[0]["skipped"],
+        "not smaller than the input file (--skip-if-larger)"
+    );
     assert!(
         reports[0]["sizes"]["output_bytes"].as_u64() >= reports[0]["sizes"]["input_bytes"].as_u64()
     );
     assert!(
-        stderr.contains("flat.png -> out/flat-k4.png not written (--skip-if-larger)"),
+        stderr.contains("flat.png -> out/flat-k4.png (0.")
+            && stderr
+                .contains(" s), not written: not smaller than the input file (--skip-if-larger)"),
         "{stderr}"
     );
     assert!(stderr.contains("file would be "), "{stderr}");
     assert_eq!(reports[1]["written"], true);
+    assert_eq!(reports[1]["skipped"], serde_json::Value::Null);
     assert!(!dir.path().join("out/flat-k4.png").exists());
     assert!(dir.path().join("out/photo-k4.png").is_file());
 
