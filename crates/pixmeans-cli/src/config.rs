@@ -56,7 +56,8 @@ pub struct Common {
     pub compression: PngCompression,
     /// `quantize --skip-if-larger`; false for every other command.
     pub skip_if_larger: bool,
-    /// `quantize --skip-existing`; false for every other command.
+    /// `quantize` and `segment` `--skip-existing`; false for every other
+    /// command.
     pub skip_existing: bool,
 }
 

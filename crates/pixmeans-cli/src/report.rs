@@ -224,7 +224,8 @@ pub struct Provenance<'a> {
 pub enum Skip {
     /// `--skip-if-larger`: it would not have been smaller than the input.
     Larger,
-    /// `--skip-existing`: a file of that name is there already.
+    /// `--skip-existing`: the output (a file, or segment's folder of files)
+    /// is there already.
     Exists,
 }
 
@@ -233,7 +234,7 @@ impl Skip {
     pub fn reason(self) -> &'static str {
         match self {
             Skip::Larger => "not smaller than the input file (--skip-if-larger)",
-            Skip::Exists => "the file is there already (--skip-existing)",
+            Skip::Exists => "the output is there already (--skip-existing)",
         }
     }
 }

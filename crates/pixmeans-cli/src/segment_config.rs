@@ -76,7 +76,10 @@ impl SegmentConfig {
             );
         }
         let auto = auto_k(&a.kmeans)?;
-        let common = Common::resolve(&a.common)?.with_png(&a.png);
+        let common = Common {
+            skip_existing: a.skip_existing,
+            ..Common::resolve(&a.common)?.with_png(&a.png)
+        };
         let segmenter = Segmenter::new(quantizer)
             .with_spatial(a.spatial)
             .with_min_region(a.min_region)

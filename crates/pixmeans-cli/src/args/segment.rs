@@ -65,6 +65,13 @@ pub struct SegmentArgs {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
     pub skip: Vec<OutputKind>,
 
+    /// Leave alone an input whose folder holds segment files already: it is
+    /// not read, and a line says so, so that a batch run again over a
+    /// folder that gained images does only the new ones. Not with --force.
+    /// [default: off]
+    #[arg(long, conflicts_with = "force")]
+    pub skip_existing: bool,
+
     /// Clustering settings.
     #[command(flatten)]
     pub kmeans: KMeansArgs,

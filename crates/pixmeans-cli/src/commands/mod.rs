@@ -574,6 +574,37 @@ pub fn print_json_failure(json: bool, input: &Path, e: &anyhow::Error) -> Result
     crate::print_data(&format!("{line}\n"))
 }
 
+/// An input left alone by `--skip-existing`, its output being there
+/// already; its `--json` line.
+#[derive(Debug, serde::Serialize)]
+pub struct Kept {
+    input: String,
+    output: String,
+    skipped: &'static str,
+}
+
+impl Kept {
+    pub fn new(input: &Path, output: &Path) -> Self {
+        Kept {
+            input: input.display().to_string(),
+            output: output.display().to_string(),
+            skipped: Skip::Exists.reason(),
+        }
+    }
+
+    /// Says so on standard error, and with `json` on standard output.
+    pub fn show(&self, json: bool) -> Result<()> {
+        crate::print_info(&format!(
+            "{} -> {}, not written: {}\n",
+            self.input, self.output, self.skipped
+        ));
+        if json {
+            print_json(self)?;
+        }
+        Ok(())
+    }
+}
+
 /// Prints one JSON report line on standard output.
 pub fn print_json(report: &impl serde::Serialize) -> Result<()> {
     let line = serde_json::to_string(report).context("cannot format the JSON report")?;

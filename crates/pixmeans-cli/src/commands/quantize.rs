@@ -5,14 +5,13 @@ use std::time::Instant;
 
 use anyhow::Result;
 use pixmeans_io::OutputFormat;
-use serde::Serialize;
 
 use super::{
-    Outcome, check_clobber, input_warnings, make_folders, print_json, quantize_one, read,
+    Kept, Outcome, check_clobber, input_warnings, make_folders, print_json, quantize_one, read,
     remove_empty_folders,
 };
 use crate::quantize_config::{Job, QuantizeConfig, Sink};
-use crate::report::{ImageReport, Skip};
+use crate::report::ImageReport;
 
 /// What came of one job.
 enum Done {
@@ -20,14 +19,6 @@ enum Done {
     Quantized(Option<String>, Box<ImageReport>),
     /// Not read: `--skip-existing`, and its output is there already.
     Kept(Kept),
-}
-
-/// The `--json` line of an input left alone by `--skip-existing`.
-#[derive(Debug, Serialize)]
-struct Kept {
-    input: String,
-    output: String,
-    skipped: &'static str,
 }
 
 pub fn run(cfg: &QuantizeConfig) -> Result<Outcome> {
@@ -63,11 +54,7 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<Done> {
             && common.skip_existing
             && p.exists()
         {
-            return Ok(Done::Kept(Kept {
-                input: job.source.display().display().to_string(),
-                output: p.display().to_string(),
-                skipped: Skip::Exists.reason(),
-            }));
+            return Ok(Done::Kept(Kept::new(job.source.display(), p)));
         }
         cfg.refuse_left_out(&job.sink)?;
         check_clobber(&job.sink, common.force)?;
@@ -123,15 +110,7 @@ fn show(done: &Done, cfg: &QuantizeConfig) -> Result<()> {
                 print_json(report)?;
             }
         }
-        Done::Kept(kept) => {
-            crate::print_info(&format!(
-                "{} -> {}, not written: {}\n",
-                kept.input, kept.output, kept.skipped
-            ));
-            if cfg.common.json {
-                print_json(kept)?;
-            }
-        }
+        Done::Kept(kept) => kept.show(cfg.common.json)?,
     }
     Ok(())
 }

@@ -12,7 +12,9 @@ use anyhow::{Context, Result};
 use pixmeans_core::{ImageRef, Segmentation, Segmenter};
 use rayon::prelude::*;
 
-use super::{Outcome, input_warnings, make_folders, quantize_auto, read, remove_empty_folders};
+use super::{
+    Kept, Outcome, input_warnings, make_folders, quantize_auto, read, remove_empty_folders,
+};
 use crate::args::OutputKind;
 use crate::report::KChoiceReport;
 use crate::segment_config::{SegmentConfig, SegmentJob, segment_files_in};
@@ -24,8 +26,19 @@ pub fn run(cfg: &SegmentConfig) -> Result<Outcome> {
         cfg.common.json,
         |job| job.source.display(),
         |job| one(job, cfg),
-        |(warning, report)| show(warning.as_deref(), report, cfg),
+        |done| match done {
+            Done::Segmented(warning, report) => show(warning.as_deref(), report, cfg),
+            Done::Kept(kept) => kept.show(cfg.common.json),
+        },
     )
+}
+
+/// What came of one job.
+enum Done {
+    /// Segmented: the warning to print first, and the report.
+    Segmented(Option<String>, Box<SegmentReport>),
+    /// Not read: `--skip-existing`, and its folder holds segment files.
+    Kept(Kept),
 }
 
 fn show(warning: Option<&str>, report: &SegmentReport, cfg: &SegmentConfig) -> Result<()> {
@@ -44,9 +57,13 @@ fn show(warning: Option<&str>, report: &SegmentReport, cfg: &SegmentConfig) -> R
 }
 
 /// Segments one input and writes its folder; returns the warning to print
-/// first if only the input's first frame was used, and the report.
-fn one(job: &SegmentJob, cfg: &SegmentConfig) -> Result<(Option<String>, SegmentReport)> {
+/// first if only the input's first frame was used, and the report. Under
+/// `--skip-existing` an input whose folder holds segment files is not read.
+fn one(job: &SegmentJob, cfg: &SegmentConfig) -> Result<Done> {
     let common = &cfg.common;
+    if common.skip_existing && !segment_files_in(&job.dir).is_empty() {
+        return Ok(Done::Kept(Kept::new(job.source.display(), &job.dir)));
+    }
     refuse_to_clobber(&job.dir, common.force)?;
     let mut seconds = SegmentTimings::default();
     let start = Instant::now();
@@ -89,7 +106,10 @@ fn one(job: &SegmentJob, cfg: &SegmentConfig) -> Result<(Option<String>, Segment
     seconds.write = start.elapsed().as_secs_f64();
     seconds.total = seconds.decode + seconds.segment + seconds.encode + seconds.write;
     report.seconds = Some(seconds);
-    Ok((input_warnings(&job.source, &decoded), report))
+    Ok(Done::Segmented(
+        input_warnings(&job.source, &decoded),
+        Box::new(report),
+    ))
 }
 
 /// Clusters the image (choosing k first under `-k auto`), merges and

@@ -136,7 +136,7 @@ fn skip_existing_reruns_a_folder_doing_only_its_new_images() {
         .success();
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     let lines = crate::json_lines(&out.get_output().stdout);
-    let skipped = "the file is there already (--skip-existing)";
+    let skipped = "the output is there already (--skip-existing)";
     assert_eq!(lines[0]["output"], "photos/a-k4.png");
     assert_eq!(lines[0]["skipped"], skipped);
     assert_eq!(lines[1]["skipped"], skipped);

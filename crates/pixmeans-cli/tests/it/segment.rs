@@ -328,6 +328,33 @@ fn a_batch_writes_one_folder_per_input() {
     assert_eq!(json_lines(&out.get_output().stdout).len(), 2);
     assert!(dir.path().join("parts/a/labels.png").is_file());
     assert!(dir.path().join("parts/b/segments.json").is_file());
+
+    // Run again with a new input: --skip-existing does only that one.
+    save_picture(&dir.path().join("c.png"));
+    let before = std::fs::read(dir.path().join("parts/a/labels.png")).unwrap();
+    let out = pixmeans()
+        .current_dir(dir.path())
+        .args(["segment", "a.png", "b.png", "c.png", "-k", "2", "--json"])
+        .args(["-o", "parts", "--skip-existing"])
+        .assert()
+        .success();
+    let lines = json_lines(&out.get_output().stdout);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(lines[0]["output"], "parts/a");
+    assert_eq!(
+        lines[0]["skipped"],
+        "the output is there already (--skip-existing)"
+    );
+    assert_eq!(lines[2]["k"], 2);
+    assert!(
+        err.contains("b.png -> parts/b, not written: the output is there already"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("parts/a/labels.png")).unwrap(),
+        before
+    );
+    assert!(dir.path().join("parts/c/labels.png").is_file());
 }
 
 #[test]
