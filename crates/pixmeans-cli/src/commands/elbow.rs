@@ -208,8 +208,8 @@ fn table(r: &ElbowReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:>4} {:>14} {:>9} {:>8} {:>8} {:>10} {:>8} {:>10}",
-        "k", "inertia", "MSE", "PSNR dB", "mean ΔE", "iterations", "seconds", "packed B"
+        "{:>4} {:>10} {:>14} {:>9} {:>8} {:>8} {:>10} {:>8}",
+        "k", "iterations", "inertia", "MSE", "PSNR dB", "mean ΔE", "packed B", "seconds"
     );
     for row in &r.rows {
         let psnr = row
@@ -222,15 +222,15 @@ fn table(r: &ElbowReport) -> String {
         };
         let _ = writeln!(
             s,
-            "{:>4} {:>14.6e} {:>9.2} {:>8} {:>8.2} {:>10} {:>8.3} {:>10}{mark}",
+            "{:>4} {:>10} {:>14.6e} {:>9.2} {:>8} {:>8.2} {:>10} {:>8.3}{mark}",
             row.k,
+            row.iterations,
             row.inertia,
             row.mse,
             psnr,
             row.delta_e_mean,
-            row.iterations,
-            row.seconds,
-            row.indexed_bytes
+            row.indexed_bytes,
+            row.seconds
         );
     }
     s
