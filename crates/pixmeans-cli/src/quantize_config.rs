@@ -16,6 +16,7 @@ use crate::args::{FormatArg, KArg, QuantizeArgs};
 use crate::config::{
     AutoK, Common, Source, auto_k, ends_with_separator, no_png_here, quantizer, sources,
 };
+use clap::ValueEnum as _;
 
 /// Where an image goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,18 +208,15 @@ fn refuse_terminal(stdout_is_terminal: bool, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Leaves out of a batch each input named as the output of another input
-/// in the same folder would be (`a-k16.png` beside `a.png`, at `-k 16`; any
-/// K under `-k auto`), saying so: taken for an earlier run's output, which
-/// a rerun over the same files or folder would otherwise quantize again
-/// (`a-k16-k16.png`). Returns the inputs kept and the paths left out
-/// (canonical), which stay protected: [`QuantizeConfig::refuse_left_out`]
-/// refuses to write over them.
-fn without_earlier_outputs(
-    sources: Vec<Source>,
-    k: &str,
-    ext: &str,
-) -> (Vec<Source>, HashSet<PathBuf>) {
+/// Leaves out of a batch each input named as pixmeans names the outputs of
+/// another input in the same folder (`a-k16.png` or `a-k4.webp` beside
+/// `a.png`: at any k, in any format it writes), saying so: taken for an
+/// earlier run's output, which a rerun over the same files or folder would
+/// otherwise quantize again (`a-k16-k16.png`; runs at several k into one
+/// folder made `a-k4-k8.png`, then `a-k4-k8-k16.png`). Returns the inputs
+/// kept and the paths left out (canonical), which stay protected:
+/// [`QuantizeConfig::refuse_left_out`] refuses to write over them.
+fn without_earlier_outputs(sources: Vec<Source>) -> (Vec<Source>, HashSet<PathBuf>) {
     // Each input by its folder and stem, so that a name is checked by one
     // lookup (every input against every other took 61 s for 20,000).
     let mut by_stem: HashMap<(PathBuf, &[u8]), &Path> = HashMap::new();
@@ -232,7 +230,10 @@ fn without_earlier_outputs(
         }
     }
     let origin = |x: &Path| -> Option<PathBuf> {
-        let stem = output_stem(x.file_name()?.as_encoded_bytes(), k, ext)?;
+        let name = x.file_name()?.as_encoded_bytes();
+        let stem = FormatArg::value_variants()
+            .iter()
+            .find_map(|&f| output_stem(name, "<K>", extension(f)))?;
         let y = by_stem.get(&(folder(x), stem))?;
         (*y != x).then(|| y.to_path_buf())
     };
@@ -243,26 +244,44 @@ fn without_earlier_outputs(
             Source::Stdin => None,
         })
         .collect();
-    let mut warnings = String::new();
+    let mut pairs = Vec::new();
     let (mut kept, mut left_out) = (Vec::with_capacity(sources.len()), HashSet::new());
     for (source, origin) in sources.into_iter().zip(origins) {
         match (source, origin) {
             (Source::File(x), Some(y)) => {
-                let _ = writeln!(
-                    warnings,
-                    "warning: leaving out {}, taken for an earlier run's output from {}",
-                    x.display(),
-                    y.display()
-                );
                 left_out.extend(x.canonicalize());
+                pairs.push((x, y));
             }
             (source, _) => kept.push(source),
         }
     }
-    if !warnings.is_empty() {
-        crate::print_message(&warnings);
-    }
+    crate::print_message(&left_out_warning(&pairs));
     (kept, left_out)
+}
+
+/// The warning for the inputs left out as earlier outputs (each paired with
+/// the input it came from): a line each, or past [`LISTED`] a count and the
+/// first one, as a folder shared by runs at several k holds many.
+fn left_out_warning(pairs: &[(PathBuf, PathBuf)]) -> String {
+    const LISTED: usize = 4;
+    match pairs {
+        [] => String::new(),
+        [(x, y), ..] if pairs.len() > LISTED => format!(
+            "warning: leaving out {} inputs taken for earlier runs' outputs, such as {} (from {})\n",
+            pairs.len(),
+            x.display(),
+            y.display()
+        ),
+        _ => pairs.iter().fold(String::new(), |mut s, (x, y)| {
+            let _ = writeln!(
+                s,
+                "warning: leaving out {}, taken for an earlier run's output from {}",
+                x.display(),
+                y.display()
+            );
+            s
+        }),
+    }
 }
 
 /// "there are 3 inputs", or "the input is a folder" (a batch of one).
@@ -394,7 +413,7 @@ impl QuantizeConfig {
         };
         let given = sources.len();
         let left_out = if batch {
-            let (kept, left_out) = without_earlier_outputs(sources, &k_in_name, extension(named));
+            let (kept, left_out) = without_earlier_outputs(sources);
             sources = kept;
             left_out
         } else {

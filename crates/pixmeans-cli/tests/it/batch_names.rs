@@ -92,8 +92,35 @@ fn a_rerun_over_the_same_files_leaves_out_the_earlier_outputs_and_keeps_them() {
     fs::remove_file(dir.path().join("c-k4.png")).unwrap();
     fs::remove_file(dir.path().join("c.png")).unwrap();
 
-    // At another k the earlier outputs are inputs like any other.
-    let err = quantize(dir.path(), &["a-k4.png", "a.png", "-k", "3"]);
+    // At another k, and in another format, they are left out too: runs at
+    // several k into one folder do not quantize each other's outputs.
+    fs::copy(dir.path().join("a.png"), dir.path().join("a-k2.webp")).unwrap();
+    let err = quantize(dir.path(), &[".", "-k", "3"]);
+    for name in ["a-k4.png", "a-k2.webp", "b-k4.png"] {
+        assert!(err.contains(&format!("leaving out ./{name}")), "{err}");
+    }
+    assert_eq!(
+        names(dir.path()),
+        [
+            "a-k2.webp",
+            "a-k3.png",
+            "a-k4.png",
+            "a.png",
+            "b-k3.png",
+            "b-k4.png",
+            "b.png"
+        ]
+    );
+    // Many are counted, not listed.
+    save_picture(&dir.path().join("c.png"));
+    let err = quantize(dir.path(), &[".", "-k", "5"]);
+    assert!(
+        err.contains("warning: leaving out 5 inputs taken for earlier runs' outputs, such as ./"),
+        "{err}"
+    );
+    assert_eq!(err.matches("leaving out").count(), 1, "{err}");
+    // Named alone, an earlier output is an input like any other.
+    let err = quantize(dir.path(), &["a-k4.png", "-k", "3"]);
     assert!(!err.contains("leaving out"), "{err}");
     assert!(dir.path().join("a-k4-k3.png").is_file());
 }
