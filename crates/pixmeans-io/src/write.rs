@@ -97,24 +97,7 @@ pub fn stage(path: &Path, bytes: &[u8], overwrite: bool) -> Result<Staged, Write
             path: path.to_path_buf(),
         });
     }
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        let path = path.to_path_buf();
-        // The nearest part of the path that exists is a file, or nothing is.
-        return Err(match dir.ancestors().find(|a| a.exists()) {
-            Some(file) if !file.is_dir() => WriteError::FileForFolder {
-                path,
-                file: file.to_path_buf(),
-            },
-            _ => WriteError::MissingFolder {
-                path,
-                folder: dir.to_path_buf(),
-            },
-        });
-    }
+    let dir = check_folder(path)?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(".pixmeans-").suffix(".tmp");
     #[cfg(unix)]
@@ -137,6 +120,31 @@ pub fn stage(path: &Path, bytes: &[u8], overwrite: bool) -> Result<Staged, Write
         overwrite,
         len: bytes.len() as u64,
         _listed: listed,
+    })
+}
+
+/// Checks that the folder `path` goes in is there, and returns it: `.` for
+/// a bare file name. The errors are [`WriteError::MissingFolder`] and
+/// [`WriteError::FileForFolder`].
+pub fn check_folder(path: &Path) -> Result<&Path, WriteError> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if dir.is_dir() {
+        return Ok(dir);
+    }
+    let path = path.to_path_buf();
+    // The nearest part of the path that exists is a file, or nothing is.
+    Err(match dir.ancestors().find(|a| a.exists()) {
+        Some(file) if !file.is_dir() => WriteError::FileForFolder {
+            path,
+            file: file.to_path_buf(),
+        },
+        _ => WriteError::MissingFolder {
+            path,
+            folder: dir.to_path_buf(),
+        },
     })
 }
 

@@ -78,7 +78,8 @@ pub struct ElbowArgs {
     pub ks: KList,
 
     /// The plot: `.png` (1200 x 700) or `.svg`.
-    /// [default: <name>-elbow.png in the current folder]
+    /// A folder (one that exists, or any path ending in `/`) gets that
+    /// name inside it. [default: <name>-elbow.png in the current folder]
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 
@@ -109,7 +110,8 @@ pub struct GridArgs {
     /// The picture (`.png`): tiles at most 480 pixels wide, at most 1920 in
     /// all, each captioned with k, PSNR and the size of the indexed PNG
     /// `pixmeans quantize` would write (encoded in memory, at --compression).
-    /// [default: <name>-grid.png in the current folder]
+    /// A folder (one that exists, or any path ending in `/`) gets that
+    /// name inside it. [default: <name>-grid.png in the current folder]
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 
@@ -140,7 +142,8 @@ pub struct ScatterArgs {
     /// `.png` (two 3-D views, 1600 x 800) or `.html` (a self-contained page
     /// whose views turn with the mouse). The axes are those of
     /// --color-space: R, G, B for srgb; a, L, b for oklab and lab.
-    /// [default: <name>-scatter.png in the current folder]
+    /// A folder (one that exists, or any path ending in `/`) gets that
+    /// name inside it. [default: <name>-scatter.png in the current folder]
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 

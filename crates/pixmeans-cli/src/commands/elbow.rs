@@ -90,7 +90,7 @@ pub fn run(a: &ElbowArgs) -> Result<Outcome> {
         format,
     )
     .with_context(|| format!("cannot draw {}", out.display()))?;
-    pixmeans_io::write_atomic(&out, &bytes, common.force)?;
+    super::write_picture(&out, &bytes, common.force)?;
 
     let report = ElbowReport {
         input: name,

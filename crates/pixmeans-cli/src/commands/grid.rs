@@ -153,7 +153,7 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
     let title = title(&file_name(source.display()), ks, space);
     let bytes = draw(&view, &original, &versions, &title)
         .with_context(|| format!("cannot draw {}", out.display()))?;
-    pixmeans_io::write_atomic(&out, &bytes, common.force)?;
+    super::write_picture(&out, &bytes, common.force)?;
 
     let report = GridReport {
         input: name,

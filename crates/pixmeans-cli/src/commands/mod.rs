@@ -52,7 +52,9 @@ pub fn source_of(input: &Path) -> Source {
 }
 
 /// Where a picture about `input` goes: `-o`, or `<name>-<what>.<ext>` in the
-/// current folder. Refuses, before any work, `-o -` (standard output), to
+/// current folder, or in the folder `-o` names (an existing one, or any
+/// path ending in `/`, which [`write_picture`] makes). Refuses, before any
+/// work, `-o -` (standard output), a file in a folder that is missing, to
 /// replace an existing file without `--force`, and ever to replace the
 /// input.
 pub fn picture_output(
@@ -73,7 +75,14 @@ pub fn picture_output(
             default().display()
         );
     }
-    let out = output.map_or_else(default, Path::to_path_buf);
+    let out = match output {
+        None => default(),
+        Some(dir) if dir.is_dir() || crate::config::ends_with_separator(dir) => dir.join(default()),
+        Some(file) => {
+            pixmeans_io::check_folder(file)?;
+            file.to_path_buf()
+        }
+    };
     if let (Ok(a), Ok(b)) = (out.canonicalize(), input.canonicalize())
         && a == b
     {
@@ -84,6 +93,18 @@ pub fn picture_output(
     }
     check_clobber(&Sink::File(out.clone()), force)?;
     Ok(out)
+}
+
+/// Writes the file of a picture command to `out` (from [`picture_output`]),
+/// making its folder first if `-o` named one that is missing; a folder made
+/// goes again if the file cannot be written.
+pub fn write_picture(out: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    let made = match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => make_folders(dir)?,
+        _ => Vec::new(),
+    };
+    pixmeans_io::write_atomic(out, bytes, force).inspect_err(|_| remove_empty_folders(&made))?;
+    Ok(())
 }
 
 /// The last part of a path, for titles and captions.

@@ -47,6 +47,13 @@ enum FileKind {
 }
 
 fn file_kind(path: &Path) -> Result<FileKind> {
+    if path.is_dir() || crate::config::ends_with_separator(path) {
+        bail!(
+            "{} is a folder, but palette -o names a file\nhint: name it, e.g. -o {}",
+            path.display(),
+            path.join("palette.gpl").display()
+        );
+    }
     if path.as_os_str() == "-" {
         bail!(
             "palette writes -o to a file, not to standard output (-o -)\nhint: without -o it prints the colours to standard output (with --json, as JSON)"

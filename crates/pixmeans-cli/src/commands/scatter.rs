@@ -153,7 +153,7 @@ pub fn run(a: &ScatterArgs) -> Result<Outcome> {
             .with_context(|| format!("cannot draw {}", out.display()))?,
         Kind::Html => scatter_html(&data).into_bytes(),
     };
-    pixmeans_io::write_atomic(&out, &bytes, common.force)?;
+    super::write_picture(&out, &bytes, common.force)?;
 
     let report = ScatterReport {
         input: name,

@@ -1,6 +1,7 @@
 //! `pixmeans elbow`: several k on one histogram, a table and a plot.
 
 use std::collections::HashSet;
+use std::fs;
 use std::path::Path;
 
 use crate::{pixmeans, run_json, save_picture};
@@ -263,4 +264,37 @@ fn by_default_elbow_marks_the_k_that_quantize_k_auto_takes() {
     }
     let elbow = run_json(dir.path(), &["elbow", "two.png", "-o", "e.png", "--force"]);
     assert_eq!(elbow["suggested_k"], 2);
+}
+
+#[test]
+fn a_folder_for_a_picture_gets_the_default_name_inside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    save_picture(&dir.path().join("p.png"));
+    fs::create_dir(dir.path().join("plots")).unwrap();
+    for (args, made) in [
+        (["elbow", "p.png", "-o", "plots"], "plots/p-elbow.png"),
+        (["grid", "p.png", "-o", "plots/"], "plots/p-grid.png"),
+        (["scatter", "p.png", "-o", "new/"], "new/p-scatter.png"),
+    ] {
+        pixmeans()
+            .current_dir(dir.path())
+            .args(args)
+            .args(["-k", "2"])
+            .assert()
+            .success();
+        let png = image::open(dir.path().join(made)).unwrap();
+        assert!(png.width() > 100, "{made}");
+    }
+    // A file in a missing folder is refused before any work.
+    let err = crate::fails_with(dir.path(), &["elbow", "p.png", "-o", "gone/e.png"], 2);
+    assert!(
+        err.contains("cannot write gone/e.png: the folder gone does not exist"),
+        "{err}"
+    );
+    let err = crate::fails_with(dir.path(), &["palette", "p.png", "-o", "plots/"], 2);
+    assert!(
+        err.contains("plots/ is a folder, but palette -o names a file"),
+        "{err}"
+    );
+    assert!(!dir.path().join("gone").exists());
 }
