@@ -252,43 +252,77 @@ const IMAGE_EXTS: [&str; 8] = ["png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff"
 /// writes, none of which a folder of outputs is likely to be named with.
 const OTHER_FILE_EXTS: [&str; 8] = ["json", "npy", "svg", "gpl", "txt", "html", "htm", "pdf"];
 
-/// Image files in a folder (by extension), sorted by name. What else it
-/// holds (folders, which are not entered, and other files) is counted in a
-/// note.
+/// Image files in a folder (by extension), sorted by name. Hidden files
+/// (named `.*`, such as the `._photo.jpg` a Mac leaves beside `photo.jpg`)
+/// are not taken. What else it holds (folders, which are not entered,
+/// hidden files, other files, and things named as images that are not
+/// files, such as broken links) is counted in a note.
 fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
-    let (mut folders, mut others) = (0, 0);
+    // Folders, hidden files, files not named as images, and names of
+    // images that are not files.
+    let mut skipped = [0; 4];
     for entry in
         std::fs::read_dir(dir).with_context(|| format!("cannot read folder {}", dir.display()))?
     {
         let path = entry
             .with_context(|| format!("cannot read folder {}", dir.display()))?
             .path();
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."));
         let is_image = path
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| IMAGE_EXTS.contains(&e.to_ascii_lowercase().as_str()));
-        if path.is_dir() {
-            folders += 1;
-        } else if is_image && path.is_file() {
-            found.push(path);
+        let kind = if path.is_dir() {
+            0
+        } else if hidden {
+            1
+        } else if !is_image {
+            2
+        } else if !path.is_file() {
+            3
         } else {
-            others += 1;
-        }
+            found.push(path);
+            continue;
+        };
+        skipped[kind] += 1;
     }
-    if folders + others > 0 && !found.is_empty() {
-        let mut skipped = Vec::new();
-        if folders > 0 {
-            skipped.push(counted(folders, "folder"));
-        }
-        if others > 0 {
-            skipped.push(format!("{} not named as images", counted(others, "file")));
-        }
+    let [folders, hidden, others, not_files] = skipped;
+    let words: Vec<String> = [
+        (
+            folders,
+            format!("{} (not entered)", counted(folders, "folder")),
+        ),
+        (hidden, counted(hidden, "hidden file")),
+        (
+            others,
+            format!("{} not named as images", counted(others, "file")),
+        ),
+        (
+            not_files,
+            format!(
+                "{} named as images that are not files, such as broken links",
+                counted(not_files, "path")
+            ),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(n, words)| (n > 0).then_some(words))
+    .collect();
+    if let Some((last, rest)) = words.split_last()
+        && !found.is_empty()
+    {
+        let list = if rest.is_empty() {
+            last.clone()
+        } else {
+            format!("{} and {last}", rest.join(", "))
+        };
         crate::print_info(&format!(
-            "note: {}: {}; skipped {} (folders are not entered)\n",
+            "note: {}: {}; skipped {list}\n",
             dir.display(),
             counted(found.len(), "image"),
-            skipped.join(" and ")
         ));
     }
     if found.is_empty() {

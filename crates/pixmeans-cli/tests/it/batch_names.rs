@@ -262,6 +262,10 @@ fn a_file_given_twice_is_done_once_and_a_folder_says_what_it_skipped() {
     save_picture(&dir.path().join("in/a.png"));
     save_picture(&dir.path().join("in/sub/b.png"));
     fs::write(dir.path().join("in/notes.txt"), "not an image").unwrap();
+    // What a Mac leaves beside a photo copied from it: not an image.
+    fs::write(dir.path().join("in/._a.png"), "Mac metadata").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("gone.png", dir.path().join("in/broken.png")).unwrap();
     let out = pixmeans()
         .current_dir(dir.path())
         .args([
@@ -279,10 +283,16 @@ fn a_file_given_twice_is_done_once_and_a_folder_says_what_it_skipped() {
         .success();
     assert_eq!(crate::json_lines(&out.get_output().stdout).len(), 1);
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let broken = if cfg!(unix) {
+        " and 1 path named as images that are not files, such as broken links"
+    } else {
+        ""
+    };
+    let and = if cfg!(unix) { ", " } else { " and " };
     assert!(
-        err.contains(
-            "note: in: 1 image; skipped 1 folder and 1 file not named as images (folders are not entered)"
-        ),
+        err.contains(&format!(
+            "note: in: 1 image; skipped 1 folder (not entered), 1 hidden file{and}1 file not named as images{broken}\n"
+        )),
         "{err}"
     );
     assert_eq!(names(&dir.path().join("out")), ["a-k4.png"]);
