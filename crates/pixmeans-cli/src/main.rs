@@ -110,11 +110,19 @@ fn run(cli: &Cli) -> Result<Outcome> {
             .with_context(|| format!("cannot start {n} worker threads"))?;
     }
     match &cli.command {
-        Command::Quantize(a) => commands::quantize::run(&QuantizeConfig::resolve(a)?),
+        Command::Quantize(a) => {
+            commands::quantize::run(&settings_of(&a.inputs, common_args.json, || {
+                QuantizeConfig::resolve(a)
+            })?)
+        }
         Command::Palette(a) => {
             commands::one_input(&a.input, common_args.json, || commands::palette::run(a))
         }
-        Command::Segment(a) => commands::segment::run(&SegmentConfig::resolve(a)?),
+        Command::Segment(a) => {
+            commands::segment::run(&settings_of(&a.inputs, common_args.json, || {
+                SegmentConfig::resolve(a)
+            })?)
+        }
         Command::Demo(a) => {
             commands::demo::run(&a.output, &Common::resolve(&a.common)?.with_png(&a.png))
         }
@@ -127,6 +135,20 @@ fn run(cli: &Cli) -> Result<Outcome> {
         Command::Scatter(a) => {
             commands::one_input(&a.input, common_args.json, || commands::scatter::run(a))
         }
+    }
+}
+
+/// A command's settings, resolved; refused for a lone input under `--json`,
+/// with that input's `{"input", "error"}` line, as every command's
+/// failure for its input is.
+fn settings_of<T>(
+    inputs: &[std::path::PathBuf],
+    json: bool,
+    resolve: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    match inputs {
+        [input] => commands::one_input(input, json, resolve),
+        _ => resolve(),
     }
 }
 

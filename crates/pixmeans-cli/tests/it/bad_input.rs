@@ -755,6 +755,25 @@ fn every_command_prints_the_json_failure_line() {
             "{command}: {error}"
         );
     }
+    // A setting refused before the input is read: the same line for a
+    // lone input of quantize and segment.
+    save_picture(&dir.path().join("p.png"));
+    for (args, wrong) in [
+        (["quantize", "p.png", "-o", "x.xyz"], "x.xyz"),
+        (["segment", "p.png", "-k", "0"], "-k 0"),
+    ] {
+        let out = pixmeans()
+            .current_dir(dir.path())
+            .args(args)
+            .arg("--json")
+            .assert()
+            .code(2);
+        let lines = crate::json_lines(&out.get_output().stdout);
+        assert_eq!(lines.len(), 1, "{args:?}");
+        assert_eq!(lines[0]["input"], "p.png", "{args:?}");
+        let error = lines[0]["error"].as_str().unwrap();
+        assert!(error.contains(wrong), "{args:?}: {error}");
+    }
 }
 
 #[test]
