@@ -386,13 +386,13 @@ impl ImageReport {
         let z = &self.sizes;
         let _ = writeln!(
             s,
-            "  raw {} B -> indices at {} + palette = {} + {} = {} B ({:.1}x smaller)",
+            "  raw {} B -> indices at {} + palette = {} + {} = {} B ({})",
             z.raw_bytes,
             counted(z.index_bits, "bit"),
             z.packed_index_bytes,
             z.palette_bytes,
             z.indexed_bytes,
-            z.indexed_ratio
+            ratio_words(z.indexed_ratio)
         );
         let _ = writeln!(
             s,
