@@ -127,7 +127,51 @@ pub(crate) fn from_image_error(error: ImageError, name: &Path) -> ReadError {
         }
         other => ReadError::Malformed {
             path,
-            detail: other.to_string(),
+            detail: plain_chunk_names(&other.to_string()),
         },
+    }
+}
+
+/// `detail` with the PNG decoder's debug dump of a chunk type (`ChunkType {
+/// type: IDAT, critical: true, ... }`) cut to its name (`IDAT`).
+fn plain_chunk_names(detail: &str) -> String {
+    const DUMP: &str = "ChunkType { type: ";
+    let mut out = String::with_capacity(detail.len());
+    let mut rest = detail;
+    while let Some(at) = rest.find(DUMP) {
+        let after = &rest[at + DUMP.len()..];
+        let (Some(comma), Some(close)) = (after.find(','), after.find('}')) else {
+            break;
+        };
+        out.push_str(&rest[..at]);
+        out.push_str(&after[..comma.min(close)]);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn a_corrupt_png_names_its_chunk_plainly() {
+        let img = image::RgbImage::from_fn(16, 16, |x, y| image::Rgb([x as u8 * 9, y as u8, 7]));
+        let mut png = Vec::new();
+        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        // One byte of the IDAT chunk's checksum flipped.
+        let idat = png.windows(4).position(|w| w == b"IDAT").unwrap();
+        let len = u32::from_be_bytes(png[idat - 4..idat].try_into().unwrap()) as usize;
+        png[idat + 4 + len] ^= 0xff;
+        let limits = crate::Limits::new(1 << 20);
+        let message = crate::decode_bytes(&png, Path::new("bad.png"), &limits)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("bad.png"), "{message}");
+        assert!(message.contains("IDAT"), "{message}");
+        assert!(!message.contains("ChunkType"), "{message}");
+        assert!(!message.contains("critical"), "{message}");
     }
 }
