@@ -311,26 +311,25 @@ fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
     .into_iter()
     .filter_map(|(n, words)| (n > 0).then_some(words))
     .collect();
-    if let Some((last, rest)) = words.split_last()
-        && !found.is_empty()
-    {
-        let list = if rest.is_empty() {
-            last.clone()
-        } else {
-            format!("{} and {last}", rest.join(", "))
-        };
+    let list = match words.split_last() {
+        None => None,
+        Some((last, [])) => Some(last.clone()),
+        Some((last, rest)) => Some(format!("{} and {last}", rest.join(", "))),
+    };
+    if found.is_empty() {
+        let skipped = list.map(|l| format!("; skipped {l}")).unwrap_or_default();
+        bail!(
+            "{} holds no images (looked for {}){skipped}",
+            dir.display(),
+            IMAGE_EXTS.join(", ")
+        );
+    }
+    if let Some(list) = list {
         crate::print_info(&format!(
             "note: {}: {}; skipped {list}\n",
             dir.display(),
             counted(found.len(), "image"),
         ));
-    }
-    if found.is_empty() {
-        bail!(
-            "{} holds no images (looked for {})",
-            dir.display(),
-            IMAGE_EXTS.join(", ")
-        );
     }
     found.sort();
     Ok(found)
@@ -397,9 +396,29 @@ pub fn refuse_clashes(clashes: &[String], verb: &str) -> Result<()> {
     }
 }
 
-/// Whether a path was typed with a trailing `/`, naming a folder.
+/// Whether a path was typed with a trailing `/` (or, on Windows, `\\`),
+/// naming a folder.
 pub fn ends_with_separator(p: &Path) -> bool {
     p.as_os_str()
         .to_string_lossy()
-        .ends_with(std::path::MAIN_SEPARATOR)
+        .chars()
+        .next_back()
+        .is_some_and(std::path::is_separator)
+}
+
+/// Refuses, before any work, an output path on whose way to `folder` (or at
+/// it) stands a file: `photo.png/out.png` or `photo.png/sub/`. A folder that
+/// is missing is no matter here: it is made, or reported, later.
+pub fn refuse_file_as_folder(output: &Path, folder: &Path) -> Result<()> {
+    let nearest = folder
+        .ancestors()
+        .find(|a| !a.as_os_str().is_empty() && a.exists());
+    if let Some(file) = nearest.filter(|a| !a.is_dir()) {
+        bail!(
+            "cannot write {}: {} is a file, not a folder",
+            output.display(),
+            file.display()
+        );
+    }
+    Ok(())
 }

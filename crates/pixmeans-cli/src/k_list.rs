@@ -21,7 +21,9 @@ impl KList {
 /// without a gap, `2, 4, 8` when they do not.
 pub fn describe(ks: &[usize]) -> String {
     match ks {
-        [first, .., last] if last - first + 1 == ks.len() => format!("{first}..{last}"),
+        [first, .., last] if ks.windows(2).all(|w| w[1] == w[0] + 1) => {
+            format!("{first}..{last}")
+        }
         ks => ks
             .iter()
             .map(ToString::to_string)

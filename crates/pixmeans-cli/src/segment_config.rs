@@ -176,6 +176,7 @@ fn check_folders(jobs: &[SegmentJob]) -> Result<()> {
                 job.dir.display()
             );
         }
+        crate::config::refuse_file_as_folder(&job.dir, &job.dir)?;
         if let Some(first) = seen.insert(job.dir.clone(), job.source.display()) {
             clashes.push(format!(
                 "{} and {} would both be written to {}",

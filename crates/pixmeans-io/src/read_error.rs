@@ -136,16 +136,20 @@ pub(crate) fn from_image_error(error: ImageError, name: &Path) -> ReadError {
 /// type: IDAT, critical: true, ... }`) cut to its name (`IDAT`).
 fn plain_chunk_names(detail: &str) -> String {
     const DUMP: &str = "ChunkType { type: ";
+    const FLAGS: &str = ", critical: ";
     let mut out = String::with_capacity(detail.len());
     let mut rest = detail;
     while let Some(at) = rest.find(DUMP) {
         let after = &rest[at + DUMP.len()..];
-        let (Some(comma), Some(close)) = (after.find(','), after.find('}')) else {
+        let Some(name_end) = after.find(FLAGS) else {
+            break;
+        };
+        let Some(close) = after[name_end..].find(" }") else {
             break;
         };
         out.push_str(&rest[..at]);
-        out.push_str(&after[..comma.min(close)]);
-        rest = &after[close + 1..];
+        out.push_str(&after[..name_end]);
+        rest = &after[name_end + close + 2..];
     }
     out.push_str(rest);
     out

@@ -77,7 +77,11 @@ pub fn picture_output(
     }
     let out = match output {
         None => default(),
-        Some(dir) if dir.is_dir() || crate::config::ends_with_separator(dir) => dir.join(default()),
+        Some(dir) if dir.is_dir() || crate::config::ends_with_separator(dir) => {
+            let out = dir.join(default());
+            crate::config::refuse_file_as_folder(&out, dir)?;
+            out
+        }
         Some(file) => {
             pixmeans_io::check_folder(file)?;
             file.to_path_buf()
@@ -411,7 +415,7 @@ pub fn make_folders(dir: &Path) -> Result<Vec<PathBuf>> {
                 remove_empty_folders(&made);
                 let context = format!("cannot create output folder {}", dir.display());
                 if e.kind() == std::io::ErrorKind::AlreadyExists {
-                    anyhow::bail!("{context}: {} is a file, not a folder", folder.display());
+                    anyhow::bail!("{context}: {} is not a folder", folder.display());
                 }
                 return Err(e).context(context);
             }
@@ -601,6 +605,7 @@ pub fn print_json_failure(json: bool, input: &Path, e: &anyhow::Error) -> Result
 pub struct Kept {
     input: String,
     output: String,
+    written: bool,
     skipped: &'static str,
 }
 
@@ -609,6 +614,7 @@ impl Kept {
         Kept {
             input: input.display().to_string(),
             output: output.display().to_string(),
+            written: false,
             skipped: Skip::Exists.reason(),
         }
     }

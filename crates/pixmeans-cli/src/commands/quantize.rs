@@ -58,6 +58,11 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<Done> {
         }
         cfg.refuse_left_out(&job.sink)?;
         check_clobber(&job.sink, common.force)?;
+        if let Sink::File(p) = &job.sink
+            && let Some(folder) = p.parent()
+        {
+            crate::config::refuse_file_as_folder(p, folder)?;
+        }
     }
     let start = Instant::now();
     let decoded = read(&job.source, common)?;

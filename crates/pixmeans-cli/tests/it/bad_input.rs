@@ -180,9 +180,20 @@ fn an_output_folder_that_cannot_be_written() {
         2,
     );
     assert!(
-        err.contains("cannot create output folder file/sub: file is a file, not a folder"),
+        err.contains("cannot write file/sub: file is a file, not a folder"),
         "{err}"
     );
+    // Refused before any work, so no figures were printed.
+    assert!(!err.contains("inertia"), "{err}");
+    for command in ["elbow", "grid", "scatter"] {
+        let err = crate::fails_with(dir.path(), &[command, "p.png", "-o", "file/sub/"], 2);
+        assert!(
+            err.contains(&format!(
+                "cannot write file/sub/p-{command}.png: file is a file, not a folder"
+            )),
+            "{err}"
+        );
+    }
     no_outputs(dir.path(), &["p.png", "file"]);
 }
 

@@ -296,4 +296,10 @@ fn a_file_given_twice_is_done_once_and_a_folder_says_what_it_skipped() {
         "{err}"
     );
     assert_eq!(names(&dir.path().join("out")), ["a-k4.png"]);
+
+    // A folder of hidden files alone: the error says what it skipped.
+    fs::create_dir(dir.path().join("mac")).unwrap();
+    fs::write(dir.path().join("mac/._a.png"), "Mac metadata").unwrap();
+    let err = crate::fails_with(dir.path(), &["quantize", "mac", "-k", "4"], 2);
+    assert!(err.contains("; skipped 1 hidden file"), "{err}");
 }

@@ -921,7 +921,7 @@ fn skip_if_larger_leaves_unwritten_what_would_not_be_smaller() {
         reports[0]["sizes"]["output_bytes"].as_u64() >= reports[0]["sizes"]["input_bytes"].as_u64()
     );
     assert!(
-        stderr.contains("flat.png -> out/flat-k4.png (0.")
+        stderr.contains("flat.png -> out/flat-k4.png (")
             && stderr
                 .contains(" s), not written: not smaller than the input file (--skip-if-larger)"),
         "{stderr}"
