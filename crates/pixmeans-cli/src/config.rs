@@ -259,37 +259,32 @@ const OTHER_FILE_EXTS: [&str; 8] = ["json", "npy", "svg", "gpl", "txt", "html", 
 /// files, such as broken links) is counted in a note.
 fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
-    // Folders, hidden files, files not named as images, and names of
-    // images that are not files.
-    let mut skipped = [0; 4];
+    let (mut folders, mut hidden, mut others, mut not_files) = (0, 0, 0, 0);
     for entry in
         std::fs::read_dir(dir).with_context(|| format!("cannot read folder {}", dir.display()))?
     {
         let path = entry
             .with_context(|| format!("cannot read folder {}", dir.display()))?
             .path();
-        let hidden = path
-            .file_name()
-            .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."));
         let is_image = path
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| IMAGE_EXTS.contains(&e.to_ascii_lowercase().as_str()));
-        let kind = if path.is_dir() {
-            0
-        } else if hidden {
-            1
+        if path.is_dir() {
+            folders += 1;
+        } else if path
+            .file_name()
+            .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."))
+        {
+            hidden += 1;
         } else if !is_image {
-            2
+            others += 1;
         } else if !path.is_file() {
-            3
+            not_files += 1;
         } else {
             found.push(path);
-            continue;
-        };
-        skipped[kind] += 1;
+        }
     }
-    let [folders, hidden, others, not_files] = skipped;
     let words: Vec<String> = [
         (
             folders,
@@ -410,15 +405,12 @@ pub fn ends_with_separator(p: &Path) -> bool {
 /// it) stands a file: `photo.png/out.png` or `photo.png/sub/`. A folder that
 /// is missing is no matter here: it is made, or reported, later.
 pub fn refuse_file_as_folder(output: &Path, folder: &Path) -> Result<()> {
-    let nearest = folder
-        .ancestors()
-        .find(|a| !a.as_os_str().is_empty() && a.exists());
-    if let Some(file) = nearest.filter(|a| !a.is_dir()) {
-        bail!(
-            "cannot write {}: {} is a file, not a folder",
-            output.display(),
-            file.display()
-        );
+    match pixmeans_io::file_in_the_way(folder) {
+        Some(file) => Err(pixmeans_io::WriteError::FileForFolder {
+            path: output.to_path_buf(),
+            file: file.to_path_buf(),
+        }
+        .into()),
+        None => Ok(()),
     }
-    Ok(())
 }

@@ -125,13 +125,12 @@ impl KChoiceReport {
 
     /// One line saying which k was chosen and why.
     pub fn human(&self) -> String {
-        let fmt_psnr = |p: Option<f64>| p.map_or_else(|| "inf".to_owned(), |p| format!("{p:.2}"));
         let below = self.trials.iter().find(|t| t.k + 1 == self.k);
         let why = match (self.method, self.target) {
             ("psnr", Some(db)) if self.met => format!(
                 "the smallest k with PSNR >= {db} dB{}",
                 below
-                    .map(|t| format!(" (k = {}: {} dB)", t.k, fmt_psnr(t.psnr)))
+                    .map(|t| format!(" (k = {}: {} dB)", t.k, psnr_words(t.psnr)))
                     .unwrap_or_default()
             ),
             ("delta_e", Some(e)) if self.met => format!(
@@ -364,18 +363,14 @@ impl ImageReport {
                 "  dithered (Floyd–Steinberg, level {level}): MSE, ΔE00 and file size are those of the dithered image"
             );
         }
-        let psnr = self
-            .psnr
-            .map_or_else(|| "inf".to_owned(), |p| format!("{p:.2}"));
+        let psnr = psnr_words(self.psnr);
         let _ = writeln!(
             s,
             "  inertia {:.6e} ({})  MSE {:.3}  PSNR {psnr} dB  ΔE00 mean {:.2}, p95 {:.2}",
             self.inertia, self.color_space, self.mse, self.delta_e.mean, self.delta_e.p95
         );
         if let Some(f) = &self.lossy_file {
-            let psnr = f
-                .psnr
-                .map_or_else(|| "inf".to_owned(), |p| format!("{p:.2}"));
+            let psnr = psnr_words(f.psnr);
             let _ = writeln!(
                 s,
                 "  the JPEG file itself: MSE {:.3}  PSNR {psnr} dB, {} (JPEG's own loss on top)",
@@ -424,6 +419,12 @@ impl ImageReport {
         }
         s
     }
+}
+
+/// A PSNR as the summaries print it: `29.74`, or `inf` for an exact
+/// result (`null` in the JSON).
+pub fn psnr_words(psnr: Option<f64>) -> String {
+    psnr.map_or_else(|| "inf".to_owned(), |p| format!("{p:.2}"))
 }
 
 /// "3.2x smaller", "1.5x larger", or "about the same size" when the

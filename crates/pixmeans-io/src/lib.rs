@@ -95,6 +95,6 @@ pub use segment_images::{
     OVERLAY_TINT, cutout_png, label_bits, labels_png, mask_png, mean_png, overlay_png,
 };
 pub use write::{
-    Staged, WriteError, WritingStopped, check_folder, commit_together, stage, stop_writing,
-    write_atomic,
+    Staged, WriteError, WritingStopped, check_folder, commit_together, file_in_the_way, stage,
+    stop_writing, write_atomic,
 };

@@ -135,17 +135,27 @@ pub fn check_folder(path: &Path) -> Result<&Path, WriteError> {
         return Ok(dir);
     }
     let path = path.to_path_buf();
-    // The nearest part of the path that exists is a file, or nothing is.
-    Err(match dir.ancestors().find(|a| a.exists()) {
-        Some(file) if !file.is_dir() => WriteError::FileForFolder {
+    Err(match file_in_the_way(dir) {
+        Some(file) => WriteError::FileForFolder {
             path,
             file: file.to_path_buf(),
         },
-        _ => WriteError::MissingFolder {
+        None => WriteError::MissingFolder {
             path,
             folder: dir.to_path_buf(),
         },
     })
+}
+
+/// The file that stands where `folder`, or a folder above it, should be
+/// (`photo.png` for `photo.png/sub`): the nearest part of the path that
+/// exists, when it is not a folder. `None` when that part is a folder, or
+/// no part exists.
+pub fn file_in_the_way(folder: &Path) -> Option<&Path> {
+    folder
+        .ancestors()
+        .find(|a| !a.as_os_str().is_empty() && a.exists())
+        .filter(|a| !a.is_dir())
 }
 
 impl Staged {

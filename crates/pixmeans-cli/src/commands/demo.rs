@@ -286,9 +286,7 @@ fn table(reports: &[ImageReport]) -> String {
         "k", "iterations", "inertia", "MSE", "PSNR dB", "mean ΔE", "packed B", "PNG B"
     );
     for r in reports {
-        let psnr = r
-            .psnr
-            .map_or_else(|| "inf".to_owned(), |p| format!("{p:.2}"));
+        let psnr = crate::report::psnr_words(r.psnr);
         let _ = writeln!(
             s,
             "{:>4} {:>10} {:>14.6e} {:>9.2} {:>8} {:>8.2} {:>10} {:>10}  {} ({} B)",

@@ -104,7 +104,7 @@ pub fn run(a: &ElbowArgs) -> Result<Outcome> {
         rows,
     };
     if common.json {
-        crate::print_data(&format!("{}\n", serde_json::to_string(&report)?))?;
+        super::print_json(&report)?;
     } else {
         crate::print_data(&table(&report))?;
     }
@@ -212,9 +212,7 @@ fn table(r: &ElbowReport) -> String {
         "k", "iterations", "inertia", "MSE", "PSNR dB", "mean ΔE", "packed B", "seconds"
     );
     for row in &r.rows {
-        let psnr = row
-            .psnr
-            .map_or_else(|| "inf".to_owned(), |p| format!("{p:.2}"));
+        let psnr = crate::report::psnr_words(row.psnr);
         let mark = if r.suggested_k == Some(row.k) {
             "  <- knee"
         } else {

@@ -164,7 +164,7 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
         tiles,
     };
     if common.json {
-        crate::print_data(&format!("{}\n", serde_json::to_string(&report)?))?;
+        super::print_json(&report)?;
     }
     let captions: Vec<&str> = versions.iter().map(|v| v.caption.as_str()).collect();
     crate::print_info(&format!(

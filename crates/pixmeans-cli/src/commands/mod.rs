@@ -595,8 +595,7 @@ pub fn print_json_failure(json: bool, input: &Path, e: &anyhow::Error) -> Result
         input: input.display().to_string(),
         error: crate::error_parts(e).0,
     };
-    let line = serde_json::to_string(&failure).context("cannot format the JSON report")?;
-    crate::print_data(&format!("{line}\n"))
+    print_json(&failure)
 }
 
 /// An input left alone by `--skip-existing`, its output being there
@@ -635,8 +634,5 @@ impl Kept {
 /// Prints one JSON report line on standard output.
 pub fn print_json(report: &impl serde::Serialize) -> Result<()> {
     let line = serde_json::to_string(report).context("cannot format the JSON report")?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}")
-        .and_then(|()| out.flush())
-        .context("cannot write to standard output")
+    crate::print_data(&format!("{line}\n"))
 }

@@ -155,13 +155,11 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
         write_file(out, kind, &report, &swatches, a, &common)?;
     }
     if common.json {
-        crate::print_data(&format!("{}\n", serde_json::to_string(&report)?))?;
+        super::print_json(&report)?;
     } else {
         crate::print_data(&table(&report))?;
     }
-    let psnr = report
-        .psnr
-        .map_or_else(|| "inf".to_owned(), |p| format!("{p:.2}"));
+    let psnr = crate::report::psnr_words(report.psnr);
     let wrote = a
         .output
         .as_ref()

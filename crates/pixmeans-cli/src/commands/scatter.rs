@@ -169,7 +169,7 @@ pub fn run(a: &ScatterArgs) -> Result<Outcome> {
         shares,
     };
     if common.json {
-        crate::print_data(&format!("{}\n", serde_json::to_string(&report)?))?;
+        super::print_json(&report)?;
     }
     crate::print_info(&format!(
         "{}: {} sampled, {} ({}); wrote {}\n",

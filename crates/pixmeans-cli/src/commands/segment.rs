@@ -50,8 +50,7 @@ fn show(warning: Option<&str>, report: &SegmentReport, cfg: &SegmentConfig) -> R
     }
     crate::print_info(&report.human());
     if cfg.common.json {
-        let line = serde_json::to_string(report).context("cannot format the JSON report")?;
-        crate::print_data(&format!("{line}\n"))?;
+        super::print_json(report)?;
     }
     Ok(())
 }

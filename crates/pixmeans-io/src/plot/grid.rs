@@ -111,7 +111,7 @@ pub fn grid_image(tiles: &[GridTile<'_>], title: &str) -> Result<Vec<u8>, PlotEr
 
     let mut buf = canvas::rgb(width, height, |root| {
         if !title.is_empty() {
-            let size = fitting_size(root, title, (24, 12), width - 2 * GAP)?;
+            let size = fitting_size(root, title, (24, 12), width - 2 * GAP)?.unwrap_or(12);
             let style = ("sans-serif", size)
                 .into_font()
                 .color(&BLACK)
@@ -161,15 +161,15 @@ fn draw_caption(
     y: u32,
     width: u32,
 ) -> Result<(), PlotError> {
-    let one_line = fitting_size(root, caption, (18, 12), width)?;
-    let lines: Vec<&str> = match caption.split_once(" · ") {
-        Some((first, rest)) if !fits(root, caption, one_line, width)? => vec![first, rest],
-        _ => vec![caption],
-    };
-    let size = if lines.len() == 1 {
-        one_line
-    } else {
-        fitting_size(root, lines[1], (13, 8), width)?
+    let (lines, size) = match fitting_size(root, caption, (18, 12), width)? {
+        Some(size) => (vec![caption], size),
+        None => match caption.split_once(" · ") {
+            Some((first, rest)) => {
+                let size = fitting_size(root, rest, (13, 8), width)?.unwrap_or(8);
+                (vec![first, rest], size)
+            }
+            None => (vec![caption], 12),
+        },
     };
     let style = ("sans-serif", size)
         .into_font()
@@ -184,26 +184,21 @@ fn draw_caption(
 }
 
 /// The largest font size from `sizes.0` down to `sizes.1` at which `text`
-/// is at most `width` pixels wide, or `sizes.1`.
+/// is at most `width` pixels wide, if any.
 fn fitting_size(
     root: &canvas::Bitmap<'_>,
     text: &str,
     (largest, smallest): (u32, u32),
     width: u32,
-) -> Result<u32, PlotError> {
+) -> Result<Option<u32>, PlotError> {
     for size in (smallest..=largest).rev() {
-        if fits(root, text, size, width)? {
-            return Ok(size);
+        let font = TextStyle::from(("sans-serif", size).into_font());
+        let (w, _) = root.estimate_text_size(text, &font).map_err(draw_error)?;
+        if w <= width {
+            return Ok(Some(size));
         }
     }
-    Ok(smallest)
-}
-
-/// Whether `text` in a `size`-pixel font is at most `width` pixels wide.
-fn fits(root: &canvas::Bitmap<'_>, text: &str, size: u32, width: u32) -> Result<bool, PlotError> {
-    let font = TextStyle::from(("sans-serif", size).into_font());
-    let (w, _) = root.estimate_text_size(text, &font).map_err(draw_error)?;
-    Ok(w <= width)
+    Ok(None)
 }
 
 /// A pixel coordinate for the drawing backend (pictures are far smaller
