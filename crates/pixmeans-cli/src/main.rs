@@ -147,7 +147,7 @@ fn settings_of<T>(
     resolve: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
     match inputs {
-        [input] => commands::one_input(commands::source_of(input).display(), json, resolve),
+        [input] => commands::one_input(input, json, resolve),
         _ => resolve(),
     }
 }

@@ -237,10 +237,12 @@ pub fn run_inputs<J: Sync, R: Send>(
 }
 
 /// Runs the work of one `input`, and when it fails under `--json` prints the
-/// input's `{"input": ..., "error": ...}` line, so that every command, of
-/// one input or many, reports a failure to a script the same way.
+/// input's `{"input": ..., "error": ...}` line (standard input, `-`, named
+/// `<stdin>` as in a report), so that every command, of one input or many,
+/// reports a failure to a script the same way.
 pub fn one_input<R>(input: &Path, json: bool, run: impl FnOnce() -> Result<R>) -> Result<R> {
-    run().inspect_err(|e| drop(print_json_failure(json, input, e)))
+    let source = source_of(input);
+    run().inspect_err(|e| drop(print_json_failure(json, source.display(), e)))
 }
 
 /// `work` on `pool`, a panic in it turned into an error (so that a batch

@@ -766,6 +766,22 @@ fn every_command_prints_the_json_failure_line() {
             "{command}: {error}"
         );
     }
+    // Standard input is named as a report names it, whenever it fails.
+    for args in [
+        &["palette", "-"][..],
+        &["quantize", "-", "-o", "x.xyz"],
+        &["quantize", "-", "-o", "x.png"],
+    ] {
+        let out = pixmeans()
+            .current_dir(dir.path())
+            .args(args)
+            .arg("--json")
+            .write_stdin(Vec::new())
+            .assert()
+            .code(2);
+        let lines = crate::json_lines(&out.get_output().stdout);
+        assert_eq!(lines[0]["input"], "<stdin>", "{args:?}");
+    }
     // A setting refused before the input is read: the same line for a
     // lone input of quantize and segment.
     save_picture(&dir.path().join("p.png"));
