@@ -82,7 +82,7 @@ pub struct ColorHistogram {
     keep: Scratch<AtomicBool>,
     /// The colours in one working space with their k-d tree, kept for
     /// every k a search fits.
-    fit_input: Scratch<OnceLock<(ColorSpace, FitInput)>>,
+    fit_input: Scratch<OnceLock<(ColorSpace, FitInput<3>)>>,
 }
 
 /// Something a histogram keeps beside its value to save work later: not
@@ -373,7 +373,7 @@ impl ColorHistogram {
     /// [`keep_for_several_fits`](Self::keep_for_several_fits) has run and
     /// nothing is kept yet; `None` if not asked to keep, or kept for
     /// another space, or there are no colours.
-    pub(crate) fn fit_input(&self, space: ColorSpace) -> Option<&FitInput> {
+    pub(crate) fn fit_input(&self, space: ColorSpace) -> Option<&FitInput<3>> {
         if !self.keep.0.load(Ordering::Relaxed) || self.colors.is_empty() {
             return None;
         }

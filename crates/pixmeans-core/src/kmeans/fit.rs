@@ -4,7 +4,6 @@ use rayon::prelude::*;
 
 use super::kdtree::{Assignment, Tree};
 use super::lloyd::{dist2, nearest};
-use crate::color::Point;
 
 /// The figures of one Lloyd iteration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,10 +32,11 @@ pub struct Iteration {
 const PREDICT_BY_TREE: usize = 48;
 
 /// A fitted k-means model: centroids, the label of every input point, and
-/// how the fit went.
+/// how the fit went. D is the number of coordinates of a point: 3 for
+/// colours, 4 for colours with their opacity.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Fit {
-    centroids: Vec<Point>,
+pub struct Fit<const D: usize = 3> {
+    centroids: Vec<[f32; D]>,
     labels: Vec<u32>,
     cluster_weights: Vec<f64>,
     inertia: f64,
@@ -44,9 +44,9 @@ pub struct Fit {
     converged: bool,
 }
 
-impl Fit {
+impl<const D: usize> Fit<D> {
     pub(crate) fn new(
-        centroids: Vec<Point>,
+        centroids: Vec<[f32; D]>,
         labels: Vec<u32>,
         cluster_weights: Vec<f64>,
         inertia: f64,
@@ -64,7 +64,7 @@ impl Fit {
     }
 
     /// The fit of at most k distinct points: each is its own centroid.
-    pub(crate) fn every_point_its_own(points: &[Point], weights: &[f64]) -> Self {
+    pub(crate) fn every_point_its_own(points: &[[f32; D]], weights: &[f64]) -> Self {
         let labels = (0..points.len() as u32).collect();
         Fit::new(
             points.to_vec(),
@@ -77,7 +77,7 @@ impl Fit {
     }
 
     /// The centroids, in the working space of the points.
-    pub fn centroids(&self) -> &[Point] {
+    pub fn centroids(&self) -> &[[f32; D]] {
         &self.centroids
     }
 
@@ -120,7 +120,7 @@ impl Fit {
     /// by one pass of the walk Lloyd's iterations use, which labels as a
     /// full scan does, in a fraction of the time at large k (points with a
     /// coordinate that is not finite are always scanned).
-    pub fn predict(&self, points: &[Point]) -> Vec<(u32, f32)> {
+    pub fn predict(&self, points: &[[f32; D]]) -> Vec<(u32, f32)> {
         let centroids = &self.centroids;
         let finite = || points.par_iter().all(|p| p.iter().all(|c| c.is_finite()));
         if centroids.len() < PREDICT_BY_TREE || points.is_empty() || !finite() {

@@ -4,6 +4,7 @@
 use rand_core::{Rng as _, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+#[cfg(test)]
 use crate::color::Point;
 
 /// The portable, seeded random stream behind every random choice.
@@ -44,12 +45,12 @@ pub(crate) fn grid(n: usize) -> Vec<Point> {
 /// k distinct points drawn without replacement, each with probability
 /// proportional to its weight (Efraimidis and Spirakis, 2006: the k largest
 /// of ln(u) / w).
-pub(crate) fn random_distinct(
-    points: &[Point],
+pub(crate) fn random_distinct<const D: usize>(
+    points: &[[f32; D]],
     weights: &[f64],
     k: usize,
     rng: &mut Rng,
-) -> Vec<Point> {
+) -> Vec<[f32; D]> {
     let mut keys: Vec<(f64, usize)> = weights
         .iter()
         .enumerate()

@@ -28,7 +28,6 @@
 use rayon::prelude::*;
 
 use super::lloyd::{Pass, bounding_box, dist2};
-use crate::color::Point;
 
 /// The most points a leaf holds. Testing centres against a node's box costs
 /// more than comparing a few points with the centres its leaf keeps: fits
@@ -50,31 +49,42 @@ const BITS: u32 = 8;
 /// Weighted first and second moments of a set of points, and how many
 /// points there are (so that a cluster emptied by subtractions is known to
 /// be empty whatever their rounding).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct Moments {
-    sum: [f64; 3],
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Moments<const D: usize> {
+    sum: [f64; D],
     weight: f64,
     square: f64,
     count: i64,
 }
 
-impl Moments {
+impl<const D: usize> Default for Moments<D> {
+    fn default() -> Self {
+        Moments {
+            sum: [0.0; D],
+            weight: 0.0,
+            square: 0.0,
+            count: 0,
+        }
+    }
+}
+
+impl<const D: usize> Moments<D> {
     #[inline]
-    fn add_point(&mut self, p: &Point, w: f64) {
+    fn add_point(&mut self, p: &[f32; D], w: f64) {
         self.add_weighted(p, w, 1);
     }
 
     /// Takes a point out: adding it with weight -w subtracts, bit for bit,
     /// what adding it with w added.
     #[inline]
-    fn sub_point(&mut self, p: &Point, w: f64) {
+    fn sub_point(&mut self, p: &[f32; D], w: f64) {
         self.add_weighted(p, -w, -1);
     }
 
     #[inline]
-    fn add_weighted(&mut self, p: &Point, w: f64, count: i64) {
+    fn add_weighted(&mut self, p: &[f32; D], w: f64, count: i64) {
         let mut square = 0.0;
-        for c in 0..3 {
+        for c in 0..D {
             let v = f64::from(p[c]);
             self.sum[c] += w * v;
             square += v * v;
@@ -85,8 +95,8 @@ impl Moments {
     }
 
     #[inline]
-    fn add(&mut self, other: &Moments) {
-        for c in 0..3 {
+    fn add(&mut self, other: &Moments<D>) {
+        for c in 0..D {
             self.sum[c] += other.sum[c];
         }
         self.weight += other.weight;
@@ -95,9 +105,9 @@ impl Moments {
     }
 
     /// The sum of w·|x - c|² over the points: Σw|x|² - 2c·Σwx + |c|²Σw.
-    fn inertia(&self, c: &Point) -> f64 {
+    fn inertia(&self, c: &[f32; D]) -> f64 {
         let c = c.map(f64::from);
-        let cross: f64 = (0..3).map(|i| c[i] * self.sum[i]).sum();
+        let cross: f64 = (0..D).map(|i| c[i] * self.sum[i]).sum();
         let norm: f64 = c.iter().map(|v| v * v).sum();
         (self.square - 2.0 * cross + norm * self.weight).max(0.0)
     }
@@ -107,16 +117,16 @@ impl Moments {
 /// box and moments. An inner node's left child follows it; `right` is the
 /// index of its right child, 0 for a leaf.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Node {
-    lo: Point,
-    hi: Point,
+pub(crate) struct Node<const D: usize> {
+    lo: [f32; D],
+    hi: [f32; D],
     start: u32,
     end: u32,
     right: u32,
-    moments: Moments,
+    moments: Moments<D>,
 }
 
-impl Node {
+impl<const D: usize> Node<D> {
     /// The node's points, as a range of the tree's order.
     pub(crate) fn range(&self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
@@ -134,8 +144,8 @@ impl Node {
     }
 
     /// The squared distance from `x` to the nearest point of the box.
-    pub(crate) fn box_dist2(&self, x: &Point) -> f32 {
-        (0..3)
+    pub(crate) fn box_dist2(&self, x: &[f32; D]) -> f32 {
+        (0..D)
             .map(|c| {
                 let d = (self.lo[c] - x[c]).max(x[c] - self.hi[c]).max(0.0);
                 d * d
@@ -146,9 +156,9 @@ impl Node {
 
 /// The points in Morton order, and the k-d tree over them.
 #[derive(Debug)]
-pub(crate) struct Tree {
-    nodes: Vec<Node>,
-    points: Vec<Point>,
+pub(crate) struct Tree<const D: usize> {
+    nodes: Vec<Node<D>>,
+    points: Vec<[f32; D]>,
     weights: Vec<f64>,
     /// `order[i]` is the caller's index of the tree's point i.
     order: Vec<u32>,
@@ -158,12 +168,12 @@ pub(crate) struct Tree {
 /// first pass) and the moments of the clusters they make, kept from pass
 /// to pass.
 #[derive(Debug)]
-pub(crate) struct Assignment {
+pub(crate) struct Assignment<const D: usize> {
     labels: Vec<u32>,
-    clusters: Vec<Moments>,
+    clusters: Vec<Moments<D>>,
 }
 
-impl Assignment {
+impl<const D: usize> Assignment<D> {
     /// No point labelled yet, k empty clusters.
     pub(crate) fn new(n: usize, k: usize) -> Self {
         Assignment {
@@ -180,12 +190,12 @@ impl Assignment {
 
 /// What a walk over part of the tree adds up: what the clusters gain and
 /// lose, and the number of labels that changed.
-struct Tally {
-    clusters: Vec<Moments>,
+struct Tally<const D: usize> {
+    clusters: Vec<Moments<D>>,
     changed: usize,
 }
 
-impl Tally {
+impl<const D: usize> Tally<D> {
     fn new(k: usize) -> Self {
         Tally {
             clusters: vec![Moments::default(); k],
@@ -196,7 +206,7 @@ impl Tally {
     /// Moves the point `p` of weight `w` from the cluster labelled `*label`
     /// to cluster `to`, if it is not there yet.
     #[inline]
-    fn relabel(&mut self, label: &mut u32, to: u32, p: &Point, w: f64) {
+    fn relabel(&mut self, label: &mut u32, to: u32, p: &[f32; D], w: f64) {
         if *label != to {
             self.moved(*label, to, p, w);
             *label = to;
@@ -207,7 +217,7 @@ impl Tally {
     /// `u32::MAX`) to cluster `to`. Out of line: in Lloyd's later passes
     /// few points move.
     #[inline(never)]
-    fn moved(&mut self, from: u32, to: u32, p: &Point, w: f64) {
+    fn moved(&mut self, from: u32, to: u32, p: &[f32; D], w: f64) {
         if let Some(from) = self.clusters.get_mut(from as usize) {
             from.sub_point(p, w);
         }
@@ -215,7 +225,7 @@ impl Tally {
         self.changed += 1;
     }
 
-    fn absorb(mut self, other: &Tally) -> Self {
+    fn absorb(mut self, other: &Tally<D>) -> Self {
         for (a, b) in self.clusters.iter_mut().zip(&other.clusters) {
             a.add(b);
         }
@@ -224,9 +234,13 @@ impl Tally {
     }
 }
 
-/// Spreads the low [`BITS`] bits of v to every third bit.
-fn spread(v: u32) -> u32 {
+/// Spreads the low [`BITS`] bits of v to every D-th bit (for colours,
+/// every third, by shifts and masks).
+fn spread<const D: usize>(v: u32) -> u32 {
     let mut x = v & ((1 << BITS) - 1);
+    if D != 3 {
+        return (0..BITS).fold(0, |out, b| out | ((x >> b) & 1) << (b * D as u32));
+    }
     x = (x | (x << 16)) & 0x0300_00ff;
     x = (x | (x << 8)) & 0x0300_f00f;
     x = (x | (x << 4)) & 0x030c_30c3;
@@ -234,38 +248,39 @@ fn spread(v: u32) -> u32 {
 }
 
 /// Each point's Morton code on a grid of 2^[`BITS`] cells a side over the
-/// points' bounding box.
-fn morton_codes(points: &[Point]) -> Vec<u32> {
+/// points' bounding box. D is at most 4, so that a code fits in 32 bits.
+fn morton_codes<const D: usize>(points: &[[f32; D]]) -> Vec<u32> {
+    const { assert!(D >= 1 && D * BITS as usize <= 32) };
     let (lo, hi) = bounding_box(points);
     let max = ((1u32 << BITS) - 1) as f32;
-    let scale: [f32; 3] = std::array::from_fn(|c| {
+    let scale: [f32; D] = std::array::from_fn(|c| {
         if hi[c] > lo[c] {
             max / (hi[c] - lo[c])
         } else {
             0.0
         }
     });
-    let cell = |p: &Point, c: usize| (((p[c] - lo[c]) * scale[c]) as u32).min(max as u32);
+    let cell = |p: &[f32; D], c: usize| (((p[c] - lo[c]) * scale[c]) as u32).min(max as u32);
     points
         .par_iter()
-        .map(|p| (spread(cell(p, 0)) << 2) | (spread(cell(p, 1)) << 1) | spread(cell(p, 2)))
+        .map(|p| (0..D).fold(0, |code, c| code | spread::<D>(cell(p, c)) << (D - 1 - c)))
         .collect()
 }
 
-/// The indices of `codes` (below 2^(3·BITS)) in increasing order of code,
+/// The indices of `codes` (below 2^(D·BITS)) in increasing order of code,
 /// equal codes in index order: a radix sort by the low half of the bits,
 /// then the high half.
-fn radix_order(codes: &[u32]) -> Vec<u32> {
-    const DIGIT: u32 = 3 * BITS / 2;
+fn radix_order<const D: usize>(codes: &[u32]) -> Vec<u32> {
+    let digit_bits = D as u32 * BITS / 2;
     let mut keys: Vec<u64> = codes
         .iter()
         .enumerate()
         .map(|(i, &c)| (u64::from(c) << 32) | i as u64)
         .collect();
     let mut next = vec![0u64; codes.len()];
-    let mut start = vec![0u32; 1 << DIGIT];
-    for shift in [32, 32 + DIGIT] {
-        let digit = |key: u64| (key >> shift) as usize & ((1 << DIGIT) - 1);
+    let mut start = vec![0u32; 1 << digit_bits];
+    for shift in [32, 32 + digit_bits] {
+        let digit = |key: u64| (key >> shift) as usize & ((1 << digit_bits) - 1);
         start.fill(0);
         for &key in &keys {
             start[digit(key)] += 1;
@@ -286,9 +301,9 @@ fn radix_order(codes: &[u32]) -> Vec<u32> {
 
 /// The points' order along the Z curve of [`morton_codes`], and their
 /// codes in that order.
-fn z_order(points: &[Point]) -> (Vec<u32>, Vec<u32>) {
+fn z_order<const D: usize>(points: &[[f32; D]]) -> (Vec<u32>, Vec<u32>) {
     let codes = morton_codes(points);
-    let order = radix_order(&codes);
+    let order = radix_order::<D>(&codes);
     let sorted = in_order(&order, &codes);
     (order, sorted)
 }
@@ -298,14 +313,14 @@ fn in_order<T: Copy + Send + Sync>(order: &[u32], values: &[T]) -> Vec<T> {
     order.par_iter().map(|&i| values[i as usize]).collect()
 }
 
-impl Tree {
+impl<const D: usize> Tree<D> {
     /// Sorts the points along a Z curve over a grid of 2^[`BITS`] cells a
     /// side over their bounding box and builds the tree by splitting each
     /// node where its codes' highest differing bit turns to 1 (in the
     /// middle, when all its codes are equal), so every node is a box of the
     /// grid halved along one axis at a time. The tree keeps a copy of the
     /// points and weights, in its order.
-    pub(crate) fn new(points: &[Point], weights: &[f64]) -> Self {
+    pub(crate) fn new(points: &[[f32; D]], weights: &[f64]) -> Self {
         let (order, codes) = z_order(points);
         let (points, weights) = (in_order(&order, points), in_order(&order, weights));
         Self::grown(order, &codes, points, weights)
@@ -323,7 +338,7 @@ impl Tree {
     /// picture0b.jpg within 0.3). The walk costs about 10 ns a point out
     /// of cache: `quantize_counted` on the 853k colours took 0.139-0.141 s
     /// instead of 0.131-0.137, and on 177k no longer than before.
-    pub(crate) fn taking(mut points: Vec<Point>, weight: impl Fn(usize) -> f64 + Sync) -> Self {
+    pub(crate) fn taking(mut points: Vec<[f32; D]>, weight: impl Fn(usize) -> f64 + Sync) -> Self {
         let (order, codes) = z_order(&points);
         let weights = order.par_iter().map(|&i| weight(i as usize)).collect();
         let mut placed = vec![0u64; points.len().div_ceil(64)];
@@ -348,7 +363,7 @@ impl Tree {
     }
 
     /// The tree over points already in `order`, with their sorted codes.
-    fn grown(order: Vec<u32>, codes: &[u32], points: Vec<Point>, weights: Vec<f64>) -> Self {
+    fn grown(order: Vec<u32>, codes: &[u32], points: Vec<[f32; D]>, weights: Vec<f64>) -> Self {
         let n = points.len();
         let mut tree = Tree {
             nodes: Vec::with_capacity(2 * n / LEAF + 1),
@@ -364,8 +379,8 @@ impl Tree {
     fn grow(&mut self, codes: &[u32], start: usize, end: usize) -> usize {
         let me = self.nodes.len();
         let mut node = Node {
-            lo: [f32::INFINITY; 3],
-            hi: [f32::NEG_INFINITY; 3],
+            lo: [f32::INFINITY; D],
+            hi: [f32::NEG_INFINITY; D],
             start: start as u32,
             end: end as u32,
             right: 0,
@@ -389,7 +404,7 @@ impl Tree {
             self.grow(codes, start, split);
             let right = self.grow(codes, split, end);
             let (a, b) = (self.nodes[me + 1], self.nodes[right]);
-            for c in 0..3 {
+            for c in 0..D {
                 node.lo[c] = a.lo[c].min(b.lo[c]);
                 node.hi[c] = a.hi[c].max(b.hi[c]);
             }
@@ -403,12 +418,12 @@ impl Tree {
 
     /// The nodes, each followed by its left subtree and then its right
     /// one; the root first.
-    pub(crate) fn nodes(&self) -> &[Node] {
+    pub(crate) fn nodes(&self) -> &[Node<D>] {
         &self.nodes
     }
 
     /// The points in the tree's order.
-    pub(crate) fn points(&self) -> &[Point] {
+    pub(crate) fn points(&self) -> &[[f32; D]] {
         &self.points
     }
 
@@ -424,8 +439,9 @@ impl Tree {
 
     /// Values in the tree's order (labels, or the points themselves), put
     /// back in the caller's.
-    pub(crate) fn unsort<T: Copy + Default>(&self, values: &[T]) -> Vec<T> {
-        let mut out = vec![T::default(); values.len()];
+    pub(crate) fn unsort<T: Copy>(&self, values: &[T]) -> Vec<T> {
+        // Every item is overwritten: the order is a permutation.
+        let mut out = values.to_vec();
         for (&i, &v) in self.order.iter().zip(values) {
             out[i as usize] = v;
         }
@@ -445,9 +461,9 @@ impl Tree {
     /// 46 instead of 56 at k = 256 on sunset.jpg; the same at k = 2 and 16.
     /// With integer coordinates and weights the moments stay exact
     /// integers, so they equal a fresh sum bit for bit.
-    pub(crate) fn assign(&self, centers: &[Point], assignment: &mut Assignment) -> Pass {
+    pub(crate) fn assign(&self, centers: &[[f32; D]], assignment: &mut Assignment<D>) -> Pass<D> {
         let k = centers.len();
-        let wide: Vec<[f64; 3]> = centers.iter().map(|c| c.map(f64::from)).collect();
+        let wide: Vec<[f64; D]> = centers.iter().map(|c| c.map(f64::from)).collect();
         let all: Vec<u32> = (0..k as u32).collect();
         let walk = Walk {
             tree: self,
@@ -479,19 +495,19 @@ impl Tree {
 
 /// One pass's walk: the tree and the centres, in f32 as scans compare
 /// them and in f64 for the box tests.
-struct Walk<'a> {
-    tree: &'a Tree,
-    centers: &'a [Point],
-    wide: &'a [[f64; 3]],
+struct Walk<'a, const D: usize> {
+    tree: &'a Tree<D>,
+    centers: &'a [[f32; D]],
+    wide: &'a [[f64; D]],
     /// No point has a label yet: whole nodes add their moments.
     fresh: bool,
 }
 
-impl Walk<'_> {
+impl<const D: usize> Walk<'_, D> {
     /// The tally of node `n`, whose points could be nearest to `candidates`
     /// only (in increasing order); `labels` are its points' labels. Nodes
     /// of more than [`GRAIN`] points split their children between threads.
-    fn node(&self, n: usize, candidates: &[u32], labels: &mut [u32]) -> Tally {
+    fn node(&self, n: usize, candidates: &[u32], labels: &mut [u32]) -> Tally<D> {
         let node = &self.tree.nodes[n];
         let kept = self.filter(node, candidates);
         if kept.len() == 1 || node.right == 0 || (node.end - node.start) as usize <= GRAIN {
@@ -516,7 +532,7 @@ impl Walk<'_> {
         n: usize,
         kept: &[u32],
         labels: &mut [u32],
-        tally: &mut Tally,
+        tally: &mut Tally<D>,
         scratch: &mut Vec<Vec<u32>>,
     ) {
         let node = &self.tree.nodes[n];
@@ -549,7 +565,7 @@ impl Walk<'_> {
     }
 
     /// Compares each point of a leaf with every kept centre.
-    fn leaf(&self, node: &Node, kept: &[u32], labels: &mut [u32], tally: &mut Tally) {
+    fn leaf(&self, node: &Node<D>, kept: &[u32], labels: &mut [u32], tally: &mut Tally<D>) {
         let range = node.start as usize..node.end as usize;
         let points = &self.tree.points[range.clone()];
         let weights = &self.tree.weights[range];
@@ -566,7 +582,7 @@ impl Walk<'_> {
         }
     }
 
-    fn filter(&self, node: &Node, candidates: &[u32]) -> Vec<u32> {
+    fn filter(&self, node: &Node<D>, candidates: &[u32]) -> Vec<u32> {
         let mut kept = Vec::new();
         self.filter_into(node, candidates, &mut kept);
         kept
@@ -575,12 +591,12 @@ impl Walk<'_> {
     /// The candidates that could be nearest to some point of `node`'s box,
     /// in their order: the one nearest the box's middle, and those not
     /// farther than it from every corner of the box by the margin.
-    fn filter_into(&self, node: &Node, candidates: &[u32], kept: &mut Vec<u32>) {
+    fn filter_into(&self, node: &Node<D>, candidates: &[u32], kept: &mut Vec<u32>) {
         let lo = node.lo.map(f64::from);
         let hi = node.hi.map(f64::from);
-        let mid: [f64; 3] = std::array::from_fn(|c| 0.5 * (lo[c] + hi[c]));
+        let mid: [f64; D] = std::array::from_fn(|c| 0.5 * (lo[c] + hi[c]));
         let to_mid =
-            |z: &[f64; 3]| -> f64 { (0..3).map(|c| (z[c] - mid[c]) * (z[c] - mid[c])).sum() };
+            |z: &[f64; D]| -> f64 { (0..D).map(|c| (z[c] - mid[c]) * (z[c] - mid[c])).sum() };
         let mut best = candidates[0];
         let mut least = to_mid(&self.wide[best as usize]);
         for &j in &candidates[1..] {
@@ -590,7 +606,7 @@ impl Walk<'_> {
             }
         }
         let b = self.wide[best as usize];
-        let far: f64 = (0..3)
+        let far: f64 = (0..D)
             .map(|c| {
                 let a = (b[c] - lo[c]).abs().max((b[c] - hi[c]).abs());
                 a * a
@@ -605,7 +621,7 @@ impl Walk<'_> {
             // The corner of the box farthest in z's direction from b is where
             // z comes nearest to beating b: |z - v|² - |b - v|², linear in v.
             let mut lead = 0.0;
-            for c in 0..3 {
+            for c in 0..D {
                 let v = if z[c] > b[c] { hi[c] } else { lo[c] };
                 lead += (z[c] - b[c]) * (z[c] + b[c] - 2.0 * v);
             }
@@ -619,6 +635,7 @@ impl Walk<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::color::Point;
     use crate::kmeans::init::Rng;
     use crate::kmeans::lloyd::nearest;
 

@@ -25,22 +25,25 @@ use rayon::prelude::*;
 
 use super::fit::{Fit, Iteration};
 use super::kdtree::{Assignment, Tree};
-use crate::color::Point;
 
 /// Squared Euclidean distance.
 #[inline]
-pub(crate) fn dist2(a: &Point, b: &Point) -> f32 {
-    let (d0, d1, d2) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
-    d0 * d0 + d1 * d1 + d2 * d2
+pub(crate) fn dist2<const D: usize>(a: &[f32; D], b: &[f32; D]) -> f32 {
+    let mut sum = 0.0;
+    for c in 0..D {
+        let d = a[c] - b[c];
+        sum += d * d;
+    }
+    sum
 }
 
 /// The smallest box holding every point, as its lowest and highest corners
 /// (infinite corners, lowest above highest, when there are none).
-pub(crate) fn bounding_box(points: &[Point]) -> (Point, Point) {
-    let mut lo = [f32::INFINITY; 3];
-    let mut hi = [f32::NEG_INFINITY; 3];
+pub(crate) fn bounding_box<const D: usize>(points: &[[f32; D]]) -> ([f32; D], [f32; D]) {
+    let mut lo = [f32::INFINITY; D];
+    let mut hi = [f32::NEG_INFINITY; D];
     for p in points {
-        for c in 0..3 {
+        for c in 0..D {
             lo[c] = lo[c].min(p[c]);
             hi[c] = hi[c].max(p[c]);
         }
@@ -51,7 +54,7 @@ pub(crate) fn bounding_box(points: &[Point]) -> (Point, Point) {
 /// The nearest centroid and the squared distance to it; the lowest index
 /// wins a tie.
 #[inline]
-pub(crate) fn nearest(p: &Point, centers: &[Point]) -> (u32, f32) {
+pub(crate) fn nearest<const D: usize>(p: &[f32; D], centers: &[[f32; D]]) -> (u32, f32) {
     let mut best = (0u32, f32::INFINITY);
     for (j, c) in centers.iter().enumerate() {
         let d = dist2(p, c);
@@ -64,12 +67,15 @@ pub(crate) fn nearest(p: &Point, centers: &[Point]) -> (u32, f32) {
 
 /// The weighted mean over channels of the per-channel variance: what
 /// scikit-learn scales `tol` by.
-pub(crate) fn mean_variance(points: &[Point], weight: impl Fn(usize) -> f64) -> f64 {
+pub(crate) fn mean_variance<const D: usize>(
+    points: &[[f32; D]],
+    weight: impl Fn(usize) -> f64,
+) -> f64 {
     let total: f64 = (0..points.len()).map(&weight).sum();
-    let mut mean = [0.0f64; 3];
+    let mut mean = [0.0f64; D];
     for (i, p) in points.iter().enumerate() {
         let w = weight(i);
-        for c in 0..3 {
+        for c in 0..D {
             mean[c] += w * f64::from(p[c]);
         }
     }
@@ -77,18 +83,18 @@ pub(crate) fn mean_variance(points: &[Point], weight: impl Fn(usize) -> f64) -> 
     let mut var = 0.0;
     for (i, p) in points.iter().enumerate() {
         let w = weight(i);
-        for c in 0..3 {
+        for c in 0..D {
             let d = f64::from(p[c]) - mean[c];
             var += w * d * d;
         }
     }
-    var / total / 3.0
+    var / total / D as f64
 }
 
 /// What one assignment pass learns: per-cluster weighted sums and weights,
 /// the inertia of the assignment and how many labels changed.
-pub(crate) struct Pass {
-    pub(crate) sums: Vec<[f64; 3]>,
+pub(crate) struct Pass<const D: usize> {
+    pub(crate) sums: Vec<[f64; D]>,
     pub(crate) weights: Vec<f64>,
     pub(crate) inertia: f64,
     pub(crate) changed: usize,
@@ -99,7 +105,12 @@ pub(crate) struct Pass {
 /// scikit-learn's `_relocate_empty_clusters` does). Points at equal
 /// distances go in the caller's order. Returns whether any cluster was
 /// empty.
-fn relocate_empty(tree: &Tree, centers: &[Point], labels: &[u32], pass: &mut Pass) -> bool {
+fn relocate_empty<const D: usize>(
+    tree: &Tree<D>,
+    centers: &[[f32; D]],
+    labels: &[u32],
+    pass: &mut Pass<D>,
+) -> bool {
     let (points, weights) = (tree.points(), tree.weights());
     let empty: Vec<usize> = (0..centers.len())
         .filter(|&j| pass.weights[j] == 0.0)
@@ -117,7 +128,7 @@ fn relocate_empty(tree: &Tree, centers: &[Point], labels: &[u32], pass: &mut Pas
     far.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     for (&j, &(_, _, i)) in empty.iter().zip(&far) {
         let (p, w, from) = (points[i], weights[i], labels[i] as usize);
-        for c in 0..3 {
+        for c in 0..D {
             pass.sums[from][c] -= w * f64::from(p[c]);
             pass.sums[j][c] = w * f64::from(p[c]);
         }
@@ -131,7 +142,7 @@ fn relocate_empty(tree: &Tree, centers: &[Point], labels: &[u32], pass: &mut Pas
 /// the summed squared distance from the centres to their means, and that
 /// sum weighted by the clusters' weights: how much moving to the means
 /// lowers the inertia of this pass's labels (when no cluster was reseeded).
-fn means(centers: &[Point], pass: &Pass) -> (Vec<Point>, f64, f64) {
+fn means<const D: usize>(centers: &[[f32; D]], pass: &Pass<D>) -> (Vec<[f32; D]>, f64, f64) {
     let (mut shift, mut gain) = (0.0, 0.0);
     let means = centers
         .iter()
@@ -173,19 +184,19 @@ pub(crate) const OVERRELAXATION: f64 = 1.75;
 /// `tol_abs`, or when no label changed in a pass from the last labels'
 /// means. The returned labels and inertia always belong to the returned
 /// centres.
-pub(crate) fn run(
-    tree: &Tree,
-    mut centers: Vec<Point>,
+pub(crate) fn run<const D: usize>(
+    tree: &Tree<D>,
+    mut centers: Vec<[f32; D]>,
     max_iter: usize,
     tol_abs: f64,
     beta: f64,
-) -> Fit {
+) -> Fit<D> {
     let mut assignment = Assignment::new(tree.points().len(), centers.len());
     let mut history = Vec::new();
     let mut converged = false;
     // While an over-relaxed step is on trial: the plain step's centres, to
     // fall back on, and the inertia they guarantee.
-    let mut on_trial: Option<(Vec<Point>, f64)> = None;
+    let mut on_trial: Option<(Vec<[f32; D]>, f64)> = None;
     for i in 0..max_iter {
         let mut pass = tree.assign(&centers, &mut assignment);
         let after_turned_down = history.last().is_some_and(|h: &Iteration| h.turned_down);
@@ -246,6 +257,7 @@ pub(crate) fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::color::Point;
 
     #[test]
     fn nearest_breaks_ties_toward_the_lowest_index() {

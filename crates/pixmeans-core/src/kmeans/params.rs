@@ -9,16 +9,16 @@ use super::{init, lloyd, plusplus, wu};
 /// Points and weights in their k-d tree, ready to fit at one k or several
 /// (building the tree takes 5 ms for the 177k colours of a 12 MP photo).
 #[derive(Debug)]
-pub(crate) struct FitInput {
-    tree: Tree,
+pub(crate) struct FitInput<const D: usize> {
+    tree: Tree<D>,
     /// The points' weighted variance, which the tolerance is relative to.
     variance: f64,
 }
 
-impl FitInput {
+impl<const D: usize> FitInput<D> {
     /// A histogram's colours as points (taken into the tree's order, no
     /// other copy kept), weighted by their pixel counts.
-    pub(crate) fn new(points: Vec<Point>, counts: &[u64]) -> Self {
+    pub(crate) fn new(points: Vec<[f32; D]>, counts: &[u64]) -> Self {
         debug_assert_eq!(points.len(), counts.len());
         debug_assert!(counts.iter().all(|&n| n > 0));
         let weight = |i: usize| counts[i] as f64;
@@ -29,7 +29,7 @@ impl FitInput {
     }
 
     /// Points and weights, copied into the tree's order.
-    fn copied(points: &[Point], weights: &[f64]) -> Self {
+    fn copied(points: &[[f32; D]], weights: &[f64]) -> Self {
         FitInput {
             tree: Tree::new(points, weights),
             variance: lloyd::mean_variance(points, |i| weights[i]),
@@ -39,7 +39,7 @@ impl FitInput {
 
 /// The points and weights in the caller's order, made from the tree for
 /// the seedings that read them.
-type Unsorted = std::sync::OnceLock<(Vec<Point>, Vec<f64>)>;
+type Unsorted<const D: usize> = std::sync::OnceLock<(Vec<[f32; D]>, Vec<f64>)>;
 
 /// How the first centroids are chosen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -57,6 +57,8 @@ pub enum Init {
     /// and, unlike k-means++, nearly free at any k.
     Wu,
     /// These centroids, in this order (for example a palette to refine).
+    /// A fit of points with a fourth coordinate (colours with their
+    /// opacity) starts from them as opaque colours: that coordinate 0.
     Centroids(Vec<Point>),
 }
 
@@ -311,11 +313,11 @@ impl KMeansParams {
     /// The centroids the first seeding of [`fit`](Self::fit) starts from,
     /// for the same points, weights and seed. With at most k points, the
     /// points themselves.
-    pub fn initial_centroids(
+    pub fn initial_centroids<const D: usize>(
         &self,
-        points: &[Point],
+        points: &[[f32; D]],
         weights: &[f64],
-    ) -> Result<Vec<Point>, KMeansError> {
+    ) -> Result<Vec<[f32; D]>, KMeansError> {
         self.check(points, weights)?;
         if points.len() <= self.k {
             return Ok(points.to_vec());
@@ -331,7 +333,12 @@ impl KMeansParams {
     /// random draw and Wu's split read the points in the caller's order,
     /// copied from the tree into `unsorted` by the first run that needs
     /// them.
-    fn seeding(&self, tree: &Tree, unsorted: &Unsorted, seed: u64) -> Vec<Point> {
+    fn seeding<const D: usize>(
+        &self,
+        tree: &Tree<D>,
+        unsorted: &Unsorted<D>,
+        seed: u64,
+    ) -> Vec<[f32; D]> {
         let mut rng = init::Rng::new(seed);
         let unsorted =
             || unsorted.get_or_init(|| (tree.unsort(tree.points()), tree.unsort(tree.weights())));
@@ -350,7 +357,10 @@ impl KMeansParams {
                     boxes
                 }
             }
-            Init::Centroids(c) => c.clone(),
+            Init::Centroids(c) => c
+                .iter()
+                .map(|p| std::array::from_fn(|i| p.get(i).copied().unwrap_or(0.0)))
+                .collect(),
         }
     }
 
@@ -368,9 +378,13 @@ impl KMeansParams {
     }
 
     /// Checks the parameters and the data.
-    fn check(&self, points: &[Point], weights: &[f64]) -> Result<(), KMeansError> {
+    fn check<const D: usize>(
+        &self,
+        points: &[[f32; D]],
+        weights: &[f64],
+    ) -> Result<(), KMeansError> {
         self.check_sizes(points.len(), weights.len())?;
-        let bad = |(i, (p, &w)): (usize, (&Point, &f64))| {
+        let bad = |(i, (p, &w)): (usize, (&[f32; D], &f64))| {
             (!(w.is_finite() && w > 0.0) || p.iter().any(|c| !c.is_finite())).then_some(
                 KMeansError::InvalidPoint {
                     index: i,
@@ -386,11 +400,29 @@ impl KMeansParams {
 
     /// Runs weighted k-means on `points`, each counting `weights[i]` times.
     ///
+    /// A point has D coordinates, 1 to 4 (a larger D does not compile):
+    /// three for a colour ([`Point`]), four for a colour with its opacity.
     /// The points should be distinct, as a histogram's colours are: give a
     /// repeated point one entry with the summed weight. When there are at
-    /// most k points, they are the centroids and the inertia is 0. Otherwise exactly k centroids come back: a cluster
-    /// that empties is re-seeded at the point farthest from its centroid.
-    pub fn fit(&self, points: &[Point], weights: &[f64]) -> Result<Fit, KMeansError> {
+    /// most k points, they are the centroids and the inertia is 0.
+    /// Otherwise exactly k centroids come back: a cluster that empties is
+    /// re-seeded at the point farthest from its centroid.
+    ///
+    /// ```
+    /// use pixmeans_core::KMeansParams;
+    /// // Two groups on a line, in one coordinate.
+    /// let points = [[0.0], [1.0], [10.0], [11.0]];
+    /// let fit = KMeansParams::new(2).fit(&points, &[1.0; 4])?;
+    /// let mut centroids = fit.centroids().to_vec();
+    /// centroids.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    /// assert_eq!(centroids, [[0.5], [10.5]]);
+    /// # Ok::<(), pixmeans_core::KMeansError>(())
+    /// ```
+    pub fn fit<const D: usize>(
+        &self,
+        points: &[[f32; D]],
+        weights: &[f64],
+    ) -> Result<Fit<D>, KMeansError> {
         self.check(points, weights)?;
         if points.len() <= self.k {
             return Ok(Fit::every_point_its_own(points, weights));
@@ -401,11 +433,11 @@ impl KMeansParams {
     /// [`fit`](Self::fit) on a histogram's colours as points (taken: the
     /// k-d tree holds them, and no other copy is kept while the fit runs),
     /// weighted by their pixel counts (all above 0).
-    pub(crate) fn fit_counted(
+    pub(crate) fn fit_counted<const D: usize>(
         &self,
-        points: Vec<Point>,
+        points: Vec<[f32; D]>,
         counts: &[u64],
-    ) -> Result<Fit, KMeansError> {
+    ) -> Result<Fit<D>, KMeansError> {
         self.check_sizes(points.len(), counts.len())?;
         if points.len() <= self.k {
             let weights: Vec<f64> = counts.iter().map(|&n| n as f64).collect();
@@ -416,7 +448,10 @@ impl KMeansParams {
 
     /// [`fit`](Self::fit) on a kept input: the same fit, without building
     /// its k-d tree again.
-    pub(crate) fn fit_input(&self, input: &FitInput) -> Result<Fit, KMeansError> {
+    pub(crate) fn fit_input<const D: usize>(
+        &self,
+        input: &FitInput<D>,
+    ) -> Result<Fit<D>, KMeansError> {
         let tree = &input.tree;
         self.check_sizes(tree.points().len(), tree.weights().len())?;
         if tree.points().len() <= self.k {
@@ -427,11 +462,11 @@ impl KMeansParams {
     }
 
     /// The best of the runs on a checked input of more than k points.
-    fn fit_checked(&self, input: &FitInput) -> Result<Fit, KMeansError> {
+    fn fit_checked<const D: usize>(&self, input: &FitInput<D>) -> Result<Fit<D>, KMeansError> {
         let tol_abs = self.tol * input.variance;
         let unsorted = Unsorted::new();
         let mut seeds = init::Rng::new(self.seed);
-        let mut best: Option<Fit> = None;
+        let mut best: Option<Fit<D>> = None;
         for _ in 0..self.n_init() {
             let seed = seeds.next_u64();
             let fit = in_pool(|| {
@@ -506,7 +541,7 @@ mod tests {
     #[test]
     fn invalid_data_is_named() {
         assert_eq!(
-            KMeansParams::new(2).fit(&[], &[]).err(),
+            KMeansParams::new(2).fit::<3>(&[], &[]).err(),
             Some(KMeansError::NoPoints)
         );
         assert_eq!(

@@ -31,7 +31,6 @@ use rayon::prelude::*;
 use super::init::Rng;
 use super::kdtree::Tree;
 use super::lloyd::{dist2, nearest};
-use crate::color::Point;
 
 /// How much farther than a node's reach a candidate must be from its box
 /// for the node to be skipped: far above the rounding of f32 distances, so
@@ -60,27 +59,31 @@ const UPDATE_GRAIN: usize = 2048;
 /// 2 + ⌊ln k⌋ candidates drawn with probability proportional to weight
 /// times squared distance to the nearest centre so far. Needs more than k
 /// distinct points.
-pub(crate) fn kmeans_plusplus(tree: &Tree, k: usize, rng: &mut Rng) -> Vec<Point> {
+pub(crate) fn kmeans_plusplus<const D: usize>(
+    tree: &Tree<D>,
+    k: usize,
+    rng: &mut Rng,
+) -> Vec<[f32; D]> {
     let (nodes, weights) = (tree.nodes(), tree.weights());
     let first = descend(tree, |n| nodes[n].weight(), |i| weights[i], rng);
     kmeans_plusplus_from(tree, vec![tree.points()[first]], k, rng)
 }
 
 /// Greedy k-means++ continued from `centers` (at least one) up to k.
-pub(crate) fn kmeans_plusplus_from(
-    tree: &Tree,
-    centers: Vec<Point>,
+pub(crate) fn kmeans_plusplus_from<const D: usize>(
+    tree: &Tree<D>,
+    centers: Vec<[f32; D]>,
     k: usize,
     rng: &mut Rng,
-) -> Vec<Point> {
+) -> Vec<[f32; D]> {
     Seeding::new(tree, &centers, true).run(centers, k, rng)
 }
 
 /// Draws a point (its index in the tree's order) with probability
 /// proportional to `value(i)`, `mass(n)` being the sum of the values of
 /// node n's points. Points of value 0 are never drawn (unless all are).
-fn descend(
-    tree: &Tree,
+fn descend<const D: usize>(
+    tree: &Tree<D>,
     mass: impl Fn(usize) -> f64,
     value: impl Fn(usize) -> f64,
     rng: &mut Rng,
@@ -143,8 +146,8 @@ fn weighted_sum(weights: &[f64], d: impl Fn(usize) -> f32) -> f64 {
 
 /// The seeding's state: each point's squared distance to its nearest
 /// centre (in the tree's order), and each node's reach and potential.
-struct Seeding<'a> {
-    tree: &'a Tree,
+struct Seeding<'a, const D: usize> {
+    tree: &'a Tree<D>,
     closest: Vec<f32>,
     reach: Vec<f32>,
     potential: Vec<f64>,
@@ -152,8 +155,8 @@ struct Seeding<'a> {
     prune: bool,
 }
 
-impl<'a> Seeding<'a> {
-    fn new(tree: &'a Tree, centers: &[Point], prune: bool) -> Self {
+impl<'a, const D: usize> Seeding<'a, D> {
+    fn new(tree: &'a Tree<D>, centers: &[[f32; D]], prune: bool) -> Self {
         let closest: Vec<f32> = tree
             .points()
             .par_iter()
@@ -181,11 +184,11 @@ impl<'a> Seeding<'a> {
     }
 
     /// Adds centres up to k, one per round of candidates.
-    fn run(mut self, mut centers: Vec<Point>, k: usize, rng: &mut Rng) -> Vec<Point> {
+    fn run(mut self, mut centers: Vec<[f32; D]>, k: usize, rng: &mut Rng) -> Vec<[f32; D]> {
         let trials = 2 + (k as f64).ln().floor() as usize;
         let (points, weights) = (self.tree.points(), self.tree.weights());
         while centers.len() < k {
-            let candidates: Vec<Point> = (0..trials)
+            let candidates: Vec<[f32; D]> = (0..trials)
                 .map(|_| {
                     let mass = |n: usize| self.potential[n];
                     let value = |i: usize| weights[i] * f64::from(self.closest[i]);
@@ -211,7 +214,7 @@ impl<'a> Seeding<'a> {
 
     /// Adds `c` to the centres: moves the distances it shortens and the
     /// figures of the nodes they are in.
-    fn add(&mut self, c: &Point) {
+    fn add(&mut self, c: &[f32; D]) {
         let Seeding {
             tree,
             closest,
@@ -224,7 +227,7 @@ impl<'a> Seeding<'a> {
 
     /// The potential of node n's points were `c` added to the centres. Big
     /// subtrees split between threads.
-    fn potential_with(&self, n: usize, c: &Point) -> f64 {
+    fn potential_with(&self, n: usize, c: &[f32; D]) -> f64 {
         let node = &self.tree.nodes()[n];
         if self.prune && node.box_dist2(c) > self.reach[n] * SKIP_MARGIN {
             return self.potential[n];
@@ -250,11 +253,11 @@ impl<'a> Seeding<'a> {
 /// Adds `c` to the centres in node n's subtree: `closest` holds the
 /// distances of its points, `reach` and `potential` the figures of its
 /// nodes (n first). Big subtrees split between threads.
-fn update(
-    tree: &Tree,
+fn update<const D: usize>(
+    tree: &Tree<D>,
     prune: bool,
     n: usize,
-    c: &Point,
+    c: &[f32; D],
     closest: &mut [f32],
     reach: &mut [f32],
     potential: &mut [f64],
@@ -291,6 +294,7 @@ fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::color::Point;
     use crate::kmeans::init::grid;
 
     #[test]

@@ -2,7 +2,8 @@
 //! optimal color quantization", Graphics Gems II, 1991) as a seeding.
 //!
 //! The points are binned on a 32 x 32 x 32 grid spanning their range in the
-//! working space. Cumulative moments of the grid (weight, weighted sum of
+//! working space (by their first three coordinates, the colour: a fourth,
+//! the transparency of colours with their opacity, is summed but not cut). Cumulative moments of the grid (weight, weighted sum of
 //! coordinates, weighted sum of squared norms) give the weight, mean and
 //! squared error of any box of bins in constant time. Starting from the box
 //! of all bins, the box of largest squared error is cut in two, along the
@@ -16,7 +17,6 @@
 //! centroids are added by k-means++.
 
 use super::lloyd::bounding_box;
-use crate::color::Point;
 
 /// Bins per axis.
 const BINS: usize = 32;
@@ -25,25 +25,35 @@ const SIDE: usize = BINS + 1;
 
 /// Sums over a set of points: weight, weighted coordinates, weighted
 /// squared norm.
-#[derive(Debug, Clone, Copy, Default)]
-struct Moments {
+#[derive(Debug, Clone, Copy)]
+struct Moments<const D: usize> {
     w: f64,
-    m: [f64; 3],
+    m: [f64; D],
     q: f64,
 }
 
-impl Moments {
-    fn add(&mut self, o: &Moments) {
+impl<const D: usize> Default for Moments<D> {
+    fn default() -> Self {
+        Moments {
+            w: 0.0,
+            m: [0.0; D],
+            q: 0.0,
+        }
+    }
+}
+
+impl<const D: usize> Moments<D> {
+    fn add(&mut self, o: &Moments<D>) {
         self.w += o.w;
-        for c in 0..3 {
+        for c in 0..D {
             self.m[c] += o.m[c];
         }
         self.q += o.q;
     }
 
-    fn sub(mut self, o: &Moments) -> Moments {
+    fn sub(mut self, o: &Moments<D>) -> Moments<D> {
         self.w -= o.w;
-        for c in 0..3 {
+        for c in 0..D {
             self.m[c] -= o.m[c];
         }
         self.q -= o.q;
@@ -81,20 +91,20 @@ impl Cube {
 }
 
 /// Cumulative moments: entry (x, y, z) sums the bins 1..=x, 1..=y, 1..=z.
-struct Grid(Vec<Moments>);
+struct Grid<const D: usize>(Vec<Moments<D>>);
 
 fn at(x: usize, y: usize, z: usize) -> usize {
     (x * SIDE + y) * SIDE + z
 }
 
-impl Grid {
-    fn new(points: &[Point], weights: &[f64]) -> Self {
+impl<const D: usize> Grid<D> {
+    fn new(points: &[[f32; D]], weights: &[f64]) -> Self {
         let (lo, hi) = bounding_box(points);
-        let scale: [f64; 3] = std::array::from_fn(|c| {
+        let scale: [f64; D] = std::array::from_fn(|c| {
             let span = f64::from(hi[c]) - f64::from(lo[c]);
             if span > 0.0 { BINS as f64 / span } else { 0.0 }
         });
-        let bin = |p: &Point, c: usize| {
+        let bin = |p: &[f32; D], c: usize| {
             let b = ((f64::from(p[c]) - f64::from(lo[c])) * scale[c]) as usize;
             b.min(BINS - 1) + 1
         };
@@ -137,7 +147,7 @@ impl Grid {
     }
 
     /// The moments of the points in `cube`, by inclusion and exclusion.
-    fn of(&self, cube: &Cube) -> Moments {
+    fn of(&self, cube: &Cube) -> Moments<D> {
         let ([x0, y0, z0], [x1, y1, z1]) = (cube.lo, cube.hi);
         let g = |x, y, z| self.0[at(x, y, z)];
         let mut plus = g(x1, y1, z1);
@@ -179,7 +189,11 @@ impl Grid {
 
 /// Up to k centroids from Wu's split of `points`: fewer when the grid
 /// cannot be cut further. Each is the weighted mean of its box's points.
-pub(crate) fn wu_centroids(points: &[Point], weights: &[f64], k: usize) -> Vec<Point> {
+pub(crate) fn wu_centroids<const D: usize>(
+    points: &[[f32; D]],
+    weights: &[f64],
+    k: usize,
+) -> Vec<[f32; D]> {
     let grid = Grid::new(points, weights);
     let mut cubes = vec![Cube {
         lo: [0; 3],
@@ -224,6 +238,7 @@ pub(crate) fn wu_centroids(points: &[Point], weights: &[f64], k: usize) -> Vec<P
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::color::Point;
 
     #[test]
     fn separated_groups_get_one_centroid_each_at_their_mean() {

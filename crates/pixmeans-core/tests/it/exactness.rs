@@ -8,18 +8,18 @@ use pixmeans_core::{
 
 use crate::{banded, coffee};
 
-struct Naive {
-    centers: Vec<Point>,
+struct Naive<const D: usize> {
+    centers: Vec<[f32; D]>,
     labels: Vec<u32>,
     inertia: f64,
     iterations: usize,
 }
 
-fn d2(a: &Point, b: &Point) -> f32 {
-    (0..3).map(|c| (a[c] - b[c]) * (a[c] - b[c])).sum()
+fn d2<const D: usize>(a: &[f32; D], b: &[f32; D]) -> f32 {
+    (0..D).map(|c| (a[c] - b[c]) * (a[c] - b[c])).sum()
 }
 
-fn nearest(p: &Point, centers: &[Point]) -> (u32, f32) {
+fn nearest<const D: usize>(p: &[f32; D], centers: &[[f32; D]]) -> (u32, f32) {
     let mut best = (0, f32::INFINITY);
     for (j, c) in centers.iter().enumerate() {
         if d2(p, c) < best.1 {
@@ -35,18 +35,18 @@ fn nearest(p: &Point, centers: &[Point]) -> (u32, f32) {
 /// times as far as its mean, unless the previous step was turned down, and
 /// a step is turned down when the next assignment's inertia exceeds that
 /// of the step's labels at their means.
-fn naive_lloyd(
-    pixels: &[Point],
-    mut centers: Vec<Point>,
+fn naive_lloyd<const D: usize>(
+    pixels: &[[f32; D]],
+    mut centers: Vec<[f32; D]>,
     max_iter: usize,
     tol: f64,
     beta: f64,
-) -> Naive {
+) -> Naive<D> {
     let n = pixels.len() as f64;
-    let mean: Vec<f64> = (0..3)
+    let mean: Vec<f64> = (0..D)
         .map(|c| pixels.iter().map(|p| f64::from(p[c])).sum::<f64>() / n)
         .collect();
-    let var: f64 = (0..3)
+    let var: f64 = (0..D)
         .map(|c| {
             pixels
                 .iter()
@@ -55,24 +55,24 @@ fn naive_lloyd(
                 / n
         })
         .sum::<f64>()
-        / 3.0;
+        / D as f64;
     let mut labels = vec![u32::MAX; pixels.len()];
     let mut iterations = 0;
     // The plain step's centres and their labels' inertia at them.
-    let mut on_trial: Option<(Vec<Point>, f64)> = None;
+    let mut on_trial: Option<(Vec<[f32; D]>, f64)> = None;
     let mut last_turned_down = false;
     for i in 0..max_iter {
         iterations = i + 1;
         let mut changed = 0;
         let mut inertia = 0.0;
-        let mut sums = vec![[0.0f64; 3]; centers.len()];
+        let mut sums = vec![[0.0f64; D]; centers.len()];
         let mut counts = vec![0.0f64; centers.len()];
         for (p, l) in pixels.iter().zip(&mut labels) {
             let (j, d) = nearest(p, &centers);
             changed += usize::from(*l != j);
             inertia += f64::from(d);
             *l = j;
-            for c in 0..3 {
+            for c in 0..D {
                 sums[j as usize][c] += f64::from(p[c]);
             }
             counts[j as usize] += 1.0;
@@ -93,7 +93,7 @@ fn naive_lloyd(
         }
         let mut shift = 0.0;
         let mut at_means = inertia;
-        let means: Vec<Point> = (0..centers.len())
+        let means: Vec<[f32; D]> = (0..centers.len())
             .map(|j| sums[j].map(|s| (s / counts[j]) as f32))
             .collect();
         for (j, (c, m)) in centers.iter().zip(&means).enumerate() {
@@ -106,7 +106,7 @@ fn naive_lloyd(
         }
         if beta > 1.0 && i > 0 && i + 1 < max_iter && !last_turned_down {
             for (c, m) in centers.iter_mut().zip(&means) {
-                for d in 0..3 {
+                for d in 0..D {
                     let x = f64::from(c[d]);
                     c[d] = (x + beta * (f64::from(m[d]) - x)) as f32;
                 }
@@ -222,4 +222,74 @@ fn histogram_kmeans_equals_per_pixel_lloyd_on_synthetic_blobs() {
     for k in [3, 4, 7] {
         check(&img, k, ColorSpace::Srgb, true);
     }
+}
+
+/// Points of `D` integer coordinates taken from a photo's pixels (its
+/// colour, and for a fourth a transparency that varies across the image),
+/// counted as a histogram counts colours: the fit on the distinct points
+/// must be the per-point fit, in any number of coordinates.
+fn check_coordinates<const D: usize>(k: usize, seed: u64) {
+    let image = coffee();
+    let width = image.width() as usize;
+    let pixels: Vec<[f32; D]> = image
+        .data()
+        .chunks_exact(3)
+        .enumerate()
+        .map(|(i, p)| {
+            let transparency = ((i % width) * 7 / 5 + (i / width) * 3) % 256;
+            let all = [p[0], p[1], p[2]].map(f32::from);
+            std::array::from_fn(|c| all.get(c).copied().unwrap_or(transparency as f32))
+        })
+        .collect();
+    let mut sorted = pixels.clone();
+    sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mut points: Vec<[f32; D]> = Vec::new();
+    let mut weights: Vec<f64> = Vec::new();
+    for p in sorted {
+        if points.last() == Some(&p) {
+            *weights.last_mut().unwrap() += 1.0;
+        } else {
+            points.push(p);
+            weights.push(1.0);
+        }
+    }
+    let params = KMeansParams::new(k).with_seed(seed);
+    let start = params.initial_centroids(&points, &weights).unwrap();
+    let naive = naive_lloyd(&pixels, start, 300, 1e-4, 1.75);
+    let fit = params.fit(&points, &weights).unwrap();
+    assert_eq!(fit.iterations(), naive.iterations, "D = {D}, k = {k}");
+    assert_eq!(fit.centroids(), naive.centers, "D = {D}, k = {k}");
+    // The reference's inertia in f64, not summed from f32 distances.
+    let exact: f64 = pixels
+        .iter()
+        .zip(&naive.labels)
+        .map(|(p, &l)| {
+            let c = naive.centers[l as usize];
+            (0..D)
+                .map(|i| (f64::from(p[i]) - f64::from(c[i])).powi(2))
+                .sum::<f64>()
+        })
+        .sum();
+    let rel = (fit.inertia() - exact).abs() / exact;
+    assert!(rel < 1e-9, "D = {D}, k = {k}: {} vs {exact}", fit.inertia());
+    for (p, &naive_label) in pixels.iter().zip(&naive.labels) {
+        let i = points
+            .binary_search_by(|q| q.partial_cmp(p).unwrap())
+            .unwrap();
+        assert_eq!(
+            fit.labels()[i],
+            naive_label,
+            "D = {D}, k = {k}: label of {p:?}"
+        );
+    }
+}
+
+#[test]
+fn weighted_kmeans_equals_per_point_lloyd_in_one_two_and_four_coordinates() {
+    for (k, seed) in [(3, 1), (9, 2)] {
+        check_coordinates::<1>(k, seed);
+        check_coordinates::<2>(k, seed);
+        check_coordinates::<4>(k, seed);
+    }
+    check_coordinates::<4>(40, 3);
 }
