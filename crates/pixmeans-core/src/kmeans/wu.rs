@@ -104,7 +104,11 @@ impl<const D: usize> Grid<D> {
             let span = f64::from(hi[c]) - f64::from(lo[c]);
             if span > 0.0 { BINS as f64 / span } else { 0.0 }
         });
+        // A coordinate past the point's own (D below 3) is all in bin 1.
         let bin = |p: &[f32; D], c: usize| {
+            if c >= D {
+                return 1;
+            }
             let b = ((f64::from(p[c]) - f64::from(lo[c])) * scale[c]) as usize;
             b.min(BINS - 1) + 1
         };
@@ -197,7 +201,8 @@ pub(crate) fn wu_centroids<const D: usize>(
     let grid = Grid::new(points, weights);
     let mut cubes = vec![Cube {
         lo: [0; 3],
-        hi: [BINS; 3],
+        // One bin on the axes a point of fewer than 3 coordinates lacks.
+        hi: std::array::from_fn(|a| if a < D { BINS } else { 1 }),
     }];
     // The squared error of each box that can still be cut; 0 once it cannot.
     let mut errors = vec![grid.of(&cubes[0]).error()];
@@ -279,5 +284,18 @@ mod tests {
         // Two distinct points: at most two boxes hold any.
         let two = [[0.0; 3], [1.0; 3]];
         assert_eq!(wu_centroids(&two, &[1.0, 5.0], 8).len(), 2);
+    }
+
+    #[test]
+    fn splits_points_of_one_two_and_four_coordinates() {
+        // Two groups along the first coordinate, in each dimension.
+        fn two_groups<const D: usize>() -> Vec<[f32; D]> {
+            let mut c = wu_centroids(&[[0.0; D], [1.0; D], [100.0; D], [101.0; D]], &[1.0; 4], 2);
+            c.sort_by(|a, b| a[0].total_cmp(&b[0]));
+            c
+        }
+        assert_eq!(two_groups::<1>(), [[0.5], [100.5]]);
+        assert_eq!(two_groups::<2>(), [[0.5; 2], [100.5; 2]]);
+        assert_eq!(two_groups::<4>(), [[0.5; 4], [100.5; 4]]);
     }
 }

@@ -228,7 +228,7 @@ fn histogram_kmeans_equals_per_pixel_lloyd_on_synthetic_blobs() {
 /// colour, and for a fourth a transparency that varies across the image),
 /// counted as a histogram counts colours: the fit on the distinct points
 /// must be the per-point fit, in any number of coordinates.
-fn check_coordinates<const D: usize>(k: usize, seed: u64) {
+fn check_coordinates<const D: usize>(k: usize, seed: u64, init: &Init) {
     let image = coffee();
     let width = image.width() as usize;
     let pixels: Vec<[f32; D]> = image
@@ -253,7 +253,10 @@ fn check_coordinates<const D: usize>(k: usize, seed: u64) {
             weights.push(1.0);
         }
     }
-    let params = KMeansParams::new(k).with_seed(seed);
+    let params = KMeansParams::new(k)
+        .with_seed(seed)
+        .with_init(init.clone())
+        .with_n_init(Some(1));
     let start = params.initial_centroids(&points, &weights).unwrap();
     let naive = naive_lloyd(&pixels, start, 300, 1e-4, 1.75);
     let fit = params.fit(&points, &weights).unwrap();
@@ -286,10 +289,12 @@ fn check_coordinates<const D: usize>(k: usize, seed: u64) {
 
 #[test]
 fn weighted_kmeans_equals_per_point_lloyd_in_one_two_and_four_coordinates() {
-    for (k, seed) in [(3, 1), (9, 2)] {
-        check_coordinates::<1>(k, seed);
-        check_coordinates::<2>(k, seed);
-        check_coordinates::<4>(k, seed);
+    for init in [Init::KMeansPlusPlus, Init::Random, Init::Wu] {
+        for (k, seed) in [(3, 1), (9, 2)] {
+            check_coordinates::<1>(k, seed, &init);
+            check_coordinates::<2>(k, seed, &init);
+            check_coordinates::<4>(k, seed, &init);
+        }
     }
-    check_coordinates::<4>(40, 3);
+    check_coordinates::<4>(40, 3, &Init::KMeansPlusPlus);
 }
