@@ -102,7 +102,7 @@ def main() -> int:
     ap.add_argument("--ks", default="16,64,256")
     ap.add_argument("--logo", action="store_true",
                     help="add a drawn badge with a soft shadow (partly transparent pixels)")
-    ap.add_argument("--pixmeans", type=Path, default=REPO / "target/release/pixmeans")
+    ap.add_argument("--pixmeans", type=lambda p: Path(p).resolve(), default=REPO / "target/release/pixmeans")
     ap.add_argument("--pngquant", default=shutil.which("pngquant") or str(HERE / ".venv/bin/pngquant"))
     args = ap.parse_args()
     ks = [int(k) for k in args.ks.split(",")]
@@ -117,7 +117,9 @@ def main() -> int:
             if not has_alpha(png):
                 ref = Reference.build(load_rgb(png), png, "Pillow")
             for k in ks:
-                pq, pm, best = work / "pq.png", work / "pm.png", work / "best.png"
+                outs = work / "out"  # apart from the inputs, whatever their names
+                outs.mkdir(exist_ok=True)
+                pq, pm, best = outs / "pq.png", outs / "pm.png", outs / "best.png"
                 subprocess.run([args.pngquant, str(k), "--nofs", "--force", "--output", str(pq), str(png)],
                                check=True)
                 refused = None
@@ -126,7 +128,8 @@ def main() -> int:
                                           str(out), "--force", *extra], capture_output=True, text=True)
                     if run.returncode != 0:
                         # k = 256 with transparent pixels: no palette entry left for them.
-                        refused = run.stderr.strip().splitlines()[-1]
+                        refused = (run.stderr.strip().splitlines() or [f"exit {run.returncode}"])[-1]
+                        refused = refused.replace("|", "/")
                 kb = f"{pq.stat().st_size / 1e3:.1f}"
                 if refused:
                     print(f"| {image.stem} | {k} | {kb} | refused | refused | {error(png, pq, ref)} | "

@@ -33,7 +33,7 @@ const PREDICT_BY_TREE: usize = 48;
 
 /// A fitted k-means model: centroids, the label of every input point, and
 /// how the fit went. D is the number of coordinates of a point: 3 for
-/// colours, 4 for colours with their opacity.
+/// colours, 4 for colours with a fourth coordinate (their transparency).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fit<const D: usize = 3> {
     centroids: Vec<[f32; D]>,

@@ -441,6 +441,7 @@ impl<const D: usize> Tree<D> {
     /// back in the caller's.
     pub(crate) fn unsort<T: Copy>(&self, values: &[T]) -> Vec<T> {
         // Every item is overwritten: the order is a permutation.
+        debug_assert_eq!(values.len(), self.order.len());
         let mut out = values.to_vec();
         for (&i, &v) in self.order.iter().zip(values) {
             out[i as usize] = v;

@@ -57,8 +57,9 @@ pub enum Init {
     /// and, unlike k-means++, nearly free at any k.
     Wu,
     /// These centroids, in this order (for example a palette to refine).
-    /// A fit of points with a fourth coordinate (colours with their
-    /// opacity) starts from them as opaque colours: that coordinate 0.
+    /// A fit of points of another number of coordinates takes as many of
+    /// each centroid's as it has, and 0 for any further one (for colours
+    /// with a fourth coordinate of transparency, the opaque colour).
     Centroids(Vec<Point>),
 }
 
@@ -401,7 +402,8 @@ impl KMeansParams {
     /// Runs weighted k-means on `points`, each counting `weights[i]` times.
     ///
     /// A point has D coordinates, 1 to 4 (a larger D does not compile):
-    /// three for a colour ([`Point`]), four for a colour with its opacity.
+    /// three for a colour ([`Point`]), four for a colour with a fourth
+    /// coordinate such as its transparency.
     /// The points should be distinct, as a histogram's colours are: give a
     /// repeated point one entry with the summed weight. When there are at
     /// most k points, they are the centroids and the inertia is 0.
