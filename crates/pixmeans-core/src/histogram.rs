@@ -61,16 +61,23 @@ struct Table {
     touched: Vec<bool>,
 }
 
-/// The distinct opaque colours of an image with their pixel counts, sorted
-/// by colour (`0xRRGGBB` order), plus the number of fully transparent pixels.
+/// The distinct colours of an image with their pixel counts, sorted by
+/// colour (`0xRRGGBB` order), plus the number of fully transparent pixels.
 ///
-/// Pixels with alpha 0 are counted apart and take no part in clustering. Any
-/// other pixel counts as its RGB colour (partial alpha is not clustered).
+/// Pixels with alpha 0 are counted apart and take no part in clustering.
+/// Every other pixel counts as its RGB colour. Partly transparent pixels
+/// (alpha 1 to 254) are also counted by colour and alpha together
+/// ([`translucent`](Self::translucent)), for a quantization that clusters
+/// colour and opacity (see [`crate::AlphaMode`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ColorHistogram {
     colors: Vec<[u8; 3]>,
     counts: Vec<u64>,
     transparent: u64,
+    /// The partly transparent pixels' distinct RGBA values, sorted
+    /// (`0xRRGGBBAA` order), with their counts. They are among `colors` too.
+    translucent: Vec<[u8; 4]>,
+    translucent_counts: Vec<u64>,
     /// A dense counting table kept for mapping the pixels to reuse (see
     /// [`ColorHistogram::take_table`]).
     spare: Scratch<Mutex<Option<Vec<Counter>>>>,
@@ -143,6 +150,29 @@ pub(crate) fn for_each_opaque_key(image: &ImageRef<'_>, mut f: impl FnMut(u32)) 
     }
 }
 
+/// The distinct RGBA values of the pixels with alpha 1 to 254, sorted, and
+/// their counts: a pass of its own, since most images have none (an RGB
+/// image is not even read) and the colour count's hot loop stays as it is.
+fn count_translucent(image: &ImageRef<'_>) -> (Vec<[u8; 4]>, Vec<u64>) {
+    if image.format() != PixelFormat::Rgba8 {
+        return (Vec::new(), Vec::new());
+    }
+    let mut keys: Vec<u32> = image
+        .data()
+        .par_chunks(4 << 16)
+        .flat_map_iter(|chunk| {
+            chunk
+                .chunks_exact(4)
+                .filter(|p| p[3] != 0 && p[3] != 255)
+                .map(|p| u32::from_be_bytes([p[0], p[1], p[2], p[3]]))
+        })
+        .collect();
+    keys.par_sort_unstable();
+    keys.chunk_by(|a, b| a == b)
+        .map(|run| (run[0].to_be_bytes(), run.len() as u64))
+        .unzip()
+}
+
 fn opaque_keys(image: &ImageRef<'_>) -> Vec<u32> {
     let mut keys = Vec::with_capacity(image.pixel_count());
     for_each_opaque_key(image, |k| keys.push(k));
@@ -185,6 +215,7 @@ impl ColorHistogram {
             Self::count_sorted(opaque_keys(image))
         };
         hist.transparent = total as u64 - hist.total_opaque();
+        (hist.translucent, hist.translucent_counts) = count_translucent(image);
         hist
     }
 
@@ -307,6 +338,8 @@ impl ColorHistogram {
             colors: found.iter().map(|p| unkey(p.0)).collect(),
             counts: found.iter().map(|p| p.1).collect(),
             transparent: 0,
+            translucent: Vec::new(),
+            translucent_counts: Vec::new(),
             spare: Scratch(Mutex::new(spare)),
             lab: Scratch::default(),
             keep: Scratch::default(),
@@ -328,7 +361,17 @@ impl ColorHistogram {
     /// several images that are to share a palette).
     pub fn merge(&mut self, other: &ColorHistogram) {
         let pairs = self.iter().chain(other.iter()).collect::<Vec<_>>();
+        let mut translucent: Vec<(u32, u64)> = self
+            .translucent_iter()
+            .chain(other.translucent_iter())
+            .map(|(c, n)| (u32::from_be_bytes(c), n))
+            .collect();
+        translucent.sort_unstable_by_key(|p| p.0);
         *self = Self::from_counts(pairs, self.transparent + other.transparent);
+        for run in translucent.chunk_by(|a, b| a.0 == b.0) {
+            self.translucent.push(run[0].0.to_be_bytes());
+            self.translucent_counts.push(run.iter().map(|p| p.1).sum());
+        }
     }
 
     /// The number of distinct opaque colours.
@@ -417,6 +460,23 @@ impl ColorHistogram {
         self.colors.iter().copied().zip(self.counts.iter().copied())
     }
 
+    /// The partly transparent pixels' distinct RGBA values (alpha 1 to
+    /// 254), sorted; their colours are among [`colors`](Self::colors) too.
+    pub fn translucent(&self) -> &[[u8; 4]] {
+        &self.translucent
+    }
+
+    /// The pixel count of each of [`translucent`](Self::translucent).
+    pub fn translucent_counts(&self) -> &[u64] {
+        &self.translucent_counts
+    }
+
+    /// Each partly transparent RGBA value with its count.
+    pub fn translucent_iter(&self) -> impl Iterator<Item = ([u8; 4], u64)> + '_ {
+        let counts = self.translucent_counts.iter().copied();
+        self.translucent.iter().copied().zip(counts)
+    }
+
     /// The number of fully transparent pixels.
     pub fn transparent(&self) -> u64 {
         self.transparent
@@ -485,6 +545,34 @@ mod tests {
         assert_eq!(h.colors(), &[[5, 5, 5]]);
         assert_eq!(h.counts(), &[2]);
         assert_eq!(h.transparent(), 2);
+    }
+
+    #[test]
+    fn partly_transparent_pixels_are_also_counted_with_their_alpha() {
+        let px = [
+            [5, 5, 5, 128],
+            [5, 5, 5, 255],
+            [9, 0, 0, 1],
+            [5, 5, 5, 128],
+            [5, 5, 5, 254],
+            [9, 0, 0, 0],
+        ]
+        .concat();
+        let img = ImageRef::new(6, 1, PixelFormat::Rgba8, &px).unwrap();
+        let mut h = ColorHistogram::from_image(&img);
+        assert_eq!(h.colors(), &[[5, 5, 5], [9, 0, 0]]);
+        assert_eq!(h.counts(), &[4, 1]);
+        assert_eq!(
+            h.translucent(),
+            &[[5, 5, 5, 128], [5, 5, 5, 254], [9, 0, 0, 1]]
+        );
+        assert_eq!(h.translucent_counts(), &[2, 1, 1]);
+        h.merge(&h.clone());
+        assert_eq!(h.counts(), &[8, 2]);
+        assert_eq!(h.translucent_counts(), &[4, 2, 2]);
+        assert_eq!(h.transparent(), 2);
+        let rgb = ImageRef::new(2, 1, PixelFormat::Rgb8, &px[..6]).unwrap();
+        assert!(ColorHistogram::from_image(&rgb).translucent().is_empty());
     }
 
     #[test]

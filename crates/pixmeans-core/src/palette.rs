@@ -44,8 +44,9 @@ impl fmt::Display for PaletteSize {
 #[error("palette size {0} is out of range: an indexed image holds 1 to 256 colours")]
 pub struct PaletteSizeError(pub usize);
 
-/// The colours of an indexed image, as RGBA. Opaque colours have alpha 255;
-/// at most one entry, the last, is fully transparent (alpha 0).
+/// The colours of an indexed image, as RGBA. Opaque colours have alpha 255
+/// and partly transparent ones 1 to 254; at most one entry, the last, is
+/// fully transparent (alpha 0).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Palette {
     colors: Vec<[u8; 4]>,
@@ -58,6 +59,26 @@ impl Palette {
         let len = opaque.len() + usize::from(with_transparent);
         PaletteSize::new(len)?;
         let mut colors: Vec<[u8; 4]> = opaque.iter().map(|&[r, g, b]| [r, g, b, 255]).collect();
+        if with_transparent {
+            colors.push([0, 0, 0, 0]);
+        }
+        Ok(Palette { colors })
+    }
+
+    /// A palette of colours with their alpha, optionally followed by one
+    /// fully transparent entry. An alpha of 0 among `colors` is raised to
+    /// 1, so that the fully transparent entry stays the only one. Fails
+    /// when that makes more than 256 entries, or none.
+    pub fn with_alpha(
+        colors: &[[u8; 4]],
+        with_transparent: bool,
+    ) -> Result<Self, PaletteSizeError> {
+        let len = colors.len() + usize::from(with_transparent);
+        PaletteSize::new(len)?;
+        let mut colors: Vec<[u8; 4]> = colors
+            .iter()
+            .map(|&[r, g, b, a]| [r, g, b, a.max(1)])
+            .collect();
         if with_transparent {
             colors.push([0, 0, 0, 0]);
         }
@@ -92,7 +113,13 @@ impl Palette {
 
     /// Whether any entry is not fully opaque.
     pub fn has_alpha(&self) -> bool {
-        self.transparent_index().is_some()
+        self.colors.iter().any(|c| c[3] < 255)
+    }
+
+    /// The number of entries that are colours: all but the fully
+    /// transparent one.
+    pub fn color_count(&self) -> usize {
+        self.colors.len() - usize::from(self.transparent_index().is_some())
     }
 
     /// The fewest bits an index into this palette needs: ⌈log2 len⌉, and 0 for
@@ -213,5 +240,16 @@ mod tests {
         );
         let p = Palette::new(&[[1, 2, 3]], true).map(|p| p.transparent_index());
         assert_eq!(p, Ok(Some(1)));
+    }
+
+    #[test]
+    fn partly_transparent_entries_are_colours_with_alpha() {
+        let p = Palette::with_alpha(&[[1, 2, 3, 255], [4, 5, 6, 0], [7, 8, 9, 128]], true).unwrap();
+        assert_eq!(p.colors()[1], [4, 5, 6, 1]);
+        assert_eq!((p.transparent_index(), p.color_count()), (Some(3), 3));
+        assert!(p.has_alpha());
+        let opaque = Palette::with_alpha(&[[1, 2, 3, 255]], false).unwrap();
+        assert!(!opaque.has_alpha());
+        assert_eq!(opaque.color_count(), 1);
     }
 }

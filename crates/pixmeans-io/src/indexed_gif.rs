@@ -14,10 +14,13 @@ const GIF_MAX_SIDE: u32 = u16::MAX as u32;
 ///
 /// The global colour table is the palette, padded with black to the next
 /// power of two of at least 2 entries, since GIF stores only those sizes;
-/// the padding is never referenced. The indices are written unchanged, and
-/// the palette's transparent entry, if any, becomes the frame's transparent
-/// index. GIF has no partial transparency, which [`pixmeans_core::Palette`]
-/// never has either. Fails when a side exceeds 65 535 pixels.
+/// the padding is never referenced. The palette's fully transparent entry,
+/// if any, becomes the frame's transparent index. GIF has no partial
+/// transparency: a partly transparent entry is written opaque from half
+/// opacity up (alpha 128), and below that its pixels become transparent
+/// (taking the index of the fully transparent entry, or else of the first
+/// such entry); all other indices are written unchanged. Fails when a side
+/// exceeds 65 535 pixels.
 pub fn encode_gif(img: &IndexedImage) -> Result<Vec<u8>, EncodeError> {
     let too_large = || EncodeError::TooLargeForFormat {
         format: "gif",
@@ -33,13 +36,27 @@ pub fn encode_gif(img: &IndexedImage) -> Result<Vec<u8>, EncodeError> {
     let mut table: Vec<u8> = palette.rgb().into_iter().flatten().collect();
     table.resize(table_len * 3, 0);
 
+    let clear = |c: &[u8; 4]| c[3] < 128;
     let transparent = palette
         .transparent_index()
+        .or_else(|| palette.colors().iter().position(clear))
         .and_then(|i| u8::try_from(i).ok());
+    let buffer = match transparent {
+        Some(t) if palette.colors().iter().filter(|c| clear(c)).count() > 1 => {
+            let to: Vec<u8> = (0..=255u8)
+                .map(|i| match palette.colors().get(usize::from(i)) {
+                    Some(c) if clear(c) => t,
+                    _ => i,
+                })
+                .collect();
+            Cow::Owned(img.indices().iter().map(|&i| to[usize::from(i)]).collect())
+        }
+        _ => Cow::Borrowed(img.indices()),
+    };
     let frame = gif::Frame {
         width,
         height,
-        buffer: Cow::Borrowed(img.indices()),
+        buffer,
         transparent,
         ..gif::Frame::default()
     };
@@ -125,5 +142,30 @@ mod tests {
             .collect();
         let expected: Vec<bool> = img.indices().iter().map(|&i| i == 4).collect();
         assert_eq!(alpha, expected);
+    }
+
+    #[test]
+    fn partly_transparent_entries_become_opaque_or_transparent_at_half() {
+        let colors = [
+            [9, 9, 9, 255],
+            [1, 2, 3, 127],
+            [4, 5, 6, 128],
+            [7, 8, 9, 10],
+        ];
+        for with_transparent in [false, true] {
+            let palette = Palette::with_alpha(&colors, with_transparent).unwrap();
+            let n = palette.len() as u8;
+            let indices: Vec<u8> = (0..40).map(|p| p % n).collect();
+            let img = IndexedImage::new(8, 5, palette, indices).unwrap();
+            let (got, _, transparent) = decode_raw(&encode_gif(&img).unwrap());
+            let t = if with_transparent { 4 } else { 1 };
+            assert_eq!(transparent, Some(t));
+            let want: Vec<u8> = img
+                .indices()
+                .iter()
+                .map(|&i| if [1, 3, 4].contains(&i) { t } else { i })
+                .collect();
+            assert_eq!(got, want, "{with_transparent}");
+        }
     }
 }

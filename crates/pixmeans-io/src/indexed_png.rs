@@ -266,6 +266,29 @@ mod tests {
     }
 
     #[test]
+    fn partly_transparent_entries_round_trip_through_trns() {
+        let colors = [
+            [9, 8, 7, 12],
+            [200, 100, 50, 255],
+            [1, 2, 3, 128],
+            [4, 5, 6, 255],
+        ];
+        let palette = pixmeans_core::Palette::with_alpha(&colors, true).unwrap();
+        let indices = (0..7 * 3).map(|p| (p % 5) as u8).collect();
+        let img = IndexedImage::new(7, 3, palette, indices).unwrap();
+        let bytes = encode_indexed_png(&img, PngCompression::Fast).unwrap();
+        let (_, _, trns, _) = decode_raw(&bytes);
+        assert_eq!(trns, Some(vec![12, 255, 128, 255, 0]));
+        let decoded = decode_bytes(&bytes, Path::new("t.png"), &Limits::default()).unwrap();
+        let data = decoded.image.view().data();
+        for (pixel, &index) in data.chunks_exact(4).zip(img.indices()) {
+            if index != 4 {
+                assert_eq!(pixel, img.palette().colors()[usize::from(index)]);
+            }
+        }
+    }
+
+    #[test]
     fn pack_rows_puts_the_leftmost_pixel_in_the_high_bits_and_pads_rows() {
         let pack_rows = |indices: &[u8], width: usize, bits: usize| {
             let mut out = Vec::new();
