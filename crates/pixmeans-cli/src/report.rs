@@ -10,6 +10,8 @@ use crate::config::AutoK;
 use serde::Serialize;
 
 /// Everything pixmeans says about one quantized image.
+// The JSON report's yes/no fields, each its own question.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Serialize)]
 pub struct ImageReport {
     pub input: String,
@@ -41,6 +43,9 @@ pub struct ImageReport {
     /// The Floyd–Steinberg level; `null` when each pixel took its nearest
     /// colour.
     pub dither: Option<f32>,
+    /// Whether colour and opacity were clustered together (the image has
+    /// partly transparent pixels): inertia, MSE and ΔE then take opacity in.
+    pub opacity: bool,
     /// Size of the downscaled copy the fit ran on; `null` for the full image.
     pub fitted_on: Option<[u32; 2]>,
     pub fitted_pixels: u64,
@@ -276,8 +281,8 @@ impl ImageReport {
             input_profile: io.input_profile.map(str::to_owned),
             distinct_colors: q.distinct_colors(),
             k: p.k(),
-            colors: pal.len() - usize::from(pal.has_alpha()),
-            transparent: pal.has_alpha(),
+            colors: pal.color_count(),
+            transparent: pal.transparent_index().is_some(),
             color_space: q.color_space().name(),
             init: p.init().name(),
             n_init: p.n_init(),
@@ -287,6 +292,7 @@ impl ImageReport {
             seed: p.seed(),
             max_pixels: quantizer.max_pixels(),
             dither: q.dither().level(),
+            opacity: q.clustered_opacity(),
             fitted_on: q.sample_size().map(|(w, h)| [w, h]),
             fitted_pixels: q.fitted_pixels(),
             iterations: q.fit().iterations(),
@@ -361,6 +367,12 @@ impl ImageReport {
             let _ = writeln!(
                 s,
                 "  dithered (Floyd–Steinberg, level {level}): MSE, ΔE00 and file size are those of the dithered image"
+            );
+        }
+        if self.opacity {
+            let _ = writeln!(
+                s,
+                "  colour and opacity clustered together: MSE over premultiplied RGBA, ΔE00 over white"
             );
         }
         let psnr = psnr_words(self.psnr);

@@ -488,7 +488,7 @@ const QUANTILE_BUCKETS: usize = 4096;
 /// to the largest, and only the bucket holding the quantile is sorted. On
 /// picture0b.jpg's 176k colours this replaced a parallel sort that took a
 /// sixth of the time of the ΔE figures.
-fn weighted_quantile(values: &[(f64, u64)], need: u64) -> f64 {
+pub(crate) fn weighted_quantile(values: &[(f64, u64)], need: u64) -> f64 {
     let top = values.iter().fold(0.0f64, |m, v| m.max(v.0));
     if top <= 0.0 {
         return 0.0;

@@ -7,11 +7,12 @@ use crate::choose_k::Trial;
 use crate::color::{ColorSpace, Point};
 use crate::dither::{Dither, Target, floyd_steinberg};
 use crate::histogram::{ColorHistogram, slot};
-use crate::image::{ImageRef, IndexedImage};
-use crate::kmeans::{Fit, KMeansError, KMeansParams};
+use crate::image::{ImageRef, IndexedImage, PixelFormat};
+use crate::kmeans::{Fit, FitInput, KMeansError, KMeansParams};
 use crate::metrics::{
     DeltaE, Sizes, histogram_delta_e, histogram_mse, pixel_delta_e, pixel_mse, psnr,
 };
+use crate::opacity::{AlphaColors, AlphaMode, color_of, rgba_of};
 use crate::palette::{Palette, PaletteSize, PaletteSizeError};
 
 /// Why an image could not be quantized.
@@ -63,6 +64,7 @@ pub struct Quantizer {
     space: ColorSpace,
     max_pixels: Option<usize>,
     dither: Dither,
+    alpha: AlphaMode,
 }
 
 /// An image quantized: the indexed image, the fit behind it and its figures.
@@ -86,6 +88,8 @@ struct Summary {
     fitted_pixels: u64,
     sample_size: Option<(u32, u32)>,
     dither: Dither,
+    /// Whether opacity was clustered with colour.
+    opacity: bool,
 }
 
 impl Quantizer {
@@ -97,6 +101,7 @@ impl Quantizer {
             space: ColorSpace::Srgb,
             max_pixels: None,
             dither: Dither::None,
+            alpha: AlphaMode::Fit,
         }
     }
 
@@ -135,6 +140,32 @@ impl Quantizer {
         self.dither
     }
 
+    /// What to do with partly transparent pixels. Default
+    /// [`AlphaMode::Fit`]: cluster colour and opacity together (but by
+    /// colour alone, as [`AlphaMode::Opaque`], when dithering).
+    pub fn with_alpha(mut self, alpha: AlphaMode) -> Self {
+        self.alpha = alpha;
+        self
+    }
+
+    /// What is done with partly transparent pixels.
+    pub fn alpha(&self) -> AlphaMode {
+        self.alpha
+    }
+
+    /// Whether partly transparent pixels are clustered by colour and
+    /// opacity together: [`AlphaMode::Fit`] without dithering.
+    pub fn fits_opacity(&self) -> bool {
+        self.alpha == AlphaMode::Fit && self.dither.level().is_none()
+    }
+
+    /// Whether this quantization of an image with histogram `hist`
+    /// clusters opacity with colour: it [fits opacity](Self::fits_opacity)
+    /// and the image has partly transparent pixels.
+    pub fn clusters_opacity(&self, hist: &ColorHistogram) -> bool {
+        self.fits_opacity() && !hist.translucent().is_empty()
+    }
+
     /// The k-means settings.
     pub fn params(&self) -> &KMeansParams {
         &self.params
@@ -158,10 +189,13 @@ impl Quantizer {
 
     /// Quantizes `image`.
     ///
-    /// The palette has min(k, distinct colours) opaque entries, sorted by
-    /// pixel count with each pixel at its nearest colour, dithered or not
-    /// (most first, ties by lightness), plus one transparent
-    /// entry when the image has fully transparent pixels.
+    /// The palette has min(k, distinct colours) entries, sorted by pixel
+    /// count with each pixel at its nearest colour, dithered or not (most
+    /// first, ties by lightness), plus one fully transparent entry when the
+    /// image has fully transparent pixels. The entries are opaque unless
+    /// the image has partly transparent pixels (see
+    /// [`with_alpha`](Self::with_alpha)); a colour at two opacities then
+    /// counts as two distinct colours.
     pub fn quantize(&self, image: &ImageRef<'_>) -> Result<Quantized, QuantizeError> {
         self.quantize_counted(image, &ColorHistogram::from_image(image))
     }
@@ -225,33 +259,30 @@ impl Quantizer {
             return Err(QuantizeError::ZeroMaxPixels);
         }
         self.dither.check()?;
+        let alpha = self.clusters_opacity(hist).then(|| AlphaColors::new(hist));
+        let entries = alpha.as_ref().map_or(hist.len(), AlphaColors::len);
         let transparent = hist.transparent() > 0;
-        if transparent && k.min(hist.len()) == PaletteSize::MAX.get() {
+        if transparent && k.min(entries) == PaletteSize::MAX.get() {
             return Err(QuantizeError::NoRoomForTransparency);
         }
+        let (outcome, rgba) = self.fit_colors(image, hist, alpha.as_ref())?;
         let FitOutcome {
             mut fit,
             labels,
             inertia,
             sample_size,
             fitted_pixels,
-        } = self.fit(image, hist)?;
+        } = outcome;
+        let entry_counts = alpha.as_ref().map_or(hist.counts(), AlphaColors::counts);
 
         // Order clusters by their pixel count in the full image.
         let mut counts = vec![0u64; fit.centroids().len()];
-        for (&l, &n) in labels.iter().zip(hist.counts()) {
+        for (&l, &n) in labels.iter().zip(entry_counts) {
             counts[l as usize] += n;
         }
-        // Each centroid's palette colour, converted once (a search in Oklab
-        // and CIELAB: see `ColorSpace::to_srgb`).
-        let srgb: Vec<[u8; 3]> = fit
-            .centroids()
+        let lightness: Vec<f32> = rgba
             .iter()
-            .map(|&c| self.space.to_srgb(c))
-            .collect();
-        let lightness: Vec<f32> = srgb
-            .iter()
-            .map(|&c| ColorSpace::Oklab.from_srgb(c)[0])
+            .map(|&[r, g, b, _]| ColorSpace::Oklab.from_srgb([r, g, b])[0])
             .collect();
         let mut order: Vec<usize> = (0..counts.len()).collect();
         order.sort_by(|&a, &b| {
@@ -264,17 +295,29 @@ impl Quantizer {
         let counts: Vec<u64> = order.iter().map(|&o| counts[o]).collect();
         let labels: Vec<u32> = labels.iter().map(|&l| rank[l as usize]).collect();
 
-        let colors: Vec<[u8; 3]> = if hist.len() <= k {
-            // Every colour is its own cluster: copy it, rather than trust a
-            // round trip through the working space.
-            order.iter().map(|&o| hist.colors()[o]).collect()
-        } else {
-            order.iter().map(|&o| srgb[o]).collect()
+        // Where every colour is its own cluster, copy it, rather than trust
+        // a round trip through the working space.
+        let rgba: Vec<[u8; 4]> = match (&alpha, entries <= k) {
+            (None, true) => order
+                .iter()
+                .map(|&o| {
+                    let [r, g, b] = hist.colors()[o];
+                    [r, g, b, 255]
+                })
+                .collect(),
+            (Some(entries), true) => order.iter().map(|&o| entries.colors()[o]).collect(),
+            (_, false) => order.iter().map(|&o| rgba[o]).collect(),
         };
-        let palette = Palette::new(&colors, transparent)
+        let palette = Palette::with_alpha(&rgba, transparent)
             .map_err(|PaletteSizeError(n)| QuantizeError::TooManyColors(n))?;
-        let mse = histogram_mse(hist, &labels, &colors);
-        let delta_e = histogram_delta_e(hist, &labels, &colors);
+        let (mse, delta_e) = match &alpha {
+            None => {
+                let colors: Vec<[u8; 3]> = rgba.iter().map(|&[r, g, b, _]| [r, g, b]).collect();
+                let mse = histogram_mse(hist, &labels, &colors);
+                (mse, histogram_delta_e(hist, &labels, &colors))
+            }
+            Some(entries) => (entries.mse(&labels, &rgba), entries.delta_e(&labels, &rgba)),
+        };
         // Fitted on the histogram itself, the fit's labels are these labels
         // (`reorder` ranked both alike): keep one copy.
         let own_labels = sample_size
@@ -290,62 +333,131 @@ impl Quantizer {
                 mse,
                 delta_e,
                 counts,
-                distinct_colors: hist.len(),
+                distinct_colors: entries,
                 fitted_pixels,
                 sample_size,
                 dither: self.dither,
+                opacity: alpha.is_some(),
             },
+            alpha,
         })
     }
 
-    /// Fits on the full histogram, or on a downscaled copy when asked and
-    /// useful.
-    fn fit(&self, image: &ImageRef<'_>, hist: &ColorHistogram) -> Result<FitOutcome, KMeansError> {
+    /// Fits the colours of `hist`, or with their opacity the `alpha`
+    /// colours made from it, and gives each centroid's palette colour
+    /// (converted once: a search in Oklab and CIELAB, see
+    /// `ColorSpace::to_srgb`).
+    fn fit_colors(
+        &self,
+        image: &ImageRef<'_>,
+        hist: &ColorHistogram,
+        alpha: Option<&AlphaColors>,
+    ) -> Result<(FitOutcome, Vec<[u8; 4]>), KMeansError> {
+        let space = self.space;
+        Ok(match alpha {
+            None => {
+                let outcome = self.fit(image, hist, || hist.fit_input(space), |h| h)?;
+                let rgba = outcome.fit.centroids().iter().map(|&c| {
+                    let [r, g, b] = space.to_srgb(c);
+                    [r, g, b, 255]
+                });
+                let rgba: Vec<[u8; 4]> = rgba.collect();
+                (outcome, rgba)
+            }
+            Some(colors) => {
+                let outcome = self.fit(image, colors, || None, |h| AlphaColors::new(&h))?;
+                let centroids = outcome.fit.centroids();
+                let rgba = centroids.iter().map(|&c| rgba_of(space, c)).collect();
+                let colors = |f: Fit<4>| f.map_centroids(|c| color_of(space, c));
+                (outcome.map_fit(colors), rgba)
+            }
+        })
+    }
+
+    /// Fits on `full`, the colours of the image (of its histogram, or
+    /// with their opacity), or on those of a downscaled copy when asked and
+    /// useful: `of_copy` makes them from the copy's histogram. `kept` is
+    /// gives `full` in the working space with its k-d tree, if kept.
+    fn fit<'h, const D: usize, C: Clustered<D>>(
+        &self,
+        image: &ImageRef<'_>,
+        full: &C,
+        kept: impl FnOnce() -> Option<&'h FitInput<D>>,
+        of_copy: impl FnOnce(ColorHistogram) -> C,
+    ) -> Result<FitOutcome<D>, KMeansError> {
         let k = self.params.k();
         // A copy only helps when the image has more colours than k, and only
         // if the copy still has at least as many colours as the palette needs.
         let small = self
             .max_pixels
-            .filter(|_| hist.len() > k)
+            .filter(|_| full.counts().len() > k)
             .and_then(|m| image.downscaled(m));
         if let Some(small) = &small {
-            let sample = ColorHistogram::from_image(&small.view());
-            if sample.len() >= k {
+            let sample = of_copy(ColorHistogram::from_image(&small.view()));
+            if sample.counts().len() >= k {
                 let fit = self
                     .params
                     .fit_counted(sample.points_in(self.space), sample.counts())?;
-                let (points, weights) = (hist.points_in(self.space), hist.weights());
+                let points = full.points_in(self.space);
+                let weights: Vec<f64> = full.counts().iter().map(|&n| n as f64).collect();
                 let (labels, inertia) = assign(&fit, &points, &weights);
                 return Ok(FitOutcome {
                     fit,
                     labels,
                     inertia,
                     sample_size: Some((small.view().width(), small.view().height())),
-                    fitted_pixels: sample.total_opaque(),
+                    fitted_pixels: sample.counts().iter().sum(),
                 });
             }
         }
-        let fit = if hist.is_empty() {
+        let fit = if full.counts().is_empty() {
             Fit::new(Vec::new(), Vec::new(), Vec::new(), 0.0, Vec::new(), true)
-        } else if let Some(kept) = hist.fit_input(self.space) {
+        } else if let Some(kept) = kept() {
             self.params.fit_input(kept)?
         } else {
             self.params
-                .fit_counted(hist.points_in(self.space), hist.counts())?
+                .fit_counted(full.points_in(self.space), full.counts())?
         };
         Ok(FitOutcome {
             labels: fit.labels().to_vec(),
             inertia: fit.inertia(),
             fit,
             sample_size: None,
-            fitted_pixels: hist.total_opaque(),
+            fitted_pixels: full.counts().iter().sum(),
         })
     }
 }
 
+/// The distinct points a fit clusters, each with its pixel count: an
+/// image's colours, or its colours with their opacity.
+trait Clustered<const D: usize> {
+    /// Each point in `space`.
+    fn points_in(&self, space: ColorSpace) -> Vec<[f32; D]>;
+    /// The pixel count of each.
+    fn counts(&self) -> &[u64];
+}
+
+impl Clustered<3> for ColorHistogram {
+    fn points_in(&self, space: ColorSpace) -> Vec<Point> {
+        ColorHistogram::points_in(self, space)
+    }
+    fn counts(&self) -> &[u64] {
+        ColorHistogram::counts(self)
+    }
+}
+
+impl Clustered<4> for AlphaColors {
+    fn points_in(&self, space: ColorSpace) -> Vec<[f32; 4]> {
+        AlphaColors::points_in(self, space)
+    }
+    fn counts(&self) -> &[u64] {
+        AlphaColors::counts(self)
+    }
+}
+
 /// What [`Quantizer::fit`] learns about the full image.
-struct FitOutcome {
-    fit: Fit,
+struct FitOutcome<const D: usize = 3> {
+    fit: Fit<D>,
     /// The label of each histogram colour.
     labels: Vec<u32>,
     /// The inertia over every pixel of the full image.
@@ -354,6 +466,19 @@ struct FitOutcome {
     sample_size: Option<(u32, u32)>,
     /// Opaque pixels the fit ran on.
     fitted_pixels: u64,
+}
+
+impl<const D: usize> FitOutcome<D> {
+    /// The same outcome with `f` applied to the fit.
+    fn map_fit<const E: usize>(self, f: impl FnOnce(Fit<D>) -> Fit<E>) -> FitOutcome<E> {
+        FitOutcome {
+            fit: f(self.fit),
+            labels: self.labels,
+            inertia: self.inertia,
+            sample_size: self.sample_size,
+            fitted_pixels: self.fitted_pixels,
+        }
+    }
 }
 
 /// An image's colours quantized: everything a [`Quantized`] holds but the
@@ -371,6 +496,10 @@ pub struct QuantizedColors {
     /// indices are then the fit's labels.
     own_labels: Option<Vec<u8>>,
     palette: Palette,
+    /// The colours with their opacity that were clustered, if the image's
+    /// opacity was (see [`Quantizer::clusters_opacity`]); the labels are
+    /// then theirs.
+    alpha: Option<AlphaColors>,
     summary: Summary,
 }
 
@@ -391,9 +520,9 @@ impl QuantizedColors {
         }
     }
 
-    /// The palette: the opaque colours, most pixels first (each pixel
-    /// counted at its nearest colour), then the transparent entry if the
-    /// image has fully transparent pixels.
+    /// The palette: the colours, most pixels first (each pixel counted at
+    /// its nearest colour), then the fully transparent entry if the image
+    /// has fully transparent pixels.
     pub fn palette(&self) -> &Palette {
         &self.palette
     }
@@ -408,7 +537,11 @@ impl QuantizedColors {
         hist: &ColorHistogram,
     ) -> Result<Quantized, QuantizeError> {
         let pixels = hist.total_opaque() + hist.transparent();
-        if hist.len() != self.summary.distinct_colors || pixels != image.pixel_count() as u64 {
+        let colors = self
+            .alpha
+            .as_ref()
+            .map_or(self.summary.distinct_colors, AlphaColors::histogram_len);
+        if hist.len() != colors || pixels != image.pixel_count() as u64 {
             return Err(QuantizeError::NotTheSameImage);
         }
         let transparent_index = self
@@ -431,13 +564,32 @@ impl QuantizedColors {
                 };
                 floyd_steinberg(image, &target, level)
             }
-            (_, Some(labels)) => map_pixels(image, hist, labels.iter().copied(), transparent_index),
-            (_, None) => map_pixels(
-                image,
-                hist,
-                summary.fit.labels().iter().map(|&l| l as u8),
-                transparent_index,
-            ),
+            (_, own) => {
+                let labels: Vec<u8> = match own {
+                    Some(labels) => labels.clone(),
+                    None => summary.fit.labels().iter().map(|&l| l as u8).collect(),
+                };
+                let indices = Indices {
+                    transparent: transparent_index,
+                    ..Indices::default()
+                };
+                let indices = match &self.alpha {
+                    None => Indices {
+                        opaque: labels,
+                        ..indices
+                    },
+                    Some(entries) => {
+                        let (opaque, partly) = entries.split_labels(&labels);
+                        let keys = hist.translucent().iter().map(|&c| u32::from_be_bytes(c));
+                        Indices {
+                            opaque,
+                            partly: keys.zip(partly).collect(),
+                            ..indices
+                        }
+                    }
+                };
+                map_pixels(image, hist, &indices)
+            }
         };
         let indexed = IndexedImage::new(image.width(), image.height(), self.palette, indices)?;
         if diffuse.is_some() {
@@ -477,7 +629,7 @@ fn pixel_counts(image: &IndexedImage, opaque: usize) -> Vec<u64> {
 }
 
 /// Labels and inertia of points under a fit made on other points.
-fn assign(fit: &Fit, points: &[Point], weights: &[f64]) -> (Vec<u32>, f64) {
+fn assign<const D: usize>(fit: &Fit<D>, points: &[[f32; D]], weights: &[f64]) -> (Vec<u32>, f64) {
     let nearest = fit.predict(points);
     let inertia = nearest
         .iter()
@@ -487,40 +639,65 @@ fn assign(fit: &Fit, points: &[Point], weights: &[f64]) -> (Vec<u32>, f64) {
     (nearest.into_iter().map(|(l, _)| l).collect(), inertia)
 }
 
-/// Every pixel through a colour → label table (`labels`: one per histogram
-/// colour); fully transparent pixels get `transparent_index` (present
-/// whenever the image has such pixels).
-fn map_pixels(
-    image: &ImageRef<'_>,
-    hist: &ColorHistogram,
-    labels: impl Iterator<Item = u8>,
-    transparent_index: Option<u8>,
-) -> Vec<u8> {
+/// The palette index of every kind of pixel.
+#[derive(Default)]
+struct Indices {
+    /// The index of each histogram colour's opaque pixels (of all its
+    /// pixels, if opacity is not clustered).
+    opaque: Vec<u8>,
+    /// The index of each partly transparent RGBA value (as a
+    /// `0xRRGGBBAA` key), sorted; empty if opacity is not clustered.
+    partly: Vec<(u32, u8)>,
+    /// The index of fully transparent pixels (present whenever the image
+    /// has such pixels).
+    transparent: Option<u8>,
+}
+
+/// Every pixel through a colour → index table.
+fn map_pixels(image: &ImageRef<'_>, hist: &ColorHistogram, indices: &Indices) -> Vec<u8> {
     // A dense table over all 2^24 colours: one load per pixel, no hashing.
     // Only the pages holding the image's colours are ever touched.
     let mut table = hist.take_table();
-    for (&c, l) in hist.colors().iter().zip(labels) {
-        table[slot(c)] = l;
+    for (&c, &i) in hist.colors().iter().zip(&indices.opaque) {
+        table[slot(c)] = i;
     }
-    let ch = image.format().channels();
-    let lookup = |p: &[u8]| {
-        if ch == 4 && p[3] == 0 {
-            transparent_index.unwrap_or(0)
-        } else {
-            table[slot([p[0], p[1], p[2]])]
-        }
+    let partly = |p: &[u8]| {
+        let key = u32::from_be_bytes([p[0], p[1], p[2], p[3]]);
+        indices
+            .partly
+            .binary_search_by_key(&key, |e| e.0)
+            .map_or(0, |i| indices.partly[i].1)
     };
-    let mut indices = vec![0u8; image.pixel_count()];
+    let transparent = indices.transparent.unwrap_or(0);
+    let opaque = |p: &[u8]| table[slot([p[0], p[1], p[2]])];
+    // One loop for each kind of image, each with only the tests it needs.
+    match (image.format(), indices.partly.is_empty()) {
+        (PixelFormat::Rgb8, _) => each_pixel(image, opaque),
+        (PixelFormat::Rgba8, true) => each_pixel(image, |p| match p[3] {
+            0 => transparent,
+            _ => opaque(p),
+        }),
+        (PixelFormat::Rgba8, false) => each_pixel(image, |p| match p[3] {
+            0 => transparent,
+            255 => opaque(p),
+            _ => partly(p),
+        }),
+    }
+}
+
+/// `index` of every pixel of `image`, in parallel bands of rows.
+fn each_pixel(image: &ImageRef<'_>, index: impl Fn(&[u8]) -> u8 + Sync) -> Vec<u8> {
+    let ch = image.format().channels();
+    let mut out = vec![0u8; image.pixel_count()];
     let rows = 64 * image.width() as usize;
-    indices
-        .par_chunks_mut(rows)
+    out.par_chunks_mut(rows)
         .zip(image.data().par_chunks(rows * ch))
         .for_each(|(out, px)| {
             for (o, p) in out.iter_mut().zip(px.chunks_exact(ch)) {
-                *o = lookup(p);
+                *o = index(p);
             }
         });
-    indices
+    out
 }
 
 impl Quantized {
@@ -547,19 +724,31 @@ impl Quantized {
 
     /// The k-means objective over every pixel of the full image: the sum of
     /// squared distances, in the working space, from each pixel to its
-    /// centroid.
+    /// centroid (with opacity as a fourth coordinate if it was clustered:
+    /// see [`crate::opacity`]).
     pub fn inertia(&self) -> f64 {
         self.summary.inertia
     }
 
+    /// Whether opacity was clustered with colour (see
+    /// [`Quantizer::clusters_opacity`]): the palette may then have partly
+    /// transparent entries, and the figures are those of
+    /// [`crate::opacity`].
+    pub fn clustered_opacity(&self) -> bool {
+        self.summary.opacity
+    }
+
     /// Mean squared error in 8-bit RGB between the image and its palette
-    /// colours, over pixels and channels (fully transparent pixels left out).
+    /// colours, over pixels and channels (fully transparent pixels left
+    /// out); over the four channels of premultiplied RGBA if opacity was
+    /// clustered.
     pub fn mse(&self) -> f64 {
         self.summary.mse
     }
 
     /// CIEDE2000 between each pixel and its palette colour: mean and 95th
-    /// percentile over pixels (fully transparent pixels left out).
+    /// percentile over pixels (fully transparent pixels left out; both
+    /// composited over white if opacity was clustered).
     pub fn delta_e(&self) -> DeltaE {
         self.summary.delta_e
     }
@@ -574,20 +763,23 @@ impl Quantized {
         psnr(self.summary.mse)
     }
 
-    /// How many pixels of the full image each opaque palette entry holds, in
+    /// How many pixels of the full image each colour entry holds (all but
+    /// the fully transparent one), in
     /// palette order (most first; when dithered, the order is still that of
     /// the nearest-colour counts, so these can be out of order).
     pub fn counts(&self) -> &[u64] {
         &self.summary.counts
     }
 
-    /// Distinct opaque colours in the input image.
+    /// Distinct colours in the input image, fully transparent pixels left
+    /// out; a colour at several opacities counts once for each if opacity
+    /// was clustered.
     pub fn distinct_colors(&self) -> usize {
         self.summary.distinct_colors
     }
 
-    /// Pixels the fit ran on: all opaque pixels, or those of the downscaled
-    /// copy.
+    /// Pixels the fit ran on: all but the fully transparent ones, or those
+    /// of the downscaled copy.
     pub fn fitted_pixels(&self) -> u64 {
         self.summary.fitted_pixels
     }

@@ -21,7 +21,7 @@ use crate::encode::EncodeError;
 const LEVEL: Compression = Compression::Deflate(DeflateLevel::Balanced);
 
 /// Encodes `img` as a deflated TIFF: 8-bit RGB, or RGBA with unassociated
-/// alpha when the palette has a transparent entry.
+/// alpha when some palette entry is not opaque.
 pub fn encode_tiff(img: &IndexedImage) -> Result<Vec<u8>, EncodeError> {
     let mut out = Cursor::new(Vec::new());
     let mut encoder = TiffEncoder::new(&mut out)

@@ -161,12 +161,12 @@ pub(crate) fn write_png(
 /// - PNG: [`encode_indexed_png`].
 /// - GIF: [`encode_gif`].
 /// - JPEG: RGB at quality [`JPEG_QUALITY`]. JPEG has no transparency, so
-///   transparent palette entries are composited onto white (a fully
-///   transparent pixel becomes pure white).
+///   palette entries that are not opaque are composited onto white (a
+///   fully transparent pixel becomes pure white).
 /// - BMP: 8-bit indices under the palette, or RGBA with transparency.
 /// - TIFF: RGB, or RGBA with transparency, deflated.
-/// - WebP (lossless): RGB, or RGBA when the palette has a transparent
-///   entry; the `image` crate's encoder has no palette mode, so it is
+/// - WebP (lossless): RGB, or RGBA when some palette entry is not
+///   opaque; the `image` crate's encoder has no palette mode, so it is
 ///   larger than the PNG.
 pub fn encode(
     img: &IndexedImage,
@@ -211,7 +211,7 @@ pub fn encode(
 }
 
 /// Every pixel as RGB, each palette colour first blended onto white by its
-/// alpha (only the transparent entry changes: it becomes white).
+/// alpha (the fully transparent entry becomes white).
 fn rgb_on_white(img: &IndexedImage) -> Vec<u8> {
     let blended: Vec<[u8; 3]> = img
         .palette()

@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
-use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, PixelFormat, Quantizer, knee};
+use pixmeans_core::{
+    AlphaMode, ColorHistogram, ColorSpace, ImageRef, PixelFormat, Quantizer, knee,
+};
 use pixmeans_io::ChartFormat;
 use pixmeans_io::plot::{ElbowChart, ElbowPoint, elbow_chart};
 use rayon::prelude::*;
@@ -64,7 +66,8 @@ pub fn inertia_unit(space: ColorSpace) -> &'static str {
 pub fn run(a: &ElbowArgs) -> Result<Outcome> {
     let common = Common::resolve(&a.common)?;
     let ks = a.ks.ks();
-    let quantizer = config::ks_quantizer(&a.fit, ks)?;
+    // By colour alone, as the warning on reading says.
+    let quantizer = config::ks_quantizer(&a.fit, ks)?.with_alpha(AlphaMode::Opaque);
     let out = picture_output(a.output.as_deref(), &a.input, "elbow", "png", common.force)?;
     let format = ChartFormat::from_path(&out).ok_or_else(|| {
         anyhow!(

@@ -2,7 +2,7 @@
 //! each captioned with k, PSNR and the size of its indexed PNG.
 
 use anyhow::{Context, Result, bail};
-use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, Quantized};
+use pixmeans_core::{AlphaMode, ColorHistogram, ColorSpace, ImageRef, Quantized};
 use pixmeans_io::OutputFormat;
 use pixmeans_io::plot::{GridTile, RgbImage, TilePicture, grid_image, tile, tile_size};
 use rayon::prelude::*;
@@ -93,7 +93,8 @@ pub fn draw(
 pub fn run(a: &GridArgs) -> Result<Outcome> {
     let common = Common::resolve(&a.common)?.with_png(&a.png);
     let ks = a.ks.ks();
-    let quantizer = config::ks_quantizer(&a.fit, ks)?;
+    // By colour alone, as the warning on reading says.
+    let quantizer = config::ks_quantizer(&a.fit, ks)?.with_alpha(AlphaMode::Opaque);
     let out = picture_output(a.output.as_deref(), &a.input, "grid", "png", common.force)?;
     if !out
         .extension()

@@ -320,10 +320,10 @@ pub fn read(source: &Source, common: &Common) -> Result<Decoded> {
 /// The warnings about what of an input is not used as it is, if any: only
 /// the first frame or page of several, colours converted to sRGB from the
 /// file's colour profile (a note), a profile that could not be used, and
-/// partly transparent pixels, which are clustered by their colour and
-/// written opaque. Batches print them
-/// with the image's report, in order and clear of the progress bar.
-pub fn input_warnings(source: &Source, decoded: &Decoded) -> Option<String> {
+/// partly transparent pixels where they are clustered by colour alone.
+/// Batches print them with the image's report, in order and clear of the
+/// progress bar.
+pub fn input_warnings(source: &Source, decoded: &Decoded, opacity: Opacity) -> Option<String> {
     let name = source.display().display();
     let mut warnings = String::new();
     if decoded.more_frames {
@@ -348,7 +348,7 @@ pub fn input_warnings(source: &Source, decoded: &Decoded) -> Option<String> {
         _ => {}
     }
     let view = decoded.image.view();
-    if view.format() == PixelFormat::Rgba8 {
+    if view.format() == PixelFormat::Rgba8 && opacity != Opacity::Fitted {
         let partly = view
             .data()
             .par_chunks(4 * 4096)
@@ -361,12 +361,35 @@ pub fn input_warnings(source: &Source, decoded: &Decoded) -> Option<String> {
         if partly > 0 {
             let _ = writeln!(
                 warnings,
-                "warning: {name} has {} that are partly transparent; they are clustered by their colour as if opaque, and written so (only full transparency is kept)",
-                counted(partly, "pixel")
+                "warning: {name} has {} that are partly transparent; {} clusters them by their colour as if opaque (only full transparency is kept)",
+                counted(partly, "pixel"),
+                if opacity == Opacity::Dithered {
+                    "dithering"
+                } else {
+                    "this command"
+                }
             );
+            if opacity == Opacity::Dithered {
+                let _ = writeln!(
+                    warnings,
+                    "hint: without --dither, quantize clusters colour and opacity together and keeps soft edges"
+                );
+            }
         }
     }
     (!warnings.is_empty()).then_some(warnings)
+}
+
+/// What a command does with partly transparent pixels, for
+/// [`input_warnings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opacity {
+    /// Clustered with their colour: nothing to warn of.
+    Fitted,
+    /// Clustered by colour alone, as the command always does.
+    ByColour,
+    /// Clustered by colour alone, because quantize dithers.
+    Dithered,
 }
 
 /// Reads one input for a command that takes one, and prints its
@@ -381,7 +404,7 @@ pub fn read_one(source: &Source, common: &Common) -> Result<Decoded> {
         );
     }
     let decoded = read(source, common)?;
-    if let Some(warning) = input_warnings(source, &decoded) {
+    if let Some(warning) = input_warnings(source, &decoded, Opacity::ByColour) {
         crate::print_message(&warning);
     }
     Ok(decoded)

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use pixmeans_core::{PaletteOrder, palette_order};
+use pixmeans_core::{AlphaMode, PaletteOrder, palette_order};
 use pixmeans_io::{Swatch, encode_indexed_png, gimp_palette, swatch_image, write_atomic};
 use serde::Serialize;
 
@@ -75,7 +75,8 @@ fn file_kind(path: &Path) -> Result<FileKind> {
 }
 
 pub fn run(a: &PaletteArgs) -> Result<Outcome> {
-    let quantizer = config::quantizer(&a.kmeans)?;
+    // By colour alone, as the warning on reading says.
+    let quantizer = config::quantizer(&a.kmeans)?.with_alpha(AlphaMode::Opaque);
     let common = Common::resolve(&a.common)?.with_png(&a.png);
     let kind = a.output.as_deref().map(file_kind).transpose()?;
     if kind == Some(FileKind::Swatch) {

@@ -7,8 +7,8 @@ use anyhow::Result;
 use pixmeans_io::OutputFormat;
 
 use super::{
-    Kept, Outcome, check_clobber, input_warnings, make_folders, print_json, quantize_one, read,
-    remove_empty_folders,
+    Kept, Opacity, Outcome, check_clobber, input_warnings, make_folders, print_json, quantize_one,
+    read, remove_empty_folders,
 };
 use crate::quantize_config::{Job, QuantizeConfig, Sink};
 use crate::report::ImageReport;
@@ -66,7 +66,15 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<Done> {
     }
     let start = Instant::now();
     let decoded = read(&job.source, common)?;
-    let warning = input_warnings(&job.source, &decoded);
+    let warning = input_warnings(
+        &job.source,
+        &decoded,
+        if cfg.quantizer.fits_opacity() {
+            Opacity::Fitted
+        } else {
+            Opacity::Dithered
+        },
+    );
     let seconds = crate::report::Timings {
         decode: start.elapsed().as_secs_f64(),
         ..Default::default()
@@ -89,12 +97,15 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<Done> {
         seconds,
     )?;
     // JPEG stores no alpha: encode() puts transparent pixels on white.
-    let on_white = (job.format == OutputFormat::Jpeg && report.transparent).then(|| {
-        format!(
-            "warning: {} has no transparency (JPEG), so the transparent pixels of {} are written white\n",
-            report.output, report.input
-        )
-    });
+    let on_white = (job.format == OutputFormat::Jpeg && (report.transparent || report.opacity))
+        .then(|| {
+            format!(
+                "warning: {} has no transparency (JPEG), so the transparent pixels of {} are written white{}\n",
+                report.output,
+                report.input,
+                if report.opacity { " (partly transparent ones blended onto white)" } else { "" }
+            )
+        });
     let trace = common.verbose.then(|| ImageReport::trace(&q));
     let notes: String = [warning, on_white, trace].into_iter().flatten().collect();
     Ok(Done::Quantized(

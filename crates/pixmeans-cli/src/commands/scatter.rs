@@ -2,7 +2,7 @@
 //! space, in their own colours and in their clusters' colours.
 
 use anyhow::{Context, Result, bail};
-use pixmeans_core::{ImageRef, Quantized, sample_positions};
+use pixmeans_core::{AlphaMode, ImageRef, Quantized, sample_positions};
 use pixmeans_io::plot::{ScatterData, ScatterPoint, scatter_chart, scatter_html};
 use serde::Serialize;
 
@@ -87,7 +87,8 @@ pub fn palette_shares(q: &Quantized) -> (Vec<[u8; 3]>, Vec<f64>) {
 
 pub fn run(a: &ScatterArgs) -> Result<Outcome> {
     let common = Common::resolve(&a.common)?;
-    let quantizer = config::quantizer(&a.kmeans)?;
+    // By colour alone, as the warning on reading says.
+    let quantizer = config::quantizer(&a.kmeans)?.with_alpha(AlphaMode::Opaque);
     let auto = config::auto_k(&a.kmeans)?;
     if a.samples == 0 {
         bail!("--samples must be at least 1");

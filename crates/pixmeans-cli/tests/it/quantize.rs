@@ -381,29 +381,51 @@ fn transparent_pixels_stay_transparent() {
 }
 
 #[test]
-fn partly_transparent_pixels_are_written_opaque_with_a_warning() {
+fn partly_transparent_pixels_keep_their_opacity_unless_dithered() {
     let dir = tempfile::tempdir().unwrap();
     let (input, out) = (dir.path().join("shadow.png"), dir.path().join("out.png"));
-    // A fading shadow: alpha 0, then 1 to 254 (7 pixels a row), then 255.
+    // A fading shadow: alpha 0, then 7 steps from 31 to 223, then 255.
     let rgba =
         image::RgbaImage::from_fn(9, 4, |x, _| image::Rgba([10, 10, 10, (x * 255 / 8) as u8]));
     rgba.save(&input).unwrap();
-    let assert = pixmeans()
-        .arg("quantize")
-        .arg(&input)
-        .args(["-k", "2", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let quantize = |k: &str, extra: &[&str]| {
+        let assert = pixmeans()
+            .arg("quantize")
+            .arg(&input)
+            .args(["-k", k, "-f", "--json", "-o"])
+            .arg(&out)
+            .args(extra)
+            .assert()
+            .success();
+        let output = assert.get_output();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let back = image::open(&out).unwrap().to_rgba8();
+        let alphas: Vec<u8> = back.pixels().take(9).map(|p| p.0[3]).collect();
+        (report, stderr, alphas, back)
+    };
+    // As many colours as k: written exactly, opacity and all.
+    let (report, stderr, _, back) = quantize("8", &[]);
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let invisible_black = |p: &image::Rgba<u8>| if p.0[3] == 0 { [0; 4] } else { p.0 };
+    let want: Vec<[u8; 4]> = rgba.pixels().map(invisible_black).collect();
+    assert_eq!(back.pixels().map(|p| p.0).collect::<Vec<_>>(), want);
+    assert_eq!(report["opacity"], true);
+    assert_eq!(report["mse"], 0.0);
+    assert_eq!(report["palette"][1], "#0a0a0a1f");
+    // Fewer: the shadow still fades, in fewer steps.
+    let (_, _, alphas, _) = quantize("3", &[]);
+    assert_eq!(alphas[0], 0);
+    assert!(alphas.windows(2).all(|w| w[0] <= w[1]), "{alphas:?}");
+    assert!(alphas.iter().any(|&a| a > 0 && a < 255), "{alphas:?}");
+    // Dithering works on colour alone, and says so.
+    let (report, stderr, alphas, _) = quantize("2", &["--dither"]);
     assert!(
-        stderr.contains("warning: ")
-            && stderr.contains("shadow.png has 28 pixels that are partly transparent"),
+        stderr.contains("shadow.png has 28 pixels that are partly transparent; dithering clusters them by their colour as if opaque")
+            && stderr.contains("hint: without --dither"),
         "{stderr}"
     );
-    assert!(stderr.contains("as if opaque, and written so"), "{stderr}");
-    let back = image::open(&out).unwrap().to_rgba8();
-    let alphas: Vec<u8> = back.pixels().take(9).map(|p| p.0[3]).collect();
+    assert_eq!(report["opacity"], false);
     assert_eq!(alphas, [0, 255, 255, 255, 255, 255, 255, 255, 255]);
 
     // Fully transparent and opaque pixels alone: no warning.

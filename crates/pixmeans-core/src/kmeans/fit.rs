@@ -136,6 +136,20 @@ impl<const D: usize> Fit<D> {
             .collect()
     }
 
+    /// The same fit with each centroid turned into a point of `E`
+    /// coordinates by `f` (a fit of colours with their transparency into
+    /// one of colours).
+    pub(crate) fn map_centroids<const E: usize>(self, f: impl Fn([f32; D]) -> [f32; E]) -> Fit<E> {
+        Fit {
+            centroids: self.centroids.into_iter().map(f).collect(),
+            labels: self.labels,
+            cluster_weights: self.cluster_weights,
+            inertia: self.inertia,
+            history: self.history,
+            converged: self.converged,
+        }
+    }
+
     /// Puts the clusters in a new order: `order[i]` is the old index of the
     /// new cluster i. Labels follow. Returns each old cluster's new index.
     pub(crate) fn reorder(&mut self, order: &[usize]) -> Vec<u32> {

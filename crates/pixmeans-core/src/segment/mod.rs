@@ -134,9 +134,11 @@ pub struct Segmentation {
 impl Segmenter {
     /// Segments with these clustering settings (k, seed, colour space and
     /// `max_pixels`), by colour alone, merging nothing, 8-connected.
+    /// Partly transparent pixels count as their colour
+    /// ([`AlphaMode::Opaque`](crate::AlphaMode::Opaque) is set).
     pub fn new(quantizer: Quantizer) -> Self {
         Segmenter {
-            quantizer,
+            quantizer: quantizer.with_alpha(crate::AlphaMode::Opaque),
             spatial: 0.0,
             min_region: 0,
             connectivity: Connectivity::Eight,
@@ -270,7 +272,7 @@ impl Segmenter {
         self.validate(image.pixel_count() as u64)?;
         let indexed = q.image();
         let palette = indexed.palette();
-        let n = palette.len() - usize::from(palette.has_alpha());
+        let n = palette.color_count();
         let labels = indexed.indices().iter().map(|&i| u32::from(i)).collect();
         let map = LabelMap::new(indexed.width(), indexed.height(), n as u32, labels)?;
         let summary = FitSummary {

@@ -2,7 +2,8 @@
 //! makes about palettes, transparency, downscaled fits and threads.
 
 use pixmeans_core::{
-    ColorHistogram, ColorSpace, ImageRef, Init, KMeansParams, PixelFormat, Quantizer, metrics,
+    AlphaMode, ColorHistogram, ColorSpace, ImageRef, Init, KMeansParams, PixelFormat, Quantizer,
+    metrics,
 };
 
 use crate::{Lcg, banded, coffee};
@@ -112,8 +113,18 @@ fn transparent_pixels_are_left_out_and_stay_transparent() {
     let pal = q.image().palette();
     assert_eq!(
         pal.colors(),
+        [[250, 250, 250, 255], [10, 10, 10, 200], [0, 0, 0, 0]]
+    );
+    // By colour alone, the partly transparent pixels are written opaque.
+    let opaque = Quantizer::new(KMeansParams::new(2))
+        .with_alpha(AlphaMode::Opaque)
+        .quantize(&img)
+        .unwrap();
+    assert_eq!(
+        opaque.image().palette().colors(),
         [[250, 250, 250, 255], [10, 10, 10, 255], [0, 0, 0, 0]]
     );
+    assert_eq!(opaque.image().indices(), q.image().indices());
     let t = pal.transparent_index().unwrap() as u8;
     for (p, &i) in px.chunks_exact(4).zip(q.image().indices()) {
         assert_eq!(p[3] == 0, i == t);

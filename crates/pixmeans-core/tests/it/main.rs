@@ -9,6 +9,7 @@
 
 mod exactness;
 mod known_answers;
+mod opacity;
 mod properties;
 mod segment;
 

@@ -1,0 +1,302 @@
+//! Colour with opacity: what a quantization clusters when an image has
+//! partly transparent pixels, and the figures of the result.
+//!
+//! A pixel of colour c (a point of the working space) and opacity α in
+//! 0..=1 becomes the point (α·c, (1 − α)·S) of four coordinates: its colour
+//! premultiplied by its opacity, as compositing uses it, and its
+//! transparency on the scale S of the space's lightness (255 in sRGB, 1 in
+//! Oklab, 100 in CIELAB). An opaque colour is then its three coordinates and
+//! a 0. In sRGB the squared distance between two points is exactly the
+//! squared error of premultiplied 8-bit RGBA, the measure libimagequant
+//! (pngquant) also clusters by; a centroid is the opacity-weighted mean
+//! colour with the mean opacity.
+//!
+//! The figures follow the same idea. MSE is over the four channels of
+//! premultiplied RGBA (colour × α/255, and α), so an opaque pixel's error
+//! counts 3/4 as much as in the RGB MSE of an opaque image. ΔE is CIEDE2000
+//! between the colours as seen over white, each composited onto it in
+//! 8-bit sRGB.
+
+use rayon::prelude::*;
+
+use crate::color::{ColorSpace, srgb_to_lab};
+use crate::histogram::ColorHistogram;
+use crate::metrics::{DeltaE, ciede2000, weighted_quantile};
+
+/// What a quantization does with partly transparent pixels (alpha 1 to
+/// 254). Fully transparent pixels are always one palette entry of their
+/// own. Default [`AlphaMode::Fit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AlphaMode {
+    /// Cluster colour and opacity together: the palette gets entries of
+    /// any opacity (a PNG's tRNS), and soft edges and shadows keep their
+    /// gradual transparency. The default. Error diffusion
+    /// ([`crate::Dither`]) still works on colour alone and falls back to
+    /// [`AlphaMode::Opaque`].
+    #[default]
+    Fit,
+    /// Cluster by colour alone and write every such pixel opaque, in its
+    /// colour: what segmentation does, and what pixmeans did before
+    /// 2026-11-24.
+    Opaque,
+}
+
+/// The scale of transparency in `space`: the range of its lightness.
+fn scale(space: ColorSpace) -> f32 {
+    match space {
+        ColorSpace::Srgb => 255.0,
+        ColorSpace::Oklab => 1.0,
+        ColorSpace::Lab => 100.0,
+    }
+}
+
+/// The point of colour `[r, g, b]` at opacity `a` (of 255) in `space`.
+pub(crate) fn point_of(space: ColorSpace, [r, g, b, a]: [u8; 4]) -> [f32; 4] {
+    let alpha = f32::from(a) / 255.0;
+    let [x, y, z] = space.from_srgb([r, g, b]);
+    [
+        x * alpha,
+        y * alpha,
+        z * alpha,
+        (1.0 - alpha) * scale(space),
+    ]
+}
+
+/// The opacity (0..=1) of a point, and its colour unpremultiplied, in
+/// `space`.
+fn unpremultiplied(space: ColorSpace, [x, y, z, t]: [f32; 4]) -> ([f32; 3], f32) {
+    let alpha = (1.0 - t / scale(space)).clamp(0.0, 1.0);
+    // A cluster of next to no opacity keeps its colour finite.
+    let over = alpha.max(1.0 / 1024.0);
+    ([x / over, y / over, z / over], alpha)
+}
+
+/// The colour of a point in `space`, without its opacity: what a
+/// four-coordinate fit's centroids become in a [`crate::Fit`] of colours.
+pub(crate) fn color_of(space: ColorSpace, p: [f32; 4]) -> [f32; 3] {
+    unpremultiplied(space, p).0
+}
+
+/// The 8-bit RGBA palette entry of a point in `space`. Its alpha is at
+/// least 1, so that it is never taken for the fully transparent entry.
+pub(crate) fn rgba_of(space: ColorSpace, p: [f32; 4]) -> [u8; 4] {
+    let (color, alpha) = unpremultiplied(space, p);
+    let [r, g, b] = space.to_srgb(color);
+    [r, g, b, (alpha * 255.0).round().clamp(1.0, 255.0) as u8]
+}
+
+/// The distinct colours with their opacity that a quantization clusters:
+/// first the histogram's colours that some opaque pixel has (alpha 255, in
+/// the histogram's order, with the opaque pixels' count), then its partly
+/// transparent RGBA values.
+#[derive(Debug, Clone)]
+pub(crate) struct AlphaColors {
+    colors: Vec<[u8; 4]>,
+    counts: Vec<u64>,
+    /// For each histogram colour, its entry as an opaque colour, or
+    /// `u32::MAX` where every pixel of that colour is partly transparent.
+    opaque_entry: Vec<u32>,
+    /// How many of the entries are opaque colours.
+    opaque_len: usize,
+}
+
+impl AlphaColors {
+    /// The entries of `hist`.
+    pub(crate) fn new(hist: &ColorHistogram) -> Self {
+        let mut colors = Vec::with_capacity(hist.len() + hist.translucent().len());
+        let mut counts = Vec::with_capacity(colors.capacity());
+        let mut opaque_entry = Vec::with_capacity(hist.len());
+        // Both lists are sorted by colour: walk them together, taking each
+        // colour's partly transparent pixels from its count.
+        let mut partly = hist.translucent_iter().peekable();
+        for (c @ [r, g, b], mut n) in hist.iter() {
+            while let Some((_, m)) = partly.next_if(|([pr, pg, pb, _], _)| [*pr, *pg, *pb] == c) {
+                n -= m;
+            }
+            if n == 0 {
+                opaque_entry.push(u32::MAX);
+            } else {
+                opaque_entry.push(colors.len() as u32);
+                colors.push([r, g, b, 255]);
+                counts.push(n);
+            }
+        }
+        let opaque_len = colors.len();
+        colors.extend_from_slice(hist.translucent());
+        counts.extend_from_slice(hist.translucent_counts());
+        AlphaColors {
+            colors,
+            counts,
+            opaque_entry,
+            opaque_len,
+        }
+    }
+
+    /// The number of entries.
+    pub(crate) fn len(&self) -> usize {
+        self.colors.len()
+    }
+
+    /// The entries as RGBA.
+    pub(crate) fn colors(&self) -> &[[u8; 4]] {
+        &self.colors
+    }
+
+    /// The pixel count of each entry.
+    pub(crate) fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// The number of histogram colours the entries were made from.
+    pub(crate) fn histogram_len(&self) -> usize {
+        self.opaque_entry.len()
+    }
+
+    /// Each entry as a point of `space`.
+    pub(crate) fn points_in(&self, space: ColorSpace) -> Vec<[f32; 4]> {
+        self.colors
+            .par_iter()
+            .map(|&c| point_of(space, c))
+            .collect()
+    }
+
+    /// The label of each histogram colour's opaque pixels (0 where it has
+    /// none), and of each partly transparent value, from each entry's.
+    pub(crate) fn split_labels(&self, labels: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let opaque = self
+            .opaque_entry
+            .iter()
+            .map(|&e| labels.get(e as usize).copied().unwrap_or(0))
+            .collect();
+        (opaque, labels[self.opaque_len..].to_vec())
+    }
+
+    /// MSE over the four channels of premultiplied 8-bit RGBA of mapping
+    /// each entry to `palette[labels[i]]`.
+    pub(crate) fn mse(&self, labels: &[u32], palette: &[[u8; 4]]) -> f64 {
+        let total: u64 = self.counts.iter().sum();
+        if total == 0 {
+            return 0.0;
+        }
+        let sse: f64 = (self.colors.par_iter(), self.counts.par_iter(), labels)
+            .into_par_iter()
+            .map(|(&c, &n, &l)| n as f64 * premultiplied_error(c, palette[l as usize]))
+            .sum();
+        sse / (4.0 * total as f64)
+    }
+
+    /// CIEDE2000 between each entry and `palette[labels[i]]`, both
+    /// composited over white, summarised over pixels.
+    pub(crate) fn delta_e(&self, labels: &[u32], palette: &[[u8; 4]]) -> DeltaE {
+        let total: u64 = self.counts.iter().sum();
+        if total == 0 {
+            return DeltaE::default();
+        }
+        let pal: Vec<[f64; 3]> = palette
+            .iter()
+            .map(|&c| srgb_to_lab(over_white(c)))
+            .collect();
+        let de: Vec<(f64, u64)> = (self.colors.par_iter(), self.counts.par_iter(), labels)
+            .into_par_iter()
+            .map(|(&c, &n, &l)| (ciede2000(srgb_to_lab(over_white(c)), pal[l as usize]), n))
+            .collect();
+        let mean = de.iter().map(|&(d, n)| d * n as f64).sum::<f64>() / total as f64;
+        let p95 = weighted_quantile(&de, (total * 95).div_ceil(100));
+        DeltaE { mean, p95 }
+    }
+}
+
+/// The squared error of `a` against `b` summed over the four channels of
+/// premultiplied 8-bit RGBA.
+fn premultiplied_error(a: [u8; 4], b: [u8; 4]) -> f64 {
+    let (aa, ba) = (f64::from(a[3]) / 255.0, f64::from(b[3]) / 255.0);
+    let color: f64 = (0..3)
+        .map(|i| (f64::from(a[i]) * aa - f64::from(b[i]) * ba).powi(2))
+        .sum();
+    color + (f64::from(a[3]) - f64::from(b[3])).powi(2)
+}
+
+/// An RGBA colour composited over white in 8-bit sRGB.
+fn over_white([r, g, b, a]: [u8; 4]) -> [u8; 3] {
+    let alpha = f64::from(a) / 255.0;
+    [r, g, b].map(|c| (f64::from(c) * alpha + 255.0 * (1.0 - alpha)).round() as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_opaque_colour_is_its_colour_and_a_zero() {
+        for space in ColorSpace::ALL {
+            for c in [[0, 0, 0], [255, 255, 255], [12, 200, 77]] {
+                let [x, y, z] = space.from_srgb(c);
+                assert_eq!(point_of(space, [c[0], c[1], c[2], 255]), [x, y, z, 0.0]);
+            }
+        }
+    }
+
+    #[test]
+    fn a_point_turns_back_into_its_colour_and_opacity() {
+        for space in ColorSpace::ALL {
+            for c in [
+                [0, 0, 0, 1],
+                [255, 255, 255, 128],
+                [12, 200, 77, 254],
+                [90, 30, 9, 40],
+            ] {
+                assert_eq!(rgba_of(space, point_of(space, c)), c, "{space}");
+            }
+            // Next to no opacity still gives an entry that is not the
+            // transparent one.
+            assert_eq!(rgba_of(space, [0.0, 0.0, 0.0, scale(space)])[3], 1);
+        }
+    }
+
+    #[test]
+    fn in_srgb_distance_is_the_premultiplied_rgba_error() {
+        let (a, b) = ([200, 10, 90, 100], [30, 60, 90, 230]);
+        let (p, q) = (point_of(ColorSpace::Srgb, a), point_of(ColorSpace::Srgb, b));
+        let d2: f64 = p.iter().zip(q).map(|(x, y)| f64::from(x - y).powi(2)).sum();
+        assert!((d2 - premultiplied_error(a, b)).abs() < 1e-2, "{d2}");
+    }
+
+    #[test]
+    fn the_entries_split_each_colour_into_opaque_and_partly_transparent() {
+        // Three opaque pixels of [1, 1, 1] and two partly transparent
+        // ones; every pixel of [2, 2, 2] is partly transparent.
+        let px = [
+            [1, 1, 1, 255],
+            [1, 1, 1, 9],
+            [2, 2, 2, 60],
+            [1, 1, 1, 255],
+            [1, 1, 1, 9],
+            [2, 2, 2, 50],
+            [1, 1, 1, 255],
+        ]
+        .concat();
+        let image = crate::ImageRef::new(7, 1, crate::PixelFormat::Rgba8, &px).unwrap();
+        let hist = ColorHistogram::from_image(&image);
+        let a = AlphaColors::new(&hist);
+        assert_eq!(
+            a.colors(),
+            &[[1, 1, 1, 255], [1, 1, 1, 9], [2, 2, 2, 50], [2, 2, 2, 60]]
+        );
+        assert_eq!(a.counts(), &[3, 2, 1, 1]);
+        assert_eq!(a.split_labels(&[7, 8, 9, 10]), (vec![7, 0], vec![8, 9, 10]));
+    }
+
+    #[test]
+    fn figures_weigh_opacity() {
+        let hist = ColorHistogram::from_counts([([10, 10, 10], 2)], 0);
+        let a = AlphaColors::new(&hist);
+        // Opaque, 10 off in each colour channel: 300 / 4 channels.
+        assert_eq!(a.mse(&[0], &[[20, 20, 20, 255]]), 75.0);
+        let e = a.delta_e(&[0], &[[10, 10, 10, 255]]);
+        assert_eq!(e, DeltaE::default());
+        assert_eq!(over_white([0, 0, 0, 0]), [255, 255, 255]);
+        assert_eq!(over_white([0, 0, 0, 255]), [0, 0, 0]);
+        assert_eq!(over_white([0, 0, 0, 128]), [127, 127, 127]);
+    }
+}

@@ -1,0 +1,162 @@
+//! Partly transparent pixels: clustered by colour and opacity together.
+
+use pixmeans_core::{
+    AlphaMode, ColorSpace, Dither, ImageRef, KMeansParams, PixelFormat, Quantized, Quantizer,
+};
+
+use crate::COFFEE;
+
+/// The coffee crop under a round vignette of opacity: opaque in the
+/// middle, fading through every alpha to fully transparent at the corners.
+fn vignette() -> Vec<u8> {
+    let (w, h) = (80.0f64, 60.0f64);
+    COFFEE
+        .chunks_exact(3)
+        .enumerate()
+        .flat_map(|(i, p)| {
+            let (x, y) = ((i % 80) as f64 - w / 2.0, (i / 80) as f64 - h / 2.0);
+            let r = (x * x + y * y).sqrt() / 25.0;
+            let alpha = (255.0 * (2.0 - r)).clamp(0.0, 255.0) as u8;
+            [p[0], p[1], p[2], alpha]
+        })
+        .collect()
+}
+
+/// MSE over premultiplied RGBA of the indexed image against `rgba`, pixel
+/// by pixel, fully transparent pixels left out.
+fn premultiplied_mse(rgba: &[u8], q: &Quantized) -> f64 {
+    let pal = q.image().palette().colors();
+    let (mut sse, mut n) = (0.0, 0u64);
+    for (p, &i) in rgba.chunks_exact(4).zip(q.image().indices()) {
+        if p[3] == 0 {
+            continue;
+        }
+        let e = pal[usize::from(i)];
+        let (pa, ea) = (f64::from(p[3]) / 255.0, f64::from(e[3]) / 255.0);
+        for c in 0..3 {
+            sse += (f64::from(p[c]) * pa - f64::from(e[c]) * ea).powi(2);
+        }
+        sse += (f64::from(p[3]) - f64::from(e[3])).powi(2);
+        n += 1;
+    }
+    sse / (4.0 * n as f64)
+}
+
+#[test]
+fn a_fading_image_is_fitted_in_colour_and_opacity() {
+    let rgba = vignette();
+    let image = ImageRef::new(80, 60, PixelFormat::Rgba8, &rgba).unwrap();
+    for space in ColorSpace::ALL {
+        let quantizer = Quantizer::new(KMeansParams::new(16)).with_color_space(space);
+        let q = quantizer.quantize(&image).unwrap();
+        assert!(q.clustered_opacity());
+        let pal = q.image().palette();
+        let t = pal.transparent_index().unwrap();
+        assert_eq!(pal.len(), 17);
+        assert!(
+            pal.colors().iter().any(|c| c[3] > 0 && c[3] < 255),
+            "{space}"
+        );
+        for (p, &i) in rgba.chunks_exact(4).zip(q.image().indices()) {
+            assert_eq!(p[3] == 0, usize::from(i) == t, "{space}");
+        }
+        // The reported MSE is that of the pixels as written.
+        let mse = premultiplied_mse(&rgba, &q);
+        assert!(
+            (q.mse() - mse).abs() <= 1e-9 * mse,
+            "{space}: {} {mse}",
+            q.mse()
+        );
+        assert!(q.mse() > 0.0 && q.delta_e().mean > 0.0);
+        // Deterministic, whatever the threads.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let again = pool.install(|| quantizer.quantize(&image).unwrap());
+        assert_eq!(again.image(), q.image(), "{space}");
+        assert_eq!(again.inertia().to_bits(), q.inertia().to_bits(), "{space}");
+    }
+}
+
+#[test]
+fn opacity_clustered_beats_colour_alone_by_far() {
+    let rgba = vignette();
+    let image = ImageRef::new(80, 60, PixelFormat::Rgba8, &rgba).unwrap();
+    let fitted = Quantizer::new(KMeansParams::new(16))
+        .quantize(&image)
+        .unwrap();
+    let opaque = Quantizer::new(KMeansParams::new(16))
+        .with_alpha(AlphaMode::Opaque)
+        .quantize(&image)
+        .unwrap();
+    assert!(!opaque.clustered_opacity());
+    assert!(
+        opaque
+            .image()
+            .palette()
+            .colors()
+            .iter()
+            .all(|c| c[3] == 0 || c[3] == 255)
+    );
+    // Measured alike, writing the vignette opaque is far worse.
+    let (good, bad) = (
+        premultiplied_mse(&rgba, &fitted),
+        premultiplied_mse(&rgba, &opaque),
+    );
+    assert!(bad > 20.0 * good, "{good} {bad}");
+    // Dithering works on colour alone.
+    let dithered = Quantizer::new(KMeansParams::new(16))
+        .with_dither(Dither::FLOYD_STEINBERG)
+        .quantize(&image)
+        .unwrap();
+    assert!(!dithered.clustered_opacity());
+}
+
+#[test]
+fn as_many_colours_with_opacity_as_k_are_copied_exactly() {
+    // Two colours, each opaque and at two opacities, and a transparent
+    // corner: six entries and the transparent one.
+    let values = [
+        [200, 10, 10, 255],
+        [200, 10, 10, 7],
+        [200, 10, 10, 140],
+        [0, 90, 255, 255],
+        [0, 90, 255, 60],
+        [0, 90, 255, 254],
+    ];
+    let mut rgba: Vec<u8> = (0..36).flat_map(|i| values[i % 6]).collect();
+    rgba[..4].copy_from_slice(&[1, 2, 3, 0]);
+    let image = ImageRef::new(6, 6, PixelFormat::Rgba8, &rgba).unwrap();
+    for k in [6, 7, 255] {
+        let q = Quantizer::new(KMeansParams::new(k))
+            .quantize(&image)
+            .unwrap();
+        assert_eq!(q.distinct_colors(), 6);
+        assert_eq!((q.mse(), q.inertia()), (0.0, 0.0), "k = {k}");
+        let back = q.image().to_rgba();
+        assert_eq!(back[..4], [0, 0, 0, 0]);
+        assert_eq!(back[4..], rgba[4..], "k = {k}");
+    }
+    // One fewer: the nearest two merge, and the result is no longer exact.
+    let q = Quantizer::new(KMeansParams::new(5))
+        .quantize(&image)
+        .unwrap();
+    assert_eq!(q.image().palette().len(), 6);
+    assert!(q.mse() > 0.0);
+}
+
+#[test]
+fn a_fit_on_a_copy_maps_every_pixel_with_its_opacity() {
+    let rgba = vignette();
+    let image = ImageRef::new(80, 60, PixelFormat::Rgba8, &rgba).unwrap();
+    let q = Quantizer::new(KMeansParams::new(8))
+        .with_max_pixels(Some(1200))
+        .quantize(&image)
+        .unwrap();
+    assert!(q.sample_size().is_some());
+    assert!(q.clustered_opacity());
+    assert!(q.fitted_pixels() <= 1200);
+    let mse = premultiplied_mse(&rgba, &q);
+    assert!((q.mse() - mse).abs() <= 1e-9 * mse, "{} {mse}", q.mse());
+}
