@@ -354,6 +354,12 @@ impl ImageReport {
             self.colors,
             counted(self.iterations, "iteration")
         );
+        if self.k == 256 && self.transparent && self.colors == 255 {
+            let _ = writeln!(
+                s,
+                "  the transparent entry counts among the 256 (as in pngquant): 255 colours"
+            );
+        }
         if let Some(c) = &self.k_choice {
             s.push_str(&c.human());
         }

@@ -28,10 +28,6 @@ pub enum QuantizeError {
     /// k does not fit an indexed image.
     #[error("k = {0} is too many colours for an indexed image, which holds 1 to 256")]
     TooManyColors(usize),
-    /// The image has transparent pixels and 256 colours to fit, leaving no
-    /// palette entry for them.
-    #[error("k = 256 leaves no palette entry for the image's transparent pixels; use 255 at most")]
-    NoRoomForTransparency,
     /// `max_pixels` is 0.
     #[error("max_pixels must be at least 1")]
     ZeroMaxPixels,
@@ -192,7 +188,8 @@ impl Quantizer {
     /// The palette has min(k, distinct colours) entries, sorted by pixel
     /// count with each pixel at its nearest colour, dithered or not (most
     /// first, ties by lightness), plus one fully transparent entry when the
-    /// image has fully transparent pixels. The entries are opaque unless
+    /// image has fully transparent pixels (at k = 256 that entry counts
+    /// among the 256, leaving 255 colours). The entries are opaque unless
     /// the image has partly transparent pixels (see
     /// [`with_alpha`](Self::with_alpha)); a colour at two opacities then
     /// counts as two distinct colours.
@@ -263,7 +260,9 @@ impl Quantizer {
         let entries = alpha.as_ref().map_or(hist.len(), AlphaColors::len);
         let transparent = hist.transparent() > 0;
         if transparent && k.min(entries) == PaletteSize::MAX.get() {
-            return Err(QuantizeError::NoRoomForTransparency);
+            // 256 colours and the fully transparent entry overflow a
+            // palette: as pngquant does, count that entry among the 256.
+            return self.clone().with_k(k - 1).quantize_colors(image, hist);
         }
         let (outcome, rgba) = self.fit_colors(image, hist, alpha.as_ref())?;
         let FitOutcome {

@@ -413,6 +413,26 @@ fn partly_transparent_pixels_keep_their_opacity_unless_dithered() {
     assert_eq!(report["opacity"], true);
     assert_eq!(report["mse"], 0.0);
     assert_eq!(report["palette"][1], "#0a0a0a1f");
+    // k = 256 counts the transparent entry among the 256.
+    let many = image::RgbaImage::from_fn(40, 10, |x, y| {
+        image::Rgba([
+            (x * 6) as u8,
+            (y * 25) as u8,
+            9,
+            if x == 0 { 0 } else { 255 },
+        ])
+    });
+    many.save(dir.path().join("many.png")).unwrap();
+    let assert = pixmeans()
+        .current_dir(dir.path())
+        .args(["quantize", "many.png", "-k", "256", "-o", "many-out.png"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("the transparent entry counts among the 256 (as in pngquant): 255 colours"),
+        "{stderr}"
+    );
     // Fewer: the shadow still fades, in fewer steps.
     let (_, _, alphas, _) = quantize("3", &[]);
     assert_eq!(alphas[0], 0);

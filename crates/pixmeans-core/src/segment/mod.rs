@@ -220,14 +220,13 @@ impl Segmenter {
     pub fn segment(&self, image: &ImageRef<'_>) -> Result<Segmentation, SegmentError> {
         self.validate(image.pixel_count() as u64)?;
         let params = self.quantizer.params();
-        if self.spatial == 0.0 && params.k() <= PaletteSize::MAX.get() {
-            match self.quantizer.quantize(image) {
-                Ok(q) => return self.segment_quantized(image, &q),
-                // 256 colours and a transparent entry overflow an indexed
-                // image: label the pixels as for a larger k.
-                Err(QuantizeError::NoRoomForTransparency) => {}
-                Err(e) => return Err(e.into()),
-            }
+        // 256 clusters and a transparent entry overflow an indexed image
+        // (where quantize would fit 255): label the pixels as for a larger k.
+        let fits = params.k() < PaletteSize::MAX.get()
+            || (params.k() == PaletteSize::MAX.get() && !has_transparent_pixels(image));
+        if self.spatial == 0.0 && fits {
+            let q = self.quantizer.quantize(image)?;
+            return self.segment_quantized(image, &q);
         }
         params.validate().map_err(QuantizeError::from)?;
         if self.quantizer.max_pixels() == Some(0) {
@@ -348,6 +347,11 @@ impl Segmenter {
             merged,
         }
     }
+}
+
+/// Whether some pixel of `image` is fully transparent.
+fn has_transparent_pixels(image: &ImageRef<'_>) -> bool {
+    image.format() == crate::PixelFormat::Rgba8 && image.data().chunks_exact(4).any(|p| p[3] == 0)
 }
 
 impl Segmentation {
