@@ -21,6 +21,7 @@ use rayon::prelude::*;
 
 use crate::color::{ColorSpace, srgb_to_lab};
 use crate::histogram::ColorHistogram;
+use crate::image::{ImageRef, IndexedImage};
 use crate::metrics::{DeltaE, ciede2000, weighted_quantile};
 
 /// What a quantization does with partly transparent pixels (alpha 1 to
@@ -31,9 +32,7 @@ use crate::metrics::{DeltaE, ciede2000, weighted_quantile};
 pub enum AlphaMode {
     /// Cluster colour and opacity together: the palette gets entries of
     /// any opacity (a PNG's tRNS), and soft edges and shadows keep their
-    /// gradual transparency. The default. Error diffusion
-    /// ([`crate::Dither`]) still works on colour alone and falls back to
-    /// [`AlphaMode::Opaque`].
+    /// gradual transparency. The default.
     #[default]
     Fit,
     /// Cluster by colour alone and write every such pixel opaque, in its
@@ -205,6 +204,44 @@ impl AlphaColors {
         let p95 = weighted_quantile(&de, (total * 95).div_ceil(100));
         DeltaE { mean, p95 }
     }
+}
+
+/// The MSE and ΔE of [`AlphaColors::mse`] and [`AlphaColors::delta_e`],
+/// of an image and its indexed version pixel by pixel (a dithered one):
+/// each distinct pair of RGBA value and index is counted, and measured
+/// once.
+pub(crate) fn pixel_figures(image: &ImageRef<'_>, indexed: &IndexedImage) -> (f64, DeltaE) {
+    let mut pairs: Vec<u64> = image
+        .data()
+        .par_chunks(4 << 16)
+        .zip(indexed.indices().par_chunks(1 << 16))
+        .flat_map_iter(|(px, ix)| {
+            px.chunks_exact(4)
+                .zip(ix)
+                .filter(|(p, _)| p[3] != 0)
+                .map(|(p, &i)| {
+                    (u64::from(u32::from_be_bytes([p[0], p[1], p[2], p[3]])) << 8) | u64::from(i)
+                })
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    let (mut colors, mut counts, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+    for run in pairs.chunk_by(|a, b| a == b) {
+        colors.push(((run[0] >> 8) as u32).to_be_bytes());
+        counts.push(run.len() as u64);
+        labels.push((run[0] & 0xff) as u32);
+    }
+    let pixels = AlphaColors {
+        colors,
+        counts,
+        opaque_entry: Vec::new(),
+        opaque_len: 0,
+    };
+    let palette = indexed.palette().colors();
+    (
+        pixels.mse(&labels, palette),
+        pixels.delta_e(&labels, palette),
+    )
 }
 
 /// The squared error of `a` against `b` summed over the four channels of

@@ -5,14 +5,14 @@ use rayon::prelude::*;
 
 use crate::choose_k::Trial;
 use crate::color::{ColorSpace, Point};
-use crate::dither::{Dither, Target, floyd_steinberg};
+use crate::dither::{AlphaTarget, Dither, Target, floyd_steinberg, floyd_steinberg_with_alpha};
 use crate::histogram::{ColorHistogram, slot};
 use crate::image::{ImageRef, IndexedImage, PixelFormat};
 use crate::kmeans::{Fit, FitInput, KMeansError, KMeansParams};
 use crate::metrics::{
     DeltaE, Sizes, histogram_delta_e, histogram_mse, pixel_delta_e, pixel_mse, psnr,
 };
-use crate::opacity::{AlphaColors, AlphaMode, color_of, rgba_of};
+use crate::opacity::{AlphaColors, AlphaMode, color_of, pixel_figures, rgba_of};
 use crate::palette::{Palette, PaletteSize, PaletteSizeError};
 
 /// Why an image could not be quantized.
@@ -137,8 +137,7 @@ impl Quantizer {
     }
 
     /// What to do with partly transparent pixels. Default
-    /// [`AlphaMode::Fit`]: cluster colour and opacity together (but by
-    /// colour alone, as [`AlphaMode::Opaque`], when dithering).
+    /// [`AlphaMode::Fit`]: cluster colour and opacity together.
     pub fn with_alpha(mut self, alpha: AlphaMode) -> Self {
         self.alpha = alpha;
         self
@@ -150,9 +149,9 @@ impl Quantizer {
     }
 
     /// Whether partly transparent pixels are clustered by colour and
-    /// opacity together: [`AlphaMode::Fit`] without dithering.
+    /// opacity together: [`AlphaMode::Fit`].
     pub fn fits_opacity(&self) -> bool {
-        self.alpha == AlphaMode::Fit && self.dither.level().is_none()
+        self.alpha == AlphaMode::Fit
     }
 
     /// Whether this quantization of an image with histogram `hist`
@@ -553,6 +552,14 @@ impl QuantizedColors {
             .then(|| summary.dither.level())
             .flatten();
         let indices = match (diffuse, &self.own_labels) {
+            (Some(level), _) if self.alpha.is_some() => {
+                let target = AlphaTarget {
+                    colors: self.palette.colors(),
+                    space: summary.space,
+                    transparent: transparent_index,
+                };
+                floyd_steinberg_with_alpha(image, &target, level)
+            }
             (Some(level), _) => {
                 let colors = self.palette.rgb();
                 let target = Target {
@@ -591,7 +598,10 @@ impl QuantizedColors {
             }
         };
         let indexed = IndexedImage::new(image.width(), image.height(), self.palette, indices)?;
-        if diffuse.is_some() {
+        if diffuse.is_some() && self.alpha.is_some() {
+            (summary.mse, summary.delta_e) = pixel_figures(image, &indexed);
+            summary.counts = pixel_counts(&indexed, summary.counts.len());
+        } else if diffuse.is_some() {
             summary.mse = pixel_mse(image, &indexed);
             summary.delta_e = pixel_delta_e(image, &indexed);
             summary.counts = pixel_counts(&indexed, summary.counts.len());

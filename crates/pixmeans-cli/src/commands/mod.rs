@@ -361,20 +361,9 @@ pub fn input_warnings(source: &Source, decoded: &Decoded, opacity: Opacity) -> O
         if partly > 0 {
             let _ = writeln!(
                 warnings,
-                "warning: {name} has {} that are partly transparent; {} clusters them by their colour as if opaque (only full transparency is kept)",
+                "warning: {name} has {} that are partly transparent; this command clusters them by their colour as if opaque (only full transparency is kept)",
                 counted(partly, "pixel"),
-                if opacity == Opacity::Dithered {
-                    "dithering"
-                } else {
-                    "this command"
-                }
             );
-            if opacity == Opacity::Dithered {
-                let _ = writeln!(
-                    warnings,
-                    "hint: without --dither, quantize clusters colour and opacity together and keeps soft edges"
-                );
-            }
         }
     }
     (!warnings.is_empty()).then_some(warnings)
@@ -386,10 +375,8 @@ pub fn input_warnings(source: &Source, decoded: &Decoded, opacity: Opacity) -> O
 pub enum Opacity {
     /// Clustered with their colour: nothing to warn of.
     Fitted,
-    /// Clustered by colour alone, as the command always does.
+    /// Clustered by colour alone.
     ByColour,
-    /// Clustered by colour alone, because quantize dithers.
-    Dithered,
 }
 
 /// Reads one input for a command that takes one, and prints its

@@ -72,7 +72,7 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<Done> {
         if cfg.quantizer.fits_opacity() {
             Opacity::Fitted
         } else {
-            Opacity::Dithered
+            Opacity::ByColour
         },
     );
     let seconds = crate::report::Timings {

@@ -381,7 +381,7 @@ fn transparent_pixels_stay_transparent() {
 }
 
 #[test]
-fn partly_transparent_pixels_keep_their_opacity_unless_dithered() {
+fn partly_transparent_pixels_keep_their_opacity() {
     let dir = tempfile::tempdir().unwrap();
     let (input, out) = (dir.path().join("shadow.png"), dir.path().join("out.png"));
     // A fading shadow: alpha 0, then 7 steps from 31 to 223, then 255.
@@ -438,15 +438,12 @@ fn partly_transparent_pixels_keep_their_opacity_unless_dithered() {
     assert_eq!(alphas[0], 0);
     assert!(alphas.windows(2).all(|w| w[0] <= w[1]), "{alphas:?}");
     assert!(alphas.iter().any(|&a| a > 0 && a < 255), "{alphas:?}");
-    // Dithering works on colour alone, and says so.
-    let (report, stderr, alphas, _) = quantize("2", &["--dither"]);
-    assert!(
-        stderr.contains("shadow.png has 28 pixels that are partly transparent; dithering clusters them by their colour as if opaque")
-            && stderr.contains("hint: without --dither"),
-        "{stderr}"
-    );
-    assert_eq!(report["opacity"], false);
-    assert_eq!(alphas, [0, 255, 255, 255, 255, 255, 255, 255, 255]);
+    // Dithered, too.
+    let (report, stderr, alphas, _) = quantize("3", &["--dither"]);
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert_eq!(report["opacity"], true);
+    assert_eq!(alphas[0], 0);
+    assert!(alphas.iter().any(|&a| a > 0 && a < 255), "{alphas:?}");
 
     // Fully transparent and opaque pixels alone: no warning.
     let rgba = image::RgbaImage::from_fn(9, 4, |x, _| {

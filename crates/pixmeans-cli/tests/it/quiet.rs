@@ -26,20 +26,19 @@ fn quiet_leaves_out_summaries_but_not_data_warnings_or_errors() {
     assert_eq!(stderr, "");
     assert_eq!(String::from_utf8(stdout).unwrap().lines().count(), 3);
 
-    // A failed input of a batch is still named, and a warning still shown
-    // (with its hint): dithering clusters partly transparent pixels as if
-    // opaque.
+    // A failed input of a batch is still named, and a warning still shown:
+    // segment clusters partly transparent pixels as if opaque.
     let rgba = image::RgbaImage::from_fn(8, 2, |x, _| image::Rgba([9, 9, 9, (x * 30) as u8]));
     rgba.save(dir.path().join("fade.png")).unwrap();
     let (stderr, _) = stderr_of(
         dir.path(),
         &[
-            "quantize", "fade.png", "gone.png", "-k", "2", "-o", "out/", "-q", "--dither",
+            "segment", "fade.png", "gone.png", "-k", "2", "-o", "out/", "-q",
         ],
         1,
     );
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 3, "{stderr}");
+    assert_eq!(lines.len(), 2, "{stderr}");
     assert!(
         lines.iter().any(|l| l.starts_with("warning: fade.png has")),
         "{stderr}"

@@ -45,8 +45,10 @@ use crate::histogram::{cache_slot, key};
 use crate::image::ImageRef;
 
 mod cells;
+mod with_alpha;
 
 use cells::{Cells, Lookup};
+pub(crate) use with_alpha::{AlphaTarget, floyd_steinberg_with_alpha};
 
 /// How each pixel is mapped to a palette colour. Default [`Dither::None`].
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -137,6 +139,20 @@ pub(crate) struct Target<'a> {
 pub(crate) fn floyd_steinberg(image: &ImageRef<'_>, target: &Target<'_>, level: f32) -> Vec<u8> {
     let w = image.width() as usize;
     let cells = Cells::new(target.space, target.centroids);
+    in_bands(image, || {
+        let mut state = Band::new(w, target, &cells, level);
+        move |y: usize, out: &mut [u8]| state.row(image, y, out)
+    })
+}
+
+/// The palette index of every pixel, from rows dithered in parallel bands:
+/// `band()` makes each band's state, a function that dithers row y into
+/// its output, and is first run through the rows above the band.
+fn in_bands<F>(image: &ImageRef<'_>, band: impl Fn() -> F + Sync) -> Vec<u8>
+where
+    F: FnMut(usize, &mut [u8]),
+{
+    let w = image.width() as usize;
     let mut indices = vec![0u8; image.pixel_count()];
     if w == 0 {
         return indices;
@@ -145,15 +161,15 @@ pub(crate) fn floyd_steinberg(image: &ImageRef<'_>, target: &Target<'_>, level: 
     indices
         .par_chunks_mut(rows * w)
         .enumerate()
-        .for_each(|(band, out)| {
-            let first = band * rows;
-            let mut state = Band::new(w, target, &cells, level);
+        .for_each(|(i, out)| {
+            let first = i * rows;
+            let mut row = band();
             let mut thrown = vec![0u8; w];
             for y in first.saturating_sub(WARM_UP_ROWS)..first {
-                state.row(image, y, &mut thrown);
+                row(y, &mut thrown);
             }
-            for (i, row) in out.chunks_exact_mut(w).enumerate() {
-                state.row(image, first + i, row);
+            for (i, out) in out.chunks_exact_mut(w).enumerate() {
+                row(first + i, out);
             }
         });
     indices

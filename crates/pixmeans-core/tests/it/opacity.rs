@@ -105,12 +105,41 @@ fn opacity_clustered_beats_colour_alone_by_far() {
         premultiplied_mse(&rgba, &opaque),
     );
     assert!(bad > 20.0 * good, "{good} {bad}");
-    // Dithering works on colour alone.
-    let dithered = Quantizer::new(KMeansParams::new(16))
-        .with_dither(Dither::FLOYD_STEINBERG)
-        .quantize(&image)
+}
+
+#[test]
+fn dithering_diffuses_colour_and_opacity_but_keeps_opaque_pixels_opaque() {
+    let rgba = vignette();
+    let image = ImageRef::new(80, 60, PixelFormat::Rgba8, &rgba).unwrap();
+    let quantizer = Quantizer::new(KMeansParams::new(8)).with_dither(Dither::FLOYD_STEINBERG);
+    let q = quantizer.quantize(&image).unwrap();
+    assert!(q.clustered_opacity());
+    let pal = q.image().palette().colors();
+    let t = q.image().palette().transparent_index().unwrap();
+    let (mut before, mut after) = (0u64, 0u64);
+    for (p, &i) in rgba.chunks_exact(4).zip(q.image().indices()) {
+        match p[3] {
+            0 => assert_eq!(usize::from(i), t),
+            255 => assert_ne!(usize::from(i), t),
+            _ => {}
+        }
+        before += u64::from(p[3]);
+        after += u64::from(pal[usize::from(i)][3]);
+    }
+    // The opacity passed on keeps the image's total opacity within 1 %.
+    let drift = (after as f64 - before as f64).abs() / before as f64;
+    assert!(drift < 0.01, "{drift}");
+    // The figures are those of the dithered pixels.
+    let mse = premultiplied_mse(&rgba, &q);
+    assert!((q.mse() - mse).abs() <= 1e-9 * mse, "{} {mse}", q.mse());
+    assert!(q.counts().iter().sum::<u64>() <= q.fitted_pixels());
+    // The same whatever the threads.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
         .unwrap();
-    assert!(!dithered.clustered_opacity());
+    let again = pool.install(|| quantizer.quantize(&image).unwrap());
+    assert_eq!(again.image(), q.image());
 }
 
 #[test]

@@ -1,0 +1,163 @@
+//! Error diffusion for an image whose opacity was clustered with its colour
+//! (see [`crate::opacity`]): the same Floyd–Steinberg passes, bands and
+//! level as for opaque images, in premultiplied RGBA.
+//!
+//! Each partly transparent pixel's colour multiplied by its opacity, and
+//! its opacity, plus the error passed on to them, are clamped to what can
+//! be shown (opacity 0 to 255, each colour channel 0 to the opacity), and
+//! take the palette entry nearest to them as the fit measures (colour × α
+//! and transparency, in the working space); the error of what was written
+//! is passed on. A soft shadow of one colour then dithers in opacity, as
+//! pngquant's does. Opaque pixels take the colour error passed on to them
+//! but keep their full opacity (an opaque area next to a soft edge never
+//! gets see-through dots), and fully transparent pixels stay so and pass
+//! nothing on.
+
+use crate::color::ColorSpace;
+use crate::histogram::cache_slot;
+use crate::image::ImageRef;
+use crate::opacity::point_of;
+
+use super::{CACHE_SLOTS, in_bands};
+
+/// What error diffusion with opacity maps to.
+pub(crate) struct AlphaTarget<'a> {
+    /// The palette's entries, the fully transparent one included.
+    pub(crate) colors: &'a [[u8; 4]],
+    pub(crate) space: ColorSpace,
+    /// The index fully transparent pixels get (present whenever the image
+    /// has such pixels).
+    pub(crate) transparent: Option<u8>,
+}
+
+/// The palette index of every pixel, by error diffusion passing on `level`
+/// of each error. `image` is RGBA.
+pub(crate) fn floyd_steinberg_with_alpha(
+    image: &ImageRef<'_>,
+    target: &AlphaTarget<'_>,
+    level: f32,
+) -> Vec<u8> {
+    let w = image.width() as usize;
+    // The entries that pixels can take, as points, with their index: the
+    // fully transparent one too, for a partly transparent pixel that the
+    // error passed on takes down to no opacity.
+    let entries: Vec<([f32; 4], u8)> = target
+        .colors
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &c)| Some((point_of(target.space, c), u8::try_from(i).ok()?)))
+        .collect();
+    let premultiplied: Vec<[f32; 4]> = target
+        .colors
+        .iter()
+        .map(|&[r, g, b, a]| {
+            let alpha = f32::from(a) / 255.0;
+            [r, g, b, 255].map(|c| f32::from(c) * alpha)
+        })
+        .collect();
+    in_bands(image, || {
+        let mut band = Band {
+            target,
+            entries: &entries,
+            premultiplied: &premultiplied,
+            level,
+            this_row: vec![[0.0; 4]; w + 2],
+            next_row: vec![[0.0; 4]; w + 2],
+            cache: vec![None; CACHE_SLOTS],
+        };
+        move |y: usize, out: &mut [u8]| band.row(image, y, out)
+    })
+}
+
+/// One band's running state, as for opaque images: the error in
+/// premultiplied RGBA passed on to this row and the next, and a cache of
+/// nearest entries.
+struct Band<'a> {
+    target: &'a AlphaTarget<'a>,
+    entries: &'a [([f32; 4], u8)],
+    premultiplied: &'a [[f32; 4]],
+    level: f32,
+    this_row: Vec<[f32; 4]>,
+    next_row: Vec<[f32; 4]>,
+    /// Direct-mapped: an `0xRRGGBBAA` key and its nearest entry.
+    cache: Vec<Option<(u32, u8)>>,
+}
+
+impl Band<'_> {
+    /// Dithers row y into `out`.
+    fn row(&mut self, image: &ImageRef<'_>, y: usize, out: &mut [u8]) {
+        let w = out.len();
+        let pixels = &image.data()[y * w * 4..(y + 1) * w * 4];
+        std::mem::swap(&mut self.this_row, &mut self.next_row);
+        self.next_row.fill([0.0; 4]);
+        let right_to_left = y % 2 == 1;
+        for step in 0..w {
+            let x = if right_to_left { w - 1 - step } else { step };
+            let p = &pixels[x * 4..x * 4 + 4];
+            if p[3] == 0 {
+                out[x] = self.target.transparent.unwrap_or(0);
+                continue;
+            }
+            // Cell x + 1 holds pixel x; the margins take what falls off.
+            let carried = self.this_row[x + 1];
+            let a = match p[3] {
+                255 => 255.0,
+                a => (f32::from(a) + carried[3]).clamp(0.0, 255.0),
+            };
+            let alpha = f32::from(p[3]) / 255.0;
+            let mut wanted = [0.0, 0.0, 0.0, a];
+            for c in 0..3 {
+                wanted[c] = (f32::from(p[c]) * alpha + carried[c]).clamp(0.0, a);
+            }
+            // Back to a straight colour, rounded (black at no opacity).
+            let straight = |v: f32| (v * 255.0 / a.max(0.5) + 0.5).min(255.0) as u8;
+            let rgba = [
+                straight(wanted[0]),
+                straight(wanted[1]),
+                straight(wanted[2]),
+                (a + 0.5) as u8,
+            ];
+            let index = self.nearest(rgba);
+            out[x] = index;
+            let written = self.premultiplied[usize::from(index)];
+            let error: [f32; 4] = std::array::from_fn(|c| (wanted[c] - written[c]) * self.level);
+            let (ahead, behind) = if right_to_left {
+                (x, x + 2)
+            } else {
+                (x + 2, x)
+            };
+            for c in 0..4 {
+                let e = error[c] / 16.0;
+                self.this_row[ahead][c] += 7.0 * e;
+                self.next_row[behind][c] += 3.0 * e;
+                self.next_row[x + 1][c] += 5.0 * e;
+                self.next_row[ahead][c] += e;
+            }
+        }
+    }
+
+    /// The index of the entry nearest `rgba` in the working space (the
+    /// first of equals), through the cache. A palette holds 255 entries at
+    /// most besides the transparent one, so a miss scans them all; images
+    /// with partly transparent pixels are mostly icons and drawings, whose
+    /// flat areas hit the cache.
+    fn nearest(&mut self, rgba: [u8; 4]) -> u8 {
+        let key = u32::from_be_bytes(rgba);
+        let slot = cache_slot(key, CACHE_SLOTS);
+        if let Some((cached, index)) = self.cache[slot]
+            && cached == key
+        {
+            return index;
+        }
+        let p = point_of(self.target.space, rgba);
+        let mut best = (f32::INFINITY, 0);
+        for &(q, i) in self.entries {
+            let d: f32 = p.iter().zip(q).map(|(a, b)| (a - b) * (a - b)).sum();
+            if d < best.0 {
+                best = (d, i);
+            }
+        }
+        self.cache[slot] = Some((key, best.1));
+        best.1
+    }
+}
