@@ -378,7 +378,7 @@ impl ImageReport {
         if self.opacity {
             let _ = writeln!(
                 s,
-                "  colour and opacity clustered together: MSE over premultiplied RGBA, ΔE00 over white"
+                "  colour and opacity clustered together: MSE adds the error of opacity (premultiplied RGBA), ΔE00 is over white"
             );
         }
         let psnr = psnr_words(self.psnr);

@@ -161,11 +161,17 @@ impl<'a> Trials<'a> {
     }
 }
 
-/// The largest k worth trying: more than the image's colours changes nothing,
-/// and a palette holds 256 (255 beside a transparent entry).
-fn k_limit(hist: &ColorHistogram) -> usize {
+/// The largest k worth trying: more than the image's colours (with their
+/// opacity, if `quantizer` clusters it) changes nothing, and a palette
+/// holds 256 (255 beside a transparent entry).
+fn k_limit(quantizer: &Quantizer, hist: &ColorHistogram) -> usize {
     let max = PaletteSize::MAX.get() - usize::from(hist.transparent() > 0);
-    hist.len().clamp(1, max)
+    let colors = if quantizer.clusters_opacity(hist) {
+        crate::opacity::entry_count(hist)
+    } else {
+        hist.len()
+    };
+    colors.clamp(1, max)
 }
 
 /// The smallest k that meets `target`, searched by doubling and then by
@@ -200,7 +206,7 @@ pub fn smallest_k(
     target: KTarget,
 ) -> Result<(KChoice, Quantized), QuantizeError> {
     let mut trials = Trials::new(quantizer, image, hist);
-    let limit = k_limit(hist);
+    let limit = k_limit(quantizer, hist);
     // lo misses the target and hi (with its colours) meets it; each round
     // tries k between them (above lo while there is no hi).
     let mut lo: Option<Trial> = None;
@@ -287,7 +293,9 @@ fn narrowing_pair(target: KTarget, lo: &Trial, hi: &Trial, stalled: bool) -> Vec
 /// for the k chosen. Held per k: 4 bytes per distinct colour fitted (the
 /// fit's label of each), plus 1 byte per distinct colour of the image when
 /// the fit ran on a downscaled copy (see [`Quantizer::with_max_pixels`]),
-/// plus O(k + iterations) for palette, centroids and history. For 16
+/// plus O(k + iterations) for palette, centroids and history (the colours
+/// with their opacity, when opacity is clustered, are kept once for every
+/// k, 16 bytes each, in the histogram). For 16
 /// values of k on a photo of 10^6 colours that is 64 MB, where keeping
 /// every indexed image of 12 MP would take 192 MB.
 pub fn knee_k(
@@ -297,7 +305,10 @@ pub fn knee_k(
     ks: RangeInclusive<usize>,
 ) -> Result<(KChoice, Quantized), QuantizeError> {
     let mut trials = Trials::new(quantizer, image, hist);
-    let (lo, hi) = ((*ks.start()).max(1), (*ks.end()).min(k_limit(hist)));
+    let (lo, hi) = (
+        (*ks.start()).max(1),
+        (*ks.end()).min(k_limit(quantizer, hist)),
+    );
     // The k are fitted side by side (each fit also parallel inside, which
     // alone keeps two cores only about two thirds busy).
     let tried: Vec<QuantizedColors> = (lo..=hi)

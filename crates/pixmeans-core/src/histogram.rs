@@ -6,13 +6,14 @@
 //! the same point), at a tenth to a hundredth of the cost on a photo.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
 use crate::color::{ColorSpace, Point, srgb_to_lab};
 use crate::image::{ImageRef, PixelFormat};
 use crate::kmeans::FitInput;
+use crate::opacity::AlphaColors;
 
 /// Below this many pixels the colours are counted by sorting their keys;
 /// above it, in dense tables of all 2^24 colours, whose fixed cost (a page
@@ -90,6 +91,11 @@ pub struct ColorHistogram {
     /// The colours in one working space with their k-d tree, kept for
     /// every k a search fits.
     fit_input: Scratch<OnceLock<(ColorSpace, FitInput<3>)>>,
+    /// The colours with their opacity, and those in one working space with
+    /// their k-d tree, kept likewise for an image with partly transparent
+    /// pixels.
+    alpha: Scratch<OnceLock<Arc<AlphaColors>>>,
+    alpha_fit_input: Scratch<OnceLock<(ColorSpace, FitInput<4>)>>,
 }
 
 /// Something a histogram keeps beside its value to save work later: not
@@ -344,6 +350,8 @@ impl ColorHistogram {
             lab: Scratch::default(),
             keep: Scratch::default(),
             fit_input: Scratch::default(),
+            alpha: Scratch::default(),
+            alpha_fit_input: Scratch::default(),
         }
     }
 
@@ -374,12 +382,13 @@ impl ColorHistogram {
         }
     }
 
-    /// The number of distinct opaque colours.
+    /// The number of distinct colours (of every pixel that is not fully
+    /// transparent).
     pub fn len(&self) -> usize {
         self.colors.len()
     }
 
-    /// Whether the image had no opaque pixel.
+    /// Whether every pixel of the image is fully transparent.
     pub fn is_empty(&self) -> bool {
         self.colors.is_empty()
     }
@@ -425,6 +434,38 @@ impl ColorHistogram {
             let _ = self.fit_input.0.set((space, input));
         }
         self.fit_input
+            .0
+            .get()
+            .filter(|(kept, _)| *kept == space)
+            .map(|(_, input)| input)
+    }
+
+    /// The colours with their opacity that a fit clusters when it clusters
+    /// opacity: kept if [`keep_for_several_fits`](Self::keep_for_several_fits)
+    /// has run, else made afresh.
+    pub(crate) fn alpha_colors(&self) -> Arc<AlphaColors> {
+        if !self.keep.0.load(Ordering::Relaxed) {
+            return Arc::new(AlphaColors::new(self));
+        }
+        if let Some(kept) = self.alpha.0.get() {
+            return Arc::clone(kept);
+        }
+        let made = Arc::new(AlphaColors::new(self));
+        let _ = self.alpha.0.set(Arc::clone(&made));
+        made
+    }
+
+    /// [`fit_input`](Self::fit_input) for the colours with their opacity.
+    pub(crate) fn alpha_fit_input(&self, space: ColorSpace) -> Option<&FitInput<4>> {
+        if !self.keep.0.load(Ordering::Relaxed) || self.translucent.is_empty() {
+            return None;
+        }
+        if self.alpha_fit_input.0.get().is_none() {
+            let colors = self.alpha_colors();
+            let input = FitInput::new(colors.points_in(space), colors.counts());
+            let _ = self.alpha_fit_input.0.set((space, input));
+        }
+        self.alpha_fit_input
             .0
             .get()
             .filter(|(kept, _)| *kept == space)

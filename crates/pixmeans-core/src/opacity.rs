@@ -11,9 +11,11 @@
 //! (pngquant) also clusters by; a centroid is the opacity-weighted mean
 //! colour with the mean opacity.
 //!
-//! The figures follow the same idea. MSE is over the four channels of
-//! premultiplied RGBA (colour × α/255, and α), so an opaque pixel's error
-//! counts 3/4 as much as in the RGB MSE of an opaque image. ΔE is CIEDE2000
+//! The figures follow the same idea. MSE adds the squared error of the
+//! opacity to those of the three channels of premultiplied colour (colour
+//! × α/255), all in 8-bit units, and divides by three channels a pixel as
+//! for RGB: an opaque image's MSE is its RGB MSE, and a few partly
+//! transparent pixels change it only by their own errors. ΔE is CIEDE2000
 //! between the colours as seen over white, each composited onto it in
 //! 8-bit sRGB.
 
@@ -106,13 +108,7 @@ impl AlphaColors {
         let mut colors = Vec::with_capacity(hist.len() + hist.translucent().len());
         let mut counts = Vec::with_capacity(colors.capacity());
         let mut opaque_entry = Vec::with_capacity(hist.len());
-        // Both lists are sorted by colour: walk them together, taking each
-        // colour's partly transparent pixels from its count.
-        let mut partly = hist.translucent_iter().peekable();
-        for (c @ [r, g, b], mut n) in hist.iter() {
-            while let Some((_, m)) = partly.next_if(|([pr, pg, pb, _], _)| [*pr, *pg, *pb] == c) {
-                n -= m;
-            }
+        for (&[r, g, b], n) in hist.colors().iter().zip(opaque_counts(hist)) {
             if n == 0 {
                 opaque_entry.push(u32::MAX);
             } else {
@@ -147,9 +143,11 @@ impl AlphaColors {
         &self.counts
     }
 
-    /// The number of histogram colours the entries were made from.
-    pub(crate) fn histogram_len(&self) -> usize {
-        self.opaque_entry.len()
+    /// Whether these could be the entries of `hist`: as many colours, and
+    /// as many partly transparent values.
+    pub(crate) fn are_of(&self, hist: &ColorHistogram) -> bool {
+        self.opaque_entry.len() == hist.len()
+            && self.colors.len() - self.opaque_len == hist.translucent().len()
     }
 
     /// Each entry as a point of `space`.
@@ -171,8 +169,8 @@ impl AlphaColors {
         (opaque, labels[self.opaque_len..].to_vec())
     }
 
-    /// MSE over the four channels of premultiplied 8-bit RGBA of mapping
-    /// each entry to `palette[labels[i]]`.
+    /// MSE (as the module's docs define it) of mapping each entry to
+    /// `palette[labels[i]]`.
     pub(crate) fn mse(&self, labels: &[u32], palette: &[[u8; 4]]) -> f64 {
         let total: u64 = self.counts.iter().sum();
         if total == 0 {
@@ -182,7 +180,7 @@ impl AlphaColors {
             .into_par_iter()
             .map(|(&c, &n, &l)| n as f64 * premultiplied_error(c, palette[l as usize]))
             .sum();
-        sse / (4.0 * total as f64)
+        sse / (3.0 * total as f64)
     }
 
     /// CIEDE2000 between each entry and `palette[labels[i]]`, both
@@ -242,6 +240,25 @@ pub(crate) fn pixel_figures(image: &ImageRef<'_>, indexed: &IndexedImage) -> (f6
         pixels.mse(&labels, palette),
         pixels.delta_e(&labels, palette),
     )
+}
+
+/// How many pixels of each histogram colour are opaque. Both lists of the
+/// histogram are sorted by colour: they are walked together, each colour's
+/// partly transparent pixels taken from its count.
+fn opaque_counts(hist: &ColorHistogram) -> impl Iterator<Item = u64> + '_ {
+    let mut partly = hist.translucent_iter().peekable();
+    hist.iter().map(move |(c, mut n)| {
+        while let Some((_, m)) = partly.next_if(|(p, _)| p[..3] == c) {
+            n -= m;
+        }
+        n
+    })
+}
+
+/// The number of entries [`AlphaColors::new`] makes of `hist`, without
+/// making them.
+pub(crate) fn entry_count(hist: &ColorHistogram) -> usize {
+    opaque_counts(hist).filter(|&n| n > 0).count() + hist.translucent().len()
 }
 
 /// The squared error of `a` against `b` summed over the four channels of
@@ -328,8 +345,8 @@ mod tests {
     fn figures_weigh_opacity() {
         let hist = ColorHistogram::from_counts([([10, 10, 10], 2)], 0);
         let a = AlphaColors::new(&hist);
-        // Opaque, 10 off in each colour channel: 300 / 4 channels.
-        assert_eq!(a.mse(&[0], &[[20, 20, 20, 255]]), 75.0);
+        // Opaque, 10 off in each colour channel: as in RGB.
+        assert_eq!(a.mse(&[0], &[[20, 20, 20, 255]]), 100.0);
         let e = a.delta_e(&[0], &[[10, 10, 10, 255]]);
         assert_eq!(e, DeltaE::default());
         assert_eq!(over_white([0, 0, 0, 0]), [255, 255, 255]);

@@ -1,6 +1,8 @@
 //! [`Quantizer`]: an image in, an [`IndexedImage`] of at most k colours and
 //! its quality figures out.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::choose_k::Trial;
@@ -255,15 +257,15 @@ impl Quantizer {
             return Err(QuantizeError::ZeroMaxPixels);
         }
         self.dither.check()?;
-        let alpha = self.clusters_opacity(hist).then(|| AlphaColors::new(hist));
-        let entries = alpha.as_ref().map_or(hist.len(), AlphaColors::len);
+        let alpha = self.clusters_opacity(hist).then(|| hist.alpha_colors());
+        let entries = alpha.as_ref().map_or(hist.len(), |a| a.len());
         let transparent = hist.transparent() > 0;
         if transparent && k.min(entries) == PaletteSize::MAX.get() {
             // 256 colours and the fully transparent entry overflow a
             // palette: as pngquant does, count that entry among the 256.
             return self.clone().with_k(k - 1).quantize_colors(image, hist);
         }
-        let (outcome, rgba) = self.fit_colors(image, hist, alpha.as_ref())?;
+        let (outcome, rgba) = self.fit_colors(image, hist, alpha.as_deref())?;
         let FitOutcome {
             mut fit,
             labels,
@@ -271,7 +273,7 @@ impl Quantizer {
             sample_size,
             fitted_pixels,
         } = outcome;
-        let entry_counts = alpha.as_ref().map_or(hist.counts(), AlphaColors::counts);
+        let entry_counts = alpha.as_ref().map_or(hist.counts(), |a| a.counts());
 
         // Order clusters by their pixel count in the full image.
         let mut counts = vec![0u64; fit.centroids().len()];
@@ -363,7 +365,8 @@ impl Quantizer {
                 (outcome, rgba)
             }
             Some(colors) => {
-                let outcome = self.fit(image, colors, || None, |h| AlphaColors::new(&h))?;
+                let kept = || hist.alpha_fit_input(space);
+                let outcome = self.fit(image, colors, kept, |h| AlphaColors::new(&h))?;
                 let centroids = outcome.fit.centroids();
                 let rgba = centroids.iter().map(|&c| rgba_of(space, c)).collect();
                 let colors = |f: Fit<4>| f.map_centroids(|c| color_of(space, c));
@@ -374,7 +377,7 @@ impl Quantizer {
 
     /// Fits on `full`, the colours of the image (of its histogram, or
     /// with their opacity), or on those of a downscaled copy when asked and
-    /// useful: `of_copy` makes them from the copy's histogram. `kept` is
+    /// useful: `of_copy` makes them from the copy's histogram. `kept`
     /// gives `full` in the working space with its k-d tree, if kept.
     fn fit<'h, const D: usize, C: Clustered<D>>(
         &self,
@@ -456,13 +459,14 @@ impl Clustered<4> for AlphaColors {
 /// What [`Quantizer::fit`] learns about the full image.
 struct FitOutcome<const D: usize = 3> {
     fit: Fit<D>,
-    /// The label of each histogram colour.
+    /// The label of each colour clustered (of the histogram, or with its
+    /// opacity).
     labels: Vec<u32>,
     /// The inertia over every pixel of the full image.
     inertia: f64,
     /// The downscaled copy's size, if the fit ran on one.
     sample_size: Option<(u32, u32)>,
-    /// Opaque pixels the fit ran on.
+    /// Pixels the fit ran on (none fully transparent).
     fitted_pixels: u64,
 }
 
@@ -497,7 +501,7 @@ pub struct QuantizedColors {
     /// The colours with their opacity that were clustered, if the image's
     /// opacity was (see [`Quantizer::clusters_opacity`]); the labels are
     /// then theirs.
-    alpha: Option<AlphaColors>,
+    alpha: Option<Arc<AlphaColors>>,
     summary: Summary,
 }
 
@@ -535,11 +539,11 @@ impl QuantizedColors {
         hist: &ColorHistogram,
     ) -> Result<Quantized, QuantizeError> {
         let pixels = hist.total_opaque() + hist.transparent();
-        let colors = self
-            .alpha
-            .as_ref()
-            .map_or(self.summary.distinct_colors, AlphaColors::histogram_len);
-        if hist.len() != colors || pixels != image.pixel_count() as u64 {
+        let same_colors = match &self.alpha {
+            None => hist.len() == self.summary.distinct_colors,
+            Some(colors) => colors.are_of(hist),
+        };
+        if !same_colors || pixels != image.pixel_count() as u64 {
             return Err(QuantizeError::NotTheSameImage);
         }
         let transparent_index = self
@@ -721,7 +725,11 @@ impl Quantized {
     }
 
     /// The k-means fit, clusters in palette order. When fitted on a
-    /// downscaled copy, its labels and inertia are those of the copy.
+    /// downscaled copy, its labels and inertia are those of the copy. When
+    /// opacity was clustered ([`clustered_opacity`](Self::clustered_opacity)),
+    /// its labels are those of the colours with their opacity, its
+    /// centroids the clusters' colours without it (divided back out), and
+    /// its inertia and history those of the four coordinates.
     pub fn fit(&self) -> &Fit {
         &self.summary.fit
     }
@@ -749,8 +757,8 @@ impl Quantized {
 
     /// Mean squared error in 8-bit RGB between the image and its palette
     /// colours, over pixels and channels (fully transparent pixels left
-    /// out); over the four channels of premultiplied RGBA if opacity was
-    /// clustered.
+    /// out); with the error of opacity added, in premultiplied RGBA, if
+    /// opacity was clustered (see [`crate::opacity`]).
     pub fn mse(&self) -> f64 {
         self.summary.mse
     }

@@ -341,14 +341,14 @@ pub enum FormatArg {
     Png,
     /// GIF with the exact palette.
     Gif,
-    /// Lossless WebP (RGB, so larger than the PNG).
+    /// Lossless WebP (RGB, or RGBA with transparency; larger than the PNG).
     Webp,
     /// JPEG (quality 90; re-adds colours).
     #[value(alias = "jpeg")]
     Jpg,
     /// BMP (8-bit indexed, or RGBA with transparency; uncompressed).
     Bmp,
-    /// TIFF (RGB, deflated).
+    /// TIFF (RGB, or RGBA with transparency; deflated).
     #[value(alias = "tif")]
     Tiff,
 }

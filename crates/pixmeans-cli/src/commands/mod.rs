@@ -575,14 +575,35 @@ pub fn quantize_one(
 }
 
 /// The figures of an encoded lossy file against the original `view`: the
-/// file decoded again, as whoever opens it sees it.
+/// file decoded again, as whoever opens it sees it. An original with partly
+/// transparent pixels is measured as the file shows it, over white.
 fn lossy_file(view: &ImageRef<'_>, bytes: &[u8], name: &Path) -> Result<LossyFileReport> {
     // The file has the image's size, which was decoded within the limit.
     let limits = pixmeans_io::Limits::new(view.pixel_count() as u64);
     let decoded = pixmeans_io::decode_bytes(bytes, name, &limits)
         .with_context(|| format!("cannot decode {} again to measure it", name.display()))?;
     let file = decoded.image.view();
-    let mse = pixmeans_core::metrics::image_mse(view, &file)
+    let partly = view.format() == PixelFormat::Rgba8
+        && view
+            .data()
+            .chunks_exact(4)
+            .any(|p| p[3] != 0 && p[3] != 255);
+    let on_white = partly.then(|| {
+        let blend = |c: u8, a: u8| {
+            ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a)) + 127) / 255) as u8
+        };
+        let rgb = view
+            .data()
+            .chunks_exact(4)
+            .flat_map(|p| [blend(p[0], p[3]), blend(p[1], p[3]), blend(p[2], p[3])])
+            .collect();
+        pixmeans_core::Image::new(view.width(), view.height(), PixelFormat::Rgb8, rgb)
+    });
+    let original = match &on_white {
+        Some(Ok(image)) => image.view(),
+        _ => *view,
+    };
+    let mse = pixmeans_core::metrics::image_mse(&original, &file)
         .with_context(|| format!("{} decodes to another size", name.display()))?;
     let psnr = pixmeans_core::metrics::psnr(mse);
     Ok(LossyFileReport {

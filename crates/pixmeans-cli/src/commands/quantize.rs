@@ -106,8 +106,25 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<Done> {
                 if report.opacity { " (partly transparent ones blended onto white)" } else { "" }
             )
         });
+    // GIF has one transparent index: encode() makes partly transparent
+    // entries opaque or transparent.
+    let partly = q
+        .image()
+        .palette()
+        .colors()
+        .iter()
+        .any(|c| c[3] > 0 && c[3] < 255);
+    let on_off = (job.format == OutputFormat::Gif && partly).then(|| {
+        format!(
+            "warning: {} has no partial transparency (GIF), so the partly transparent pixels of {} are written opaque from half opacity up and transparent below; the reported figures are those of the palette\n",
+            report.output, report.input
+        )
+    });
     let trace = common.verbose.then(|| ImageReport::trace(&q));
-    let notes: String = [warning, on_white, trace].into_iter().flatten().collect();
+    let notes: String = [warning, on_white, on_off, trace]
+        .into_iter()
+        .flatten()
+        .collect();
     Ok(Done::Quantized(
         (!notes.is_empty()).then_some(notes),
         Box::new(report),

@@ -438,6 +438,21 @@ fn partly_transparent_pixels_keep_their_opacity() {
     assert_eq!(alphas[0], 0);
     assert!(alphas.windows(2).all(|w| w[0] <= w[1]), "{alphas:?}");
     assert!(alphas.iter().any(|&a| a > 0 && a < 255), "{alphas:?}");
+    // A GIF has one transparent index, and says what that does.
+    let assert = pixmeans()
+        .arg("quantize")
+        .arg(&input)
+        .args(["-k", "8", "-f", "-o"])
+        .arg(dir.path().join("out.gif"))
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(
+            "out.gif has no partial transparency (GIF), so the partly transparent pixels of"
+        ),
+        "{stderr}"
+    );
     // Dithered, too.
     let (report, stderr, alphas, _) = quantize("3", &["--dither"]);
     assert!(!stderr.contains("warning"), "{stderr}");

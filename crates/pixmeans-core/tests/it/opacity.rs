@@ -1,7 +1,8 @@
 //! Partly transparent pixels: clustered by colour and opacity together.
 
 use pixmeans_core::{
-    AlphaMode, ColorSpace, Dither, ImageRef, KMeansParams, PixelFormat, Quantized, Quantizer,
+    AlphaMode, ColorHistogram, ColorSpace, Dither, ImageRef, KMeansParams, KTarget, PixelFormat,
+    QuantizeError, Quantized, Quantizer, knee_k, smallest_k,
 };
 
 use crate::COFFEE;
@@ -22,8 +23,9 @@ fn vignette() -> Vec<u8> {
         .collect()
 }
 
-/// MSE over premultiplied RGBA of the indexed image against `rgba`, pixel
-/// by pixel, fully transparent pixels left out.
+/// MSE of premultiplied RGBA (the four channels' squared errors over three
+/// channels a pixel) of the indexed image against `rgba`, pixel by pixel,
+/// fully transparent pixels left out.
 fn premultiplied_mse(rgba: &[u8], q: &Quantized) -> f64 {
     let pal = q.image().palette().colors();
     let (mut sse, mut n) = (0.0, 0u64);
@@ -39,7 +41,7 @@ fn premultiplied_mse(rgba: &[u8], q: &Quantized) -> f64 {
         sse += (f64::from(p[3]) - f64::from(e[3])).powi(2);
         n += 1;
     }
-    sse / (4.0 * n as f64)
+    sse / (3.0 * n as f64)
 }
 
 #[test]
@@ -188,4 +190,40 @@ fn a_fit_on_a_copy_maps_every_pixel_with_its_opacity() {
     assert!(q.fitted_pixels() <= 1200);
     let mse = premultiplied_mse(&rgba, &q);
     assert!((q.mse() - mse).abs() <= 1e-9 * mse, "{} {mse}", q.mse());
+}
+
+#[test]
+fn a_search_over_k_counts_each_colour_at_each_opacity() {
+    // One colour at every opacity: 255 colours to cluster, one by RGB.
+    let rgba: Vec<u8> = (0..=255u8).flat_map(|a| [10, 20, 30, a]).collect();
+    let image = ImageRef::new(16, 16, PixelFormat::Rgba8, &rgba).unwrap();
+    let hist = ColorHistogram::from_image(&image);
+    let quantizer = Quantizer::new(KMeansParams::new(1));
+    let (choice, q) = smallest_k(&quantizer, &image, &hist, KTarget::MinPsnr(40.0)).unwrap();
+    assert!(choice.met && choice.k > 1, "{choice:?}");
+    assert!(q.psnr() >= 40.0);
+    let (choice, _) = knee_k(&quantizer, &image, &hist, 1..=16).unwrap();
+    assert_eq!(choice.trials.len(), 16);
+}
+
+#[test]
+fn colours_quantized_from_another_histogram_are_refused() {
+    let rgba = [
+        [200, 0, 0, 255],
+        [0, 0, 200, 30],
+        [0, 0, 200, 30],
+        [0, 0, 200, 255],
+    ]
+    .concat();
+    let image = ImageRef::new(4, 1, PixelFormat::Rgba8, &rgba).unwrap();
+    let hist = ColorHistogram::from_image(&image);
+    let colors = Quantizer::new(KMeansParams::new(3))
+        .quantize_colors(&image, &hist)
+        .unwrap();
+    // The same colours and counts, without the partly transparent ones.
+    let other = ColorHistogram::from_counts(hist.iter(), hist.transparent());
+    assert!(matches!(
+        colors.into_quantized(&image, &other),
+        Err(QuantizeError::NotTheSameImage)
+    ));
 }
