@@ -175,14 +175,58 @@ where
     indices
 }
 
-/// One band's running state: the error passed on to this row and the next
-/// (one cell of margin at each end), and a cache of nearest entries.
+/// The error passed on to this row and the next, N channels a pixel, with
+/// one cell of margin at each end: cell x + 1 holds pixel x, and the
+/// margins take what falls off.
+struct Errors<const N: usize> {
+    this_row: Vec<[f32; N]>,
+    next_row: Vec<[f32; N]>,
+}
+
+impl<const N: usize> Errors<N> {
+    fn new(width: usize) -> Self {
+        Errors {
+            this_row: vec![[0.0; N]; width + 2],
+            next_row: vec![[0.0; N]; width + 2],
+        }
+    }
+
+    /// Moves on a row: what was passed down is now this row's.
+    fn next_row(&mut self) {
+        std::mem::swap(&mut self.this_row, &mut self.next_row);
+        self.next_row.fill([0.0; N]);
+    }
+
+    /// The error passed on to pixel x of this row.
+    fn carried(&self, x: usize) -> [f32; N] {
+        self.this_row[x + 1]
+    }
+
+    /// Passes pixel x's error on: 7/16 to the next pixel along the row,
+    /// 3/16, 5/16 and 1/16 to the three below.
+    fn pass_on(&mut self, x: usize, right_to_left: bool, error: [f32; N]) {
+        let (ahead, behind) = if right_to_left {
+            (x, x + 2)
+        } else {
+            (x + 2, x)
+        };
+        for c in 0..N {
+            let e = error[c] / 16.0;
+            self.this_row[ahead][c] += 7.0 * e;
+            self.next_row[behind][c] += 3.0 * e;
+            self.next_row[x + 1][c] += 5.0 * e;
+            self.next_row[ahead][c] += e;
+        }
+    }
+}
+
+/// One band's running state: the error passed on to this row and the next,
+/// and a cache of nearest entries.
 struct Band<'a> {
     target: &'a Target<'a>,
     cells: &'a Cells<'a>,
     level: f32,
-    this_row: Vec<[f32; 3]>,
-    next_row: Vec<[f32; 3]>,
+    errors: Errors<3>,
     /// Direct-mapped: `rgb << 8 | index`, or `u32::MAX` for none.
     cache: Vec<u32>,
 }
@@ -193,8 +237,7 @@ impl<'a> Band<'a> {
             target,
             cells,
             level,
-            this_row: vec![[0.0; 3]; width + 2],
-            next_row: vec![[0.0; 3]; width + 2],
+            errors: Errors::new(width),
             cache: vec![u32::MAX; CACHE_SLOTS],
         }
     }
@@ -204,8 +247,7 @@ impl<'a> Band<'a> {
         let w = out.len();
         let ch = image.format().channels();
         let pixels = &image.data()[y * w * ch..(y + 1) * w * ch];
-        std::mem::swap(&mut self.this_row, &mut self.next_row);
-        self.next_row.fill([0.0; 3]);
+        self.errors.next_row();
         let right_to_left = y % 2 == 1;
         for step in 0..w {
             let x = if right_to_left { w - 1 - step } else { step };
@@ -214,8 +256,7 @@ impl<'a> Band<'a> {
                 out[x] = self.target.transparent.unwrap_or(0);
                 continue;
             }
-            // Cell x + 1 holds pixel x; the margins take what falls off.
-            let carried = self.this_row[x + 1];
+            let carried = self.errors.carried(x);
             let wanted: [f32; 3] =
                 std::array::from_fn(|c| (f32::from(p[c]) + carried[c]).clamp(0.0, 255.0));
             // In 0..=255, so adding a half and truncating rounds.
@@ -223,20 +264,8 @@ impl<'a> Band<'a> {
             let index = self.nearest(rgb);
             out[x] = index;
             let written = self.target.colors[usize::from(index)];
-            let error: [f32; 3] =
-                std::array::from_fn(|c| (wanted[c] - f32::from(written[c])) * self.level);
-            let (ahead, behind) = if right_to_left {
-                (x, x + 2)
-            } else {
-                (x + 2, x)
-            };
-            for c in 0..3 {
-                let e = error[c] / 16.0;
-                self.this_row[ahead][c] += 7.0 * e;
-                self.next_row[behind][c] += 3.0 * e;
-                self.next_row[x + 1][c] += 5.0 * e;
-                self.next_row[ahead][c] += e;
-            }
+            let error = std::array::from_fn(|c| (wanted[c] - f32::from(written[c])) * self.level);
+            self.errors.pass_on(x, right_to_left, error);
         }
     }
 

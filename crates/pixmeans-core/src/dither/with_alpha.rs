@@ -18,7 +18,7 @@ use crate::histogram::cache_slot;
 use crate::image::ImageRef;
 use crate::opacity::point_of;
 
-use super::{CACHE_SLOTS, in_bands};
+use super::{CACHE_SLOTS, Errors, in_bands};
 
 /// What error diffusion with opacity maps to.
 pub(crate) struct AlphaTarget<'a> {
@@ -61,8 +61,7 @@ pub(crate) fn floyd_steinberg_with_alpha(
             entries: &entries,
             premultiplied: &premultiplied,
             level,
-            this_row: vec![[0.0; 4]; w + 2],
-            next_row: vec![[0.0; 4]; w + 2],
+            errors: Errors::new(w),
             cache: vec![None; CACHE_SLOTS],
         };
         move |y: usize, out: &mut [u8]| band.row(image, y, out)
@@ -77,8 +76,7 @@ struct Band<'a> {
     entries: &'a [([f32; 4], u8)],
     premultiplied: &'a [[f32; 4]],
     level: f32,
-    this_row: Vec<[f32; 4]>,
-    next_row: Vec<[f32; 4]>,
+    errors: Errors<4>,
     /// Direct-mapped: an `0xRRGGBBAA` key and its nearest entry.
     cache: Vec<Option<(u32, u8)>>,
 }
@@ -88,8 +86,7 @@ impl Band<'_> {
     fn row(&mut self, image: &ImageRef<'_>, y: usize, out: &mut [u8]) {
         let w = out.len();
         let pixels = &image.data()[y * w * 4..(y + 1) * w * 4];
-        std::mem::swap(&mut self.this_row, &mut self.next_row);
-        self.next_row.fill([0.0; 4]);
+        self.errors.next_row();
         let right_to_left = y % 2 == 1;
         for step in 0..w {
             let x = if right_to_left { w - 1 - step } else { step };
@@ -98,8 +95,7 @@ impl Band<'_> {
                 out[x] = self.target.transparent.unwrap_or(0);
                 continue;
             }
-            // Cell x + 1 holds pixel x; the margins take what falls off.
-            let carried = self.this_row[x + 1];
+            let carried = self.errors.carried(x);
             let a = match p[3] {
                 255 => 255.0,
                 a => (f32::from(a) + carried[3]).clamp(0.0, 255.0),
@@ -120,19 +116,8 @@ impl Band<'_> {
             let index = self.nearest(rgba);
             out[x] = index;
             let written = self.premultiplied[usize::from(index)];
-            let error: [f32; 4] = std::array::from_fn(|c| (wanted[c] - written[c]) * self.level);
-            let (ahead, behind) = if right_to_left {
-                (x, x + 2)
-            } else {
-                (x + 2, x)
-            };
-            for c in 0..4 {
-                let e = error[c] / 16.0;
-                self.this_row[ahead][c] += 7.0 * e;
-                self.next_row[behind][c] += 3.0 * e;
-                self.next_row[x + 1][c] += 5.0 * e;
-                self.next_row[ahead][c] += e;
-            }
+            let error = std::array::from_fn(|c| (wanted[c] - written[c]) * self.level);
+            self.errors.pass_on(x, right_to_left, error);
         }
     }
 
