@@ -127,7 +127,7 @@ def main() -> int:
                     run = subprocess.run([str(args.pixmeans), "quantize", str(png), "-k", str(k), "-o",
                                           str(out), "--force", *extra], capture_output=True, text=True)
                     if run.returncode != 0:
-                        # k = 256 with transparent pixels: no palette entry left for them.
+                        # A refusal (pixmeans refused k = 256 with transparent pixels before 2026-11-24).
                         refused = (run.stderr.strip().splitlines() or [f"exit {run.returncode}"])[-1]
                         refused = refused.replace("|", "/")
                 kb = f"{pq.stat().st_size / 1e3:.1f}"

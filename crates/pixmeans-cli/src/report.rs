@@ -354,7 +354,7 @@ impl ImageReport {
             self.colors,
             counted(self.iterations, "iteration")
         );
-        if self.k == 256 && self.transparent && self.colors == 255 {
+        if self.k == 256 && self.transparent && self.colors == 255 && self.distinct_colors > 255 {
             let _ = writeln!(
                 s,
                 "  the transparent entry counts among the 256 (as in pngquant): 255 colours"

@@ -176,10 +176,12 @@ impl AlphaColors {
         if total == 0 {
             return 0.0;
         }
-        let sse: f64 = (self.colors.par_iter(), self.counts.par_iter(), labels)
+        let errors: Vec<f64> = (self.colors.par_iter(), self.counts.par_iter(), labels)
             .into_par_iter()
             .map(|(&c, &n, &l)| n as f64 * premultiplied_error(c, palette[l as usize]))
-            .sum();
+            .collect();
+        // Added in order: the figure does not depend on the threads.
+        let sse: f64 = errors.iter().sum();
         sse / (3.0 * total as f64)
     }
 

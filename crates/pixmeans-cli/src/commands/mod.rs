@@ -592,12 +592,21 @@ fn lossy_file(view: &ImageRef<'_>, bytes: &[u8], name: &Path) -> Result<LossyFil
         let blend = |c: u8, a: u8| {
             ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a)) + 127) / 255) as u8
         };
-        let rgb = view
+        // Fully transparent pixels stay so, and are left out as elsewhere.
+        let rgba = view
             .data()
             .chunks_exact(4)
-            .flat_map(|p| [blend(p[0], p[3]), blend(p[1], p[3]), blend(p[2], p[3])])
+            .flat_map(|p| {
+                let shown = if p[3] == 0 { 0 } else { 255 };
+                [
+                    blend(p[0], p[3]),
+                    blend(p[1], p[3]),
+                    blend(p[2], p[3]),
+                    shown,
+                ]
+            })
             .collect();
-        pixmeans_core::Image::new(view.width(), view.height(), PixelFormat::Rgb8, rgb)
+        pixmeans_core::Image::new(view.width(), view.height(), PixelFormat::Rgba8, rgba)
     });
     let original = match &on_white {
         Some(Ok(image)) => image.view(),

@@ -116,7 +116,7 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<Done> {
         .any(|c| c[3] > 0 && c[3] < 255);
     let on_off = (job.format == OutputFormat::Gif && partly).then(|| {
         format!(
-            "warning: {} has no partial transparency (GIF), so the partly transparent pixels of {} are written opaque from half opacity up and transparent below; the reported figures are those of the palette\n",
+            "warning: {} has no partial transparency (GIF), so the partly transparent palette entries of {} are written opaque from half opacity up and transparent below; the reported figures are those of the palette\n",
             report.output, report.input
         )
     });

@@ -449,7 +449,7 @@ fn partly_transparent_pixels_keep_their_opacity() {
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(
         stderr.contains(
-            "out.gif has no partial transparency (GIF), so the partly transparent pixels of"
+            "out.gif has no partial transparency (GIF), so the partly transparent palette entries of"
         ),
         "{stderr}"
     );

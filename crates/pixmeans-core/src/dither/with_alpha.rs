@@ -9,15 +9,17 @@
 //! and transparency, in the working space); the error of what was written
 //! is passed on. A soft shadow of one colour then dithers in opacity, as
 //! pngquant's does. Opaque pixels take the colour error passed on to them
-//! but keep their full opacity (an opaque area next to a soft edge never
-//! gets see-through dots), and fully transparent pixels stay so and pass
-//! nothing on.
+//! but keep their full opacity, and take only opaque entries when the
+//! palette has any (found through the cells that opaque images use), so
+//! dithering puts no see-through dots in an opaque area; fully transparent
+//! pixels stay so and pass nothing on.
 
-use crate::color::ColorSpace;
+use crate::color::{ColorSpace, Point};
 use crate::histogram::cache_slot;
 use crate::image::ImageRef;
 use crate::opacity::point_of;
 
+use super::cells::{Cells, Lookup};
 use super::{CACHE_SLOTS, Errors, in_bands};
 
 /// What error diffusion with opacity maps to.
@@ -47,6 +49,26 @@ pub(crate) fn floyd_steinberg_with_alpha(
         .enumerate()
         .filter_map(|(i, &c)| Some((point_of(target.space, c), u8::try_from(i).ok()?)))
         .collect();
+    // Opaque pixels choose among the opaque entries if there are any, else
+    // among all but the fully transparent one.
+    let opaque: Vec<u8> = entries
+        .iter()
+        .filter(|e| target.colors[usize::from(e.1)][3] == 255)
+        .map(|e| e.1)
+        .collect();
+    let opaque_points: Vec<Point> = opaque
+        .iter()
+        .map(|&i| {
+            let [r, g, b, _] = target.colors[usize::from(i)];
+            target.space.from_srgb([r, g, b])
+        })
+        .collect();
+    let cells = (!opaque.is_empty()).then(|| Cells::new(target.space, &opaque_points));
+    let visible: Vec<([f32; 4], u8)> = entries
+        .iter()
+        .filter(|e| target.colors[usize::from(e.1)][3] != 0)
+        .copied()
+        .collect();
     let premultiplied: Vec<[f32; 4]> = target
         .colors
         .iter()
@@ -59,6 +81,8 @@ pub(crate) fn floyd_steinberg_with_alpha(
         let mut band = Band {
             target,
             entries: &entries,
+            visible: &visible,
+            opaque: cells.as_ref().map(|cells| (cells, opaque.as_slice())),
             premultiplied: &premultiplied,
             level,
             errors: Errors::new(w),
@@ -74,6 +98,11 @@ pub(crate) fn floyd_steinberg_with_alpha(
 struct Band<'a> {
     target: &'a AlphaTarget<'a>,
     entries: &'a [([f32; 4], u8)],
+    /// The entries but the fully transparent one.
+    visible: &'a [([f32; 4], u8)],
+    /// The cells of the opaque entries, and each one's palette index, if
+    /// there are any.
+    opaque: Option<(&'a Cells<'a>, &'a [u8])>,
     premultiplied: &'a [[f32; 4]],
     level: f32,
     errors: Errors<4>,
@@ -122,11 +151,18 @@ impl Band<'_> {
     }
 
     /// The index of the entry nearest `rgba` in the working space (the
-    /// first of equals), through the cache. A palette holds 255 entries at
-    /// most besides the transparent one, so a miss scans them all; images
-    /// with partly transparent pixels are mostly icons and drawings, whose
-    /// flat areas hit the cache.
+    /// first of equals) among those it may take, through the cache. An
+    /// opaque colour is looked up in the cells of the opaque entries; for
+    /// the others a miss scans every entry (255 at most besides the
+    /// transparent one).
     fn nearest(&mut self, rgba: [u8; 4]) -> u8 {
+        let [r, g, b, a] = rgba;
+        if a == 255
+            && let Some((cells, opaque)) = self.opaque
+            && let Lookup::Nearest(j) = cells.lookup([r, g, b])
+        {
+            return opaque[usize::from(j)];
+        }
         let key = u32::from_be_bytes(rgba);
         let slot = cache_slot(key, CACHE_SLOTS);
         if let Some((cached, index)) = self.cache[slot]
@@ -134,15 +170,29 @@ impl Band<'_> {
         {
             return index;
         }
-        let p = point_of(self.target.space, rgba);
-        let mut best = (f32::INFINITY, 0);
-        for &(q, i) in self.entries {
-            let d: f32 = p.iter().zip(q).map(|(a, b)| (a - b) * (a - b)).sum();
-            if d < best.0 {
-                best = (d, i);
-            }
-        }
-        self.cache[slot] = Some((key, best.1));
-        best.1
+        let index = match (a, self.opaque) {
+            (255, Some((cells, opaque))) => match cells.lookup([r, g, b]) {
+                Lookup::Nearest(j) => opaque[usize::from(j)],
+                Lookup::Search(list) => opaque[usize::from(cells.search(list, [r, g, b]))],
+            },
+            (255, None) => scan(self.target.space, self.visible, rgba),
+            _ => scan(self.target.space, self.entries, rgba),
+        };
+        self.cache[slot] = Some((key, index));
+        index
     }
+}
+
+/// The entry of `entries` nearest `rgba`'s point in `space`, the first of
+/// equals.
+fn scan(space: ColorSpace, entries: &[([f32; 4], u8)], rgba: [u8; 4]) -> u8 {
+    let p = point_of(space, rgba);
+    let mut best = (f32::INFINITY, 0);
+    for &(q, i) in entries {
+        let d: f32 = p.iter().zip(q).map(|(a, b)| (a - b) * (a - b)).sum();
+        if d < best.0 {
+            best = (d, i);
+        }
+    }
+    best.1
 }

@@ -78,6 +78,7 @@ fn a_fading_image_is_fitted_in_colour_and_opacity() {
         let again = pool.install(|| quantizer.quantize(&image).unwrap());
         assert_eq!(again.image(), q.image(), "{space}");
         assert_eq!(again.inertia().to_bits(), q.inertia().to_bits(), "{space}");
+        assert_eq!(again.mse().to_bits(), q.mse().to_bits(), "{space}");
     }
 }
 
@@ -226,4 +227,34 @@ fn colours_quantized_from_another_histogram_are_refused() {
         colors.into_quantized(&image, &other),
         Err(QuantizeError::NotTheSameImage)
     ));
+}
+
+#[test]
+fn dithering_gives_opaque_pixels_only_opaque_entries() {
+    // Opaque white with four black pixels, white at alpha 200, and a
+    // transparent third: black is nearer the transparent entry's point
+    // than either colour's.
+    let rgba: Vec<u8> = (0..20 * 30)
+        .flat_map(|i| {
+            let (x, y) = (i % 30, i / 30);
+            match x {
+                4 | 5 if y == 9 || y == 10 => [0, 0, 0, 255],
+                0..10 => [255, 255, 255, 255],
+                10..20 => [255, 255, 255, 200],
+                _ => [0, 0, 0, 0],
+            }
+        })
+        .collect();
+    let image = ImageRef::new(30, 20, PixelFormat::Rgba8, &rgba).unwrap();
+    let q = Quantizer::new(KMeansParams::new(2))
+        .with_dither(Dither::FLOYD_STEINBERG)
+        .quantize(&image)
+        .unwrap();
+    let pal = q.image().palette().colors();
+    assert!(pal.iter().any(|c| c[3] == 255), "{pal:?}");
+    for (p, &i) in rgba.chunks_exact(4).zip(q.image().indices()) {
+        if p[3] == 255 {
+            assert_eq!(pal[usize::from(i)][3], 255, "{p:?}");
+        }
+    }
 }
