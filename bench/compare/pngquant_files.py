@@ -15,7 +15,8 @@ MSE of the two files composited over white and over black, the larger of
 the two, so that an error in opacity counts as much as one in colour.
 
     bench/compare/.venv/bin/python bench/compare/pngquant_files.py \\
-        --images ../shared/images --ks 16,64,256 --logo
+        --images ../shared/images --ks 16,64,256 --logo \\
+        --cutout ../shared/images/chelsea.png
 
 pngquant (GPL) comes from the `pngquant-cli` wheel in requirements.txt; it
 is used here only, never by pixmeans.
@@ -75,6 +76,25 @@ def logo(work: Path) -> Path:
     return path
 
 
+def cutout(photo: Path, work: Path) -> Path:
+    """A photo cut out as product shots and stickers are: an ellipse with
+    a feathered edge (a 24-pixel blur of its mask) on a transparent
+    background, so that the edge's partly transparent pixels carry the
+    photo's colours."""
+    from PIL import ImageDraw, ImageFilter
+
+    with Image.open(photo) as im:
+        rgb = im.convert("RGB")
+    w, h = rgb.size
+    mask = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(mask).ellipse((w // 8, h // 8, w - w // 8, h - h // 8), fill=255)
+    rgba = rgb.copy()
+    rgba.putalpha(mask.filter(ImageFilter.GaussianBlur(24)))
+    path = work / f"{photo.stem}-cutout.png"
+    rgba.save(path)
+    return path
+
+
 def composited(path: Path, background: int) -> np.ndarray:
     """The image's pixels over a plain background, as float RGB."""
     with Image.open(path) as im:
@@ -102,6 +122,8 @@ def main() -> int:
     ap.add_argument("--ks", default="16,64,256")
     ap.add_argument("--logo", action="store_true",
                     help="add a drawn badge with a soft shadow (partly transparent pixels)")
+    ap.add_argument("--cutout", type=Path,
+                    help="add this photo cut out with a feathered edge (partly transparent pixels)")
     ap.add_argument("--pixmeans", type=lambda p: Path(p).resolve(), default=REPO / "target/release/pixmeans")
     ap.add_argument("--pngquant", default=shutil.which("pngquant") or str(HERE / ".venv/bin/pngquant"))
     args = ap.parse_args()
@@ -111,6 +133,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         images = expand_images(args.images) + ([logo(work)] if args.logo else [])
+        images += [cutout(args.cutout, work)] if args.cutout else []
         for image in images:
             png = as_png(image, work)
             ref = None

@@ -23,9 +23,9 @@ fn vignette() -> Vec<u8> {
         .collect()
 }
 
-/// MSE of premultiplied RGBA (the four channels' squared errors over three
-/// channels a pixel) of the indexed image against `rgba`, pixel by pixel,
-/// fully transparent pixels left out.
+/// MSE of premultiplied RGBA (the colour channels' squared errors and three
+/// times alpha's, over three channels a pixel) of the indexed image against
+/// `rgba`, pixel by pixel, fully transparent pixels left out.
 fn premultiplied_mse(rgba: &[u8], q: &Quantized) -> f64 {
     let pal = q.image().palette().colors();
     let (mut sse, mut n) = (0.0, 0u64);
@@ -38,7 +38,7 @@ fn premultiplied_mse(rgba: &[u8], q: &Quantized) -> f64 {
         for c in 0..3 {
             sse += (f64::from(p[c]) * pa - f64::from(e[c]) * ea).powi(2);
         }
-        sse += (f64::from(p[3]) - f64::from(e[3])).powi(2);
+        sse += 3.0 * (f64::from(p[3]) - f64::from(e[3])).powi(2);
         n += 1;
     }
     sse / (3.0 * n as f64)
