@@ -4,23 +4,22 @@
 //! A pixel of colour c (a point of the working space) and opacity α in
 //! 0..=1 becomes the point (α·c, (1 − α)·S) of four coordinates: its colour
 //! premultiplied by its opacity, as compositing uses it, and its
-//! transparency on the scale S of the space's lightness (255 in sRGB, 1 in
-//! Oklab, 100 in CIELAB). An opaque colour is then its three coordinates and
-//! a 0. The scale S is the range of the space's lightness times √3: a
-//! change of opacity changes all three channels of the colour shown, so it
-//! counts three times. In sRGB the squared distance between two points is
-//! then the squared error of premultiplied 8-bit RGB plus three times that
-//! of alpha, which bounds the error of both composited over any background;
-//! a centroid is the opacity-weighted mean colour with the mean opacity.
+//! transparency. An opaque colour is then its three coordinates and a 0.
+//! The scale S is the range of the space's lightness (255 in sRGB, 1 in
+//! Oklab, 100 in CIELAB) times √3: a change of opacity changes all three
+//! channels of the colour shown, so it counts three times. In sRGB the
+//! squared distance between two points is then the squared error of
+//! premultiplied 8-bit RGB plus three times that of alpha, at least half
+//! the error of the two composited over any background. A centroid is the
+//! opacity-weighted mean colour with the mean opacity.
 //!
 //! The figures follow the same idea. MSE adds the squared error of the
 //! opacity, once for each colour channel, to those of the three channels
 //! of premultiplied colour (colour × α/255), all in 8-bit units, and
 //! divides by three channels a pixel as for RGB: an opaque image's MSE is
 //! its RGB MSE, and a few partly transparent pixels change it only by
-//! their own errors. ΔE is CIEDE2000
-//! between the colours as seen over white, each composited onto it in
-//! 8-bit sRGB.
+//! their own errors. ΔE is CIEDE2000 between the colours as seen over
+//! white, each composited onto it in 8-bit sRGB.
 
 use rayon::prelude::*;
 
