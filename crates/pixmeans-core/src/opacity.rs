@@ -282,10 +282,11 @@ fn premultiplied_error(a: [u8; 4], b: [u8; 4]) -> f64 {
     color + 3.0 * (f64::from(a[3]) - f64::from(b[3])).powi(2)
 }
 
-/// An RGBA colour composited over white in 8-bit sRGB.
-fn over_white([r, g, b, a]: [u8; 4]) -> [u8; 3] {
-    let alpha = f64::from(a) / 255.0;
-    [r, g, b].map(|c| (f64::from(c) * alpha + 255.0 * (1.0 - alpha)).round() as u8)
+/// An RGBA colour composited over white in 8-bit sRGB, rounded to the
+/// nearest level (no sum of 255ths falls half-way between two).
+pub fn over_white([r, g, b, a]: [u8; 4]) -> [u8; 3] {
+    let a = u32::from(a);
+    [r, g, b].map(|c| ((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8)
 }
 
 #[cfg(test)]

@@ -56,13 +56,8 @@ impl Palette {
     /// A palette of opaque colours, optionally followed by one fully
     /// transparent entry. Fails when that makes more than 256 entries, or none.
     pub fn new(opaque: &[[u8; 3]], with_transparent: bool) -> Result<Self, PaletteSizeError> {
-        let len = opaque.len() + usize::from(with_transparent);
-        PaletteSize::new(len)?;
-        let mut colors: Vec<[u8; 4]> = opaque.iter().map(|&[r, g, b]| [r, g, b, 255]).collect();
-        if with_transparent {
-            colors.push([0, 0, 0, 0]);
-        }
-        Ok(Palette { colors })
+        let colors: Vec<[u8; 4]> = opaque.iter().map(|&[r, g, b]| [r, g, b, 255]).collect();
+        Self::with_alpha(&colors, with_transparent)
     }
 
     /// A palette of colours with their alpha, optionally followed by one

@@ -6,6 +6,7 @@ use image::codecs::jpeg::JpegEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::{ExtendedColorType, ImageEncoder};
 use pixmeans_core::IndexedImage;
+use pixmeans_core::opacity::over_white;
 
 use crate::deflated_tiff::encode_tiff;
 use crate::indexed_bmp::encode_bmp;
@@ -217,12 +218,7 @@ fn rgb_on_white(img: &IndexedImage) -> Vec<u8> {
         .palette()
         .colors()
         .iter()
-        .map(|&[r, g, b, a]| {
-            let over_white = |c: u8| {
-                ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a)) + 127) / 255) as u8
-            };
-            [over_white(r), over_white(g), over_white(b)]
-        })
+        .map(|&c| over_white(c))
         .collect();
     img.indices()
         .iter()

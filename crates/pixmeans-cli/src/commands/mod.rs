@@ -19,8 +19,10 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 
+use pixmeans_core::opacity::over_white;
 use pixmeans_core::{
-    ColorHistogram, ImageRef, KChoice, PixelFormat, Quantized, Quantizer, knee_k, smallest_k,
+    AlphaMode, ColorHistogram, ImageRef, KChoice, PixelFormat, Quantized, Quantizer, knee_k,
+    smallest_k,
 };
 use pixmeans_io::{Decoded, OutputFormat, ProfileUse};
 use rayon::prelude::*;
@@ -320,10 +322,10 @@ pub fn read(source: &Source, common: &Common) -> Result<Decoded> {
 /// The warnings about what of an input is not used as it is, if any: only
 /// the first frame or page of several, colours converted to sRGB from the
 /// file's colour profile (a note), a profile that could not be used, and
-/// partly transparent pixels where they are clustered by colour alone.
+/// partly transparent pixels where `alpha` clusters them by colour alone.
 /// Batches print them with the image's report, in order and clear of the
 /// progress bar.
-pub fn input_warnings(source: &Source, decoded: &Decoded, opacity: Opacity) -> Option<String> {
+pub fn input_warnings(source: &Source, decoded: &Decoded, alpha: AlphaMode) -> Option<String> {
     let name = source.display().display();
     let mut warnings = String::new();
     if decoded.more_frames {
@@ -348,7 +350,7 @@ pub fn input_warnings(source: &Source, decoded: &Decoded, opacity: Opacity) -> O
         _ => {}
     }
     let view = decoded.image.view();
-    if view.format() == PixelFormat::Rgba8 && opacity != Opacity::Fitted {
+    if view.format() == PixelFormat::Rgba8 && alpha == AlphaMode::Opaque {
         let partly = view
             .data()
             .par_chunks(4 * 4096)
@@ -369,16 +371,6 @@ pub fn input_warnings(source: &Source, decoded: &Decoded, opacity: Opacity) -> O
     (!warnings.is_empty()).then_some(warnings)
 }
 
-/// What a command does with partly transparent pixels, for
-/// [`input_warnings`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Opacity {
-    /// Clustered with their colour: nothing to warn of.
-    Fitted,
-    /// Clustered by colour alone.
-    ByColour,
-}
-
 /// Reads one input for a command that takes one, and prints its
 /// [`input_warnings`] at once.
 pub fn read_one(source: &Source, common: &Common) -> Result<Decoded> {
@@ -391,7 +383,7 @@ pub fn read_one(source: &Source, common: &Common) -> Result<Decoded> {
         );
     }
     let decoded = read(source, common)?;
-    if let Some(warning) = input_warnings(source, &decoded, Opacity::ByColour) {
+    if let Some(warning) = input_warnings(source, &decoded, AlphaMode::Opaque) {
         crate::print_message(&warning);
     }
     Ok(decoded)
@@ -589,21 +581,13 @@ fn lossy_file(view: &ImageRef<'_>, bytes: &[u8], name: &Path) -> Result<LossyFil
             .chunks_exact(4)
             .any(|p| p[3] != 0 && p[3] != 255);
     let on_white = partly.then(|| {
-        let blend = |c: u8, a: u8| {
-            ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a)) + 127) / 255) as u8
-        };
         // Fully transparent pixels stay so, and are left out as elsewhere.
         let rgba = view
             .data()
             .chunks_exact(4)
             .flat_map(|p| {
-                let shown = if p[3] == 0 { 0 } else { 255 };
-                [
-                    blend(p[0], p[3]),
-                    blend(p[1], p[3]),
-                    blend(p[2], p[3]),
-                    shown,
-                ]
+                let [r, g, b] = over_white([p[0], p[1], p[2], p[3]]);
+                [r, g, b, if p[3] == 0 { 0 } else { 255 }]
             })
             .collect();
         pixmeans_core::Image::new(view.width(), view.height(), PixelFormat::Rgba8, rgba)

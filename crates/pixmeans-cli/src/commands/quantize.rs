@@ -7,8 +7,8 @@ use anyhow::Result;
 use pixmeans_io::OutputFormat;
 
 use super::{
-    Kept, Opacity, Outcome, check_clobber, input_warnings, make_folders, print_json, quantize_one,
-    read, remove_empty_folders,
+    Kept, Outcome, check_clobber, input_warnings, make_folders, print_json, quantize_one, read,
+    remove_empty_folders,
 };
 use crate::quantize_config::{Job, QuantizeConfig, Sink};
 use crate::report::ImageReport;
@@ -66,15 +66,7 @@ fn one(job: &Job, cfg: &QuantizeConfig) -> Result<Done> {
     }
     let start = Instant::now();
     let decoded = read(&job.source, common)?;
-    let warning = input_warnings(
-        &job.source,
-        &decoded,
-        if cfg.quantizer.fits_opacity() {
-            Opacity::Fitted
-        } else {
-            Opacity::ByColour
-        },
-    );
+    let warning = input_warnings(&job.source, &decoded, cfg.quantizer.alpha());
     let seconds = crate::report::Timings {
         decode: start.elapsed().as_secs_f64(),
         ..Default::default()

@@ -13,7 +13,7 @@ use pixmeans_core::{ImageRef, Segmentation, Segmenter};
 use rayon::prelude::*;
 
 use super::{
-    Kept, Opacity, Outcome, input_warnings, make_folders, quantize_auto, read, remove_empty_folders,
+    Kept, Outcome, input_warnings, make_folders, quantize_auto, read, remove_empty_folders,
 };
 use crate::args::OutputKind;
 use crate::report::KChoiceReport;
@@ -106,7 +106,7 @@ fn one(job: &SegmentJob, cfg: &SegmentConfig) -> Result<Done> {
     seconds.total = seconds.decode + seconds.segment + seconds.encode + seconds.write;
     report.seconds = Some(seconds);
     Ok(Done::Segmented(
-        input_warnings(&job.source, &decoded, Opacity::ByColour),
+        input_warnings(&job.source, &decoded, cfg.segmenter.quantizer().alpha()),
         Box::new(report),
     ))
 }

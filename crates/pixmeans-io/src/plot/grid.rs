@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use image::{ImageBuffer, Rgb, RgbImage, imageops};
+use pixmeans_core::opacity::over_white;
 use pixmeans_core::{ImageRef, IndexedImage, PixelFormat};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -214,12 +215,6 @@ enum Rows<'a> {
     Rgba(&'a [u8]),
     /// Indices, and the palette's colours over white.
     Indexed(&'a [u8], Vec<[u8; 3]>),
-}
-
-/// Pixel `p` (RGBA) over white.
-fn over_white(p: [u8; 4]) -> [u8; 3] {
-    let a = u16::from(p[3]);
-    [0, 1, 2].map(|c| ((u16::from(p[c]) * a + 255 * (255 - a) + 127) / 255) as u8)
 }
 
 impl<'a> Rows<'a> {
