@@ -378,7 +378,7 @@ impl ImageReport {
         if self.opacity {
             let _ = writeln!(
                 s,
-                "  colour and opacity clustered together: MSE adds the error of opacity (premultiplied RGBA), ΔE00 is over white"
+                "  colour and opacity clustered together: MSE is the mean of the image over black and over white, ΔE00 is over white"
             );
         }
         let psnr = psnr_words(self.psnr);

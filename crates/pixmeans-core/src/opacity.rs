@@ -1,25 +1,29 @@
 //! Colour with opacity: what a quantization clusters when an image has
 //! partly transparent pixels, and the figures of the result.
 //!
-//! A pixel of colour c (a point of the working space) and opacity α in
-//! 0..=1 becomes the point (α·c, (1 − α)·S) of four coordinates: its colour
-//! premultiplied by its opacity, as compositing uses it, and its
-//! transparency. An opaque colour is then its three coordinates and a 0.
-//! The scale S is the range of the space's lightness (255 in sRGB, 1 in
-//! Oklab, 100 in CIELAB) times √3: a change of opacity changes all three
-//! channels of the colour shown, so it counts three times. In sRGB the
-//! squared distance between two points is then the squared error of
-//! premultiplied 8-bit RGB plus three times that of alpha, at least half
-//! the error of the two composited over any background. A centroid is the
-//! opacity-weighted mean colour with the mean opacity.
+//! A pixel is seen over whatever lies behind it, so it is clustered by
+//! how it looks over black and over white alike. Its colour c (a point of
+//! the working space) at opacity α in 0..=1 shows as α·c over black and as
+//! α·c + (1 − α)·W over white, W being white in the space. Half the sum of
+//! the squared errors of the two is the squared distance between points
+//! of four coordinates: the colour over mid-grey, α·c + (1 − α)·W/2, and
+//! the transparency (1 − α)·|W|/2. An opaque colour is then its three
+//! coordinates and a 0, and a centroid is the opacity-weighted mean colour
+//! with the mean opacity. In sRGB the compositing is that of 8-bit RGB; in
+//! Oklab and CIELAB it is the same mixture taken in the space, a stand-in.
 //!
-//! The figures follow the same idea. MSE adds the squared error of the
-//! opacity, once for each colour channel, to those of the three channels
-//! of premultiplied colour (colour × α/255), all in 8-bit units, and
-//! divides by three channels a pixel as for RGB: an opaque image's MSE is
-//! its RGB MSE, and a few partly transparent pixels change it only by
-//! their own errors. ΔE is CIEDE2000 between the colours as seen over
-//! white, each composited onto it in 8-bit sRGB.
+//! Against the earlier point of premultiplied colour and transparency
+//! weighed √3 times (the error over black, with opacity apart), this took
+//! the worse of the PSNRs over black and over white of the badge and the
+//! three cut-out photos of `bench/compare/pngquant_files.py` up by 0.5-2.0
+//! dB at k = 16, 64 and 256, from below pngquant's on the photos to above
+//! it at every point (2026-11-24, sRGB).
+//!
+//! The figures follow the same idea. MSE is the mean of the image's MSE
+//! in 8-bit RGB over black and over white: an opaque image's MSE is its
+//! RGB MSE, a few partly transparent pixels change it only by their own
+//! errors, and in sRGB the inertia is its sum. ΔE is CIEDE2000 between
+//! the colours as seen over white, each composited onto it in 8-bit sRGB.
 
 use rayon::prelude::*;
 
@@ -45,40 +49,47 @@ pub enum AlphaMode {
     Opaque,
 }
 
-/// The scale of transparency in `space`: the range of its lightness,
-/// times √3, since opacity changes all three channels of the colour shown.
-/// Against the weight 1 of plain premultiplied RGBA this took the badge
-/// and the cut-out photo of `bench/compare/pngquant_files.py` from 40.3,
-/// 49.9, 58.5 and 26.5, 31.4, 35.9 dB (composited PSNR at k = 16, 64, 256)
-/// to 41.0, 50.2, 59.5 and 27.1, 32.0, 36.4, in files 5-17 % smaller on
-/// the photo; weights √1.5 and 2 gave less on the whole.
-fn scale(space: ColorSpace) -> f32 {
-    let range = match space {
-        ColorSpace::Srgb => 255.0,
-        ColorSpace::Oklab => 1.0,
-        ColorSpace::Lab => 100.0,
-    };
-    range * 3f32.sqrt()
+/// White in `space`: what a transparent pixel shows over a white page
+/// (black is the origin of every space).
+fn white(space: ColorSpace) -> [f32; 3] {
+    match space {
+        ColorSpace::Srgb => [255.0; 3],
+        ColorSpace::Oklab => [1.0, 0.0, 0.0],
+        ColorSpace::Lab => [100.0, 0.0, 0.0],
+    }
 }
 
 /// The point of colour `[r, g, b]` at opacity `a` (of 255) in `space`.
 pub(crate) fn point_of(space: ColorSpace, [r, g, b, a]: [u8; 4]) -> [f32; 4] {
     let alpha = f32::from(a) / 255.0;
+    let half_clear = 0.5 * (1.0 - alpha);
     let [x, y, z] = space.from_srgb([r, g, b]);
+    let w = white(space);
     [
-        x * alpha,
-        y * alpha,
-        z * alpha,
-        (1.0 - alpha) * scale(space),
+        x * alpha + half_clear * w[0],
+        y * alpha + half_clear * w[1],
+        z * alpha + half_clear * w[2],
+        half_clear * norm(w),
     ]
+}
+
+fn norm([x, y, z]: [f32; 3]) -> f32 {
+    (x * x + y * y + z * z).sqrt()
 }
 
 /// The opacity (0..=1) of a point, and its colour unpremultiplied, in
 /// `space`.
 fn unpremultiplied(space: ColorSpace, [x, y, z, t]: [f32; 4]) -> ([f32; 3], f32) {
-    let alpha = (1.0 - t / scale(space)).clamp(0.0, 1.0);
+    let w = white(space);
+    let half_clear = t / norm(w);
+    let alpha = (1.0 - 2.0 * half_clear).clamp(0.0, 1.0);
     // A cluster of next to no opacity keeps its colour finite.
     let over = alpha.max(1.0 / 1024.0);
+    let [x, y, z] = [
+        x - half_clear * w[0],
+        y - half_clear * w[1],
+        z - half_clear * w[2],
+    ];
     ([x / over, y / over, z / over], alpha)
 }
 
@@ -187,7 +198,7 @@ impl AlphaColors {
         }
         let errors: Vec<f64> = (self.colors.par_iter(), self.counts.par_iter(), labels)
             .into_par_iter()
-            .map(|(&c, &n, &l)| n as f64 * premultiplied_error(c, palette[l as usize]))
+            .map(|(&c, &n, &l)| n as f64 * composite_error(c, palette[l as usize]))
             .collect();
         // Added in order: the figure does not depend on the threads.
         let sse: f64 = errors.iter().sum();
@@ -272,14 +283,17 @@ pub(crate) fn entry_count(hist: &ColorHistogram) -> usize {
     opaque_counts(hist).filter(|&n| n > 0).count() + hist.translucent().len()
 }
 
-/// The squared error of `a` against `b` summed over the three channels of
-/// premultiplied 8-bit RGB, plus three times that of alpha.
-fn premultiplied_error(a: [u8; 4], b: [u8; 4]) -> f64 {
+/// The squared error of `a` against `b` over the three channels of 8-bit
+/// RGB, the mean of the two composited over black and over white.
+fn composite_error(a: [u8; 4], b: [u8; 4]) -> f64 {
     let (aa, ba) = (f64::from(a[3]) / 255.0, f64::from(b[3]) / 255.0);
-    let color: f64 = (0..3)
-        .map(|i| (f64::from(a[i]) * aa - f64::from(b[i]) * ba).powi(2))
-        .sum();
-    color + 3.0 * (f64::from(a[3]) - f64::from(b[3])).powi(2)
+    let mut sum = 0.0;
+    for i in 0..3 {
+        let over_black = f64::from(a[i]) * aa - f64::from(b[i]) * ba;
+        let over_white = over_black + 255.0 * (ba - aa);
+        sum += over_black * over_black + over_white * over_white;
+    }
+    0.5 * sum
 }
 
 /// An RGBA colour composited over white in 8-bit sRGB, rounded to the
@@ -316,17 +330,27 @@ mod tests {
             }
             // Next to no opacity still gives an entry that is not the
             // transparent one.
-            assert_eq!(rgba_of(space, [0.0, 0.0, 0.0, scale(space)])[3], 1);
+            assert_eq!(rgba_of(space, point_of(space, [9, 9, 9, 0]))[3], 1);
         }
     }
 
     #[test]
-    fn in_srgb_distance_is_the_premultiplied_error_with_alpha_thrice() {
+    fn in_srgb_distance_is_the_error_over_black_and_white() {
         let (a, b) = ([200, 10, 90, 100], [30, 60, 90, 230]);
         let (p, q) = (point_of(ColorSpace::Srgb, a), point_of(ColorSpace::Srgb, b));
         let d2: f64 = p.iter().zip(q).map(|(x, y)| f64::from(x - y).powi(2)).sum();
-        let want = premultiplied_error(a, b);
+        let want = composite_error(a, b);
         assert!((d2 - want).abs() < 1e-5 * want, "{d2} {want}");
+        // Which is half the sum of the two composites' squared errors.
+        let over = |c: [u8; 4], bg: f64| {
+            let a = f64::from(c[3]) / 255.0;
+            [0, 1, 2].map(|i| f64::from(c[i]) * a + bg * (1.0 - a))
+        };
+        let sum: f64 = [0.0, 255.0]
+            .iter()
+            .flat_map(|&bg| (0..3).map(move |i| (over(a, bg)[i] - over(b, bg)[i]).powi(2)))
+            .sum();
+        assert!((2.0 * want - sum).abs() < 1e-9 * sum);
     }
 
     #[test]

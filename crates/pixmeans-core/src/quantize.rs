@@ -757,8 +757,8 @@ impl Quantized {
 
     /// Mean squared error in 8-bit RGB between the image and its palette
     /// colours, over pixels and channels (fully transparent pixels left
-    /// out); with the error of opacity added, in premultiplied RGBA, if
-    /// opacity was clustered (see [`crate::opacity`]).
+    /// out); the mean of the image's over black and over white if opacity
+    /// was clustered (see [`crate::opacity`]).
     pub fn mse(&self) -> f64 {
         self.summary.mse
     }
