@@ -51,6 +51,9 @@ const _: () = assert!(SIDE * SIDE * SIDE * 257 < DEFER as usize);
 pub(super) struct Cells<'a> {
     space: ColorSpace,
     centroids: &'a [Point],
+    /// What each centroid adds to its squared distance, if anything: the
+    /// square of a fourth coordinate in which every colour looked up is 0.
+    extra: Option<&'a [f32]>,
     blocks: Vec<OnceLock<Block>>,
 }
 
@@ -70,11 +73,19 @@ struct Block {
 }
 
 /// The centroids among `among` that can be nearest to some point of the
-/// box from `lo` to `hi`, in the order given.
-fn can_be_nearest(centroids: &[Point], among: &[u8], lo: &Point, hi: &Point) -> Vec<u8> {
+/// box from `lo` to `hi`, in the order given, each at its squared distance
+/// plus its `extra`.
+fn can_be_nearest(
+    centroids: &[Point],
+    extra: Option<&[f32]>,
+    among: &[u8],
+    lo: &Point,
+    hi: &Point,
+) -> Vec<u8> {
     let gap = |j: u8| -> (f32, f32) {
         let q = &centroids[usize::from(j)];
-        let (mut near, mut far) = (0.0, 0.0);
+        let added = extra.map_or(0.0, |e| e[usize::from(j)]);
+        let (mut near, mut far) = (added, added);
         for c in 0..3 {
             let gap = (lo[c] - q[c]).max(0.0) + (q[c] - hi[c]).max(0.0);
             near += gap * gap;
@@ -100,9 +111,22 @@ fn can_be_nearest(centroids: &[Point], among: &[u8], lo: &Point, hi: &Point) -> 
 
 impl<'a> Cells<'a> {
     pub(super) fn new(space: ColorSpace, centroids: &'a [Point]) -> Self {
+        Self::with_extra(space, centroids, None)
+    }
+
+    /// Cells for centroids that each add `extra[j]` to their squared
+    /// distance (when given): the nearest of points (x, y, z, √extra) to
+    /// colours (x, y, z, 0), as an opaque colour's nearest palette entry
+    /// when the entries have opacity (see [`crate::opacity`]).
+    pub(super) fn with_extra(
+        space: ColorSpace,
+        centroids: &'a [Point],
+        extra: Option<&'a [f32]>,
+    ) -> Self {
         Cells {
             space,
             centroids,
+            extra,
             blocks: (0..BLOCKS * BLOCKS * BLOCKS)
                 .map(|_| OnceLock::new())
                 .collect(),
@@ -145,7 +169,7 @@ impl<'a> Cells<'a> {
         let (lo, hi) = self
             .space
             .bounds(first, first.map(|v| v + (size - 1) as u8));
-        let list = can_be_nearest(self.centroids, among, &lo, &hi);
+        let list = can_be_nearest(self.centroids, self.extra, among, &lo, &hi);
         if size > CELL && list.len() > 1 {
             let half = size / 2;
             for octant in 0..8 {
@@ -196,11 +220,20 @@ impl<'a> Cells<'a> {
     pub(super) fn search(&self, list: &[u8], rgb: [u8; 3]) -> u8 {
         let p = self.space.from_srgb(rgb);
         let mut best = (list[0], f32::INFINITY);
-        for &j in list {
-            let d = dist2(&p, &self.centroids[usize::from(j)]);
+        let mut consider = |j: u8, d: f32| {
             if d < best.1 {
                 best = (j, d);
             }
+        };
+        // Apart, so that opaque images' dithering adds nothing.
+        match self.extra {
+            None => list
+                .iter()
+                .for_each(|&j| consider(j, dist2(&p, &self.centroids[usize::from(j)]))),
+            Some(e) => list.iter().for_each(|&j| {
+                let i = usize::from(j);
+                consider(j, dist2(&p, &self.centroids[i]) + e[i]);
+            }),
         }
         best.0
     }
@@ -256,7 +289,6 @@ mod tests {
                 if k > 2 {
                     centroids[k - 1] = centroids[1];
                 }
-                let cells = Cells::new(space, &centroids);
                 // Every colour of the blocks of black, white, and two
                 // colours of the set, and colours from everywhere.
                 let blocks = [[0; 3], [255; 3], colour(), colour()];
@@ -265,9 +297,23 @@ mod tests {
                     .flat_map(block_of)
                     .chain((0..3000).map(|_| [0; 3].map(|_: u8| byte(255))))
                     .collect();
-                for rgb in colours {
+                let cells = Cells::new(space, &centroids);
+                for &rgb in &colours {
                     let want = nearest(&space.from_srgb(rgb), &centroids).0 as u8;
                     assert_eq!(cells.nearest(rgb), want, "{space:?} k = {k} {rgb:?}");
+                }
+                // With a fourth coordinate, up to a fifth of the space's
+                // lightness range, in which the colours are 0.
+                let range = space.from_srgb([255; 3])[0];
+                let extra: Vec<f32> = (0..k)
+                    .map(|_| (f32::from(byte(51)) / 255.0 * range).powi(2))
+                    .collect();
+                let cells = Cells::with_extra(space, &centroids, Some(&extra));
+                for &rgb in &colours {
+                    let p = space.from_srgb(rgb);
+                    let d = |j: usize| dist2(&p, &centroids[j]) + extra[j];
+                    let want = (0..k).fold(0, |b, j| if d(j) < d(b) { j } else { b }) as u8;
+                    assert_eq!(cells.nearest(rgb), want, "{space:?} k = {k} {rgb:?} extra");
                 }
             }
         }

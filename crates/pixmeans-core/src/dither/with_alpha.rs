@@ -5,14 +5,17 @@
 //! Each partly transparent pixel's colour multiplied by its opacity, and
 //! its opacity, plus the error passed on to them, are clamped to what can
 //! be shown (opacity 0 to 255, each colour channel 0 to the opacity), and
-//! take the palette entry nearest to them as the fit measures (colour × α
-//! and transparency, in the working space); the error of what was written
-//! is passed on. A soft shadow of one colour then dithers in opacity, as
-//! pngquant's does. Opaque pixels take the colour error passed on to them
-//! but keep their full opacity, and take only opaque entries when the
-//! palette has any (found through the cells that opaque images use), so
-//! dithering puts no see-through dots in an opaque area; fully transparent
-//! pixels stay so and pass nothing on.
+//! take the palette entry nearest to them as the fit measures (over black
+//! and white alike); the error of what was written is passed on. A soft
+//! shadow of one colour then dithers in opacity, as pngquant's does.
+//! Opaque pixels take the colour error passed on to them but keep their
+//! full opacity, and take the nearest entry but the fully transparent one,
+//! found through cells as for opaque images: the clusters of a photo's
+//! opaque middle often take in some of its nearly opaque pixels, so that
+//! few of its entries are quite opaque (as in pngquant's palettes), and
+//! these stand for it. An entry of little opacity is far from every opaque
+//! colour, so dithering puts no see-through dots in an opaque area. Fully
+//! transparent pixels stay so and pass nothing on.
 
 use crate::color::{ColorSpace, Point};
 use crate::histogram::cache_slot;
@@ -49,26 +52,20 @@ pub(crate) fn floyd_steinberg_with_alpha(
         .enumerate()
         .filter_map(|(i, &c)| Some((point_of(target.space, c), u8::try_from(i).ok()?)))
         .collect();
-    // Opaque pixels choose among the opaque entries if there are any, else
-    // among all but the fully transparent one.
-    let opaque: Vec<u8> = entries
-        .iter()
-        .filter(|e| target.colors[usize::from(e.1)][3] == 255)
-        .map(|e| e.1)
-        .collect();
-    let opaque_points: Vec<Point> = opaque
-        .iter()
-        .map(|&i| {
-            let [r, g, b, _] = target.colors[usize::from(i)];
-            target.space.from_srgb([r, g, b])
-        })
-        .collect();
-    let cells = (!opaque.is_empty()).then(|| Cells::new(target.space, &opaque_points));
+    // Opaque pixels choose among every entry but the fully transparent one,
+    // through cells over the entries' first three coordinates, each adding
+    // the square of its fourth (an opaque colour's is 0): the same nearest
+    // entry as a scan, found as fast as for an opaque image.
     let visible: Vec<([f32; 4], u8)> = entries
         .iter()
         .filter(|e| target.colors[usize::from(e.1)][3] != 0)
         .copied()
         .collect();
+    let visible_points: Vec<Point> = visible.iter().map(|(p, _)| [p[0], p[1], p[2]]).collect();
+    let visible_extra: Vec<f32> = visible.iter().map(|(p, _)| p[3] * p[3]).collect();
+    let visible_index: Vec<u8> = visible.iter().map(|e| e.1).collect();
+    let cells = (!visible.is_empty())
+        .then(|| Cells::with_extra(target.space, &visible_points, Some(&visible_extra)));
     let premultiplied: Vec<[f32; 4]> = target
         .colors
         .iter()
@@ -81,8 +78,9 @@ pub(crate) fn floyd_steinberg_with_alpha(
         let mut band = Band {
             target,
             entries: &entries,
-            visible: &visible,
-            opaque: cells.as_ref().map(|cells| (cells, opaque.as_slice())),
+            opaque: cells
+                .as_ref()
+                .map(|cells| (cells, visible_index.as_slice())),
             premultiplied: &premultiplied,
             level,
             errors: Errors::new(w),
@@ -98,10 +96,9 @@ pub(crate) fn floyd_steinberg_with_alpha(
 struct Band<'a> {
     target: &'a AlphaTarget<'a>,
     entries: &'a [([f32; 4], u8)],
-    /// The entries but the fully transparent one.
-    visible: &'a [([f32; 4], u8)],
-    /// The cells of the opaque entries, and each one's palette index, if
-    /// there are any.
+    /// The cells in which opaque colours find their entry (any but the
+    /// fully transparent one), and each cell centroid's palette index, if
+    /// there are any such entries.
     opaque: Option<(&'a Cells<'a>, &'a [u8])>,
     premultiplied: &'a [[f32; 4]],
     level: f32,
@@ -152,16 +149,15 @@ impl Band<'_> {
 
     /// The index of the entry nearest `rgba` in the working space (the
     /// first of equals) among those it may take, through the cache. An
-    /// opaque colour is looked up in the cells of the opaque entries; for
-    /// the others a miss scans every entry (255 at most besides the
-    /// transparent one).
+    /// opaque colour is looked up in the cells; for the others a miss
+    /// scans every entry (256 at most).
     fn nearest(&mut self, rgba: [u8; 4]) -> u8 {
         let [r, g, b, a] = rgba;
         if a == 255
-            && let Some((cells, opaque)) = self.opaque
+            && let Some((cells, index)) = self.opaque
             && let Lookup::Nearest(j) = cells.lookup([r, g, b])
         {
-            return opaque[usize::from(j)];
+            return index[usize::from(j)];
         }
         let key = u32::from_be_bytes(rgba);
         let slot = cache_slot(key, CACHE_SLOTS);
@@ -171,11 +167,10 @@ impl Band<'_> {
             return index;
         }
         let index = match (a, self.opaque) {
-            (255, Some((cells, opaque))) => match cells.lookup([r, g, b]) {
-                Lookup::Nearest(j) => opaque[usize::from(j)],
-                Lookup::Search(list) => opaque[usize::from(cells.search(list, [r, g, b]))],
+            (255, Some((cells, index))) => match cells.lookup([r, g, b]) {
+                Lookup::Nearest(j) => index[usize::from(j)],
+                Lookup::Search(list) => index[usize::from(cells.search(list, [r, g, b]))],
             },
-            (255, None) => scan(self.target.space, self.visible, rgba),
             _ => scan(self.target.space, self.entries, rgba),
         };
         self.cache[slot] = Some((key, index));

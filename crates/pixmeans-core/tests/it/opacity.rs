@@ -150,6 +150,30 @@ fn dithering_diffuses_colour_and_opacity_but_keeps_opaque_pixels_opaque() {
 }
 
 #[test]
+fn dithering_a_soft_edged_photo_stays_near_its_plain_mapping() {
+    // The clusters of the vignette's opaque middle take in a few of its
+    // nearly opaque pixels, so that few entries or none are quite opaque:
+    // opaque pixels must still find their nearest entry.
+    let rgba = vignette();
+    let image = ImageRef::new(80, 60, PixelFormat::Rgba8, &rgba).unwrap();
+    for space in ColorSpace::ALL {
+        for k in [8, 32, 128] {
+            let plain = Quantizer::new(KMeansParams::new(k)).with_color_space(space);
+            let dithered = plain.clone().with_dither(Dither::FLOYD_STEINBERG);
+            let (plain, dithered) = (
+                plain.quantize(&image).unwrap(),
+                dithered.quantize(&image).unwrap(),
+            );
+            let (p, d) = (
+                composited_mse(&rgba, &plain),
+                composited_mse(&rgba, &dithered),
+            );
+            assert!(d < 2.0 * p, "{space} k = {k}: {p} {d}");
+        }
+    }
+}
+
+#[test]
 fn as_many_colours_with_opacity_as_k_are_copied_exactly() {
     // Two colours, each opaque and at two opacities, and a transparent
     // corner: six entries and the transparent one.
@@ -234,10 +258,10 @@ fn colours_quantized_from_another_histogram_are_refused() {
 }
 
 #[test]
-fn dithering_gives_opaque_pixels_only_opaque_entries() {
+fn dithering_never_gives_opaque_pixels_the_transparent_entry() {
     // Opaque white with four black pixels, white at alpha 200, and a
     // transparent third: black is nearer the transparent entry's point
-    // than either colour's.
+    // than the white entries'.
     let rgba: Vec<u8> = (0..20 * 30)
         .flat_map(|i| {
             let (x, y) = (i % 30, i / 30);
@@ -255,10 +279,9 @@ fn dithering_gives_opaque_pixels_only_opaque_entries() {
         .quantize(&image)
         .unwrap();
     let pal = q.image().palette().colors();
-    assert!(pal.iter().any(|c| c[3] == 255), "{pal:?}");
     for (p, &i) in rgba.chunks_exact(4).zip(q.image().indices()) {
         if p[3] == 255 {
-            assert_eq!(pal[usize::from(i)][3], 255, "{p:?}");
+            assert!(pal[usize::from(i)][3] >= 200, "{p:?}");
         }
     }
 }
