@@ -5,7 +5,8 @@ What someone who wants smaller PNGs compares: for each image and k, the
 bytes of the indexed PNG each tool writes and how far it is from the
 original. pngquant runs as `pngquant K --nofs` (no dithering, its default
 speed), pixmeans as `pixmeans quantize IMAGE -k K` at its default
-compression and at `--compression best`. A photo that is not a PNG is
+compression and at `--compression best`; with `--dither`, pngquant at its
+default (dithered) and pixmeans with `--dither`. A photo that is not a PNG is
 first written as one by Pillow, since pngquant reads only PNG.
 
 The error is computed the same way for both files, from the pixels Pillow
@@ -16,7 +17,8 @@ the two, so that an error in opacity counts as much as one in colour.
 
     bench/compare/.venv/bin/python bench/compare/pngquant_files.py \\
         --images ../shared/images --ks 16,64,256 --logo \\
-        --cutout ../shared/images/chelsea.png
+        --cutout ../shared/images/chelsea.png ../shared/images/astronaut.png \\
+        ../shared/images/coffee.png
 
 pngquant (GPL) comes from the `pngquant-cli` wheel in requirements.txt; it
 is used here only, never by pixmeans.
@@ -122,8 +124,10 @@ def main() -> int:
     ap.add_argument("--ks", default="16,64,256")
     ap.add_argument("--logo", action="store_true",
                     help="add a drawn badge with a soft shadow (partly transparent pixels)")
-    ap.add_argument("--cutout", type=Path,
-                    help="add this photo cut out with a feathered edge (partly transparent pixels)")
+    ap.add_argument("--cutout", type=Path, nargs="+", default=[],
+                    help="add these photos cut out with a feathered edge (partly transparent pixels)")
+    ap.add_argument("--dither", action="store_true",
+                    help="compare dithered files: pngquant's default, pixmeans --dither")
     ap.add_argument("--pixmeans", type=lambda p: Path(p).resolve(), default=REPO / "target/release/pixmeans")
     ap.add_argument("--pngquant", default=shutil.which("pngquant") or str(HERE / ".venv/bin/pngquant"))
     args = ap.parse_args()
@@ -133,7 +137,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         images = expand_images(args.images) + ([logo(work)] if args.logo else [])
-        images += [cutout(args.cutout, work)] if args.cutout else []
+        images += [cutout(photo, work) for photo in args.cutout]
         for image in images:
             png = as_png(image, work)
             ref = None
@@ -143,12 +147,14 @@ def main() -> int:
                 outs = work / "out"  # apart from the inputs, whatever their names
                 outs.mkdir(exist_ok=True)
                 pq, pm, best = outs / "pq.png", outs / "pm.png", outs / "best.png"
-                subprocess.run([args.pngquant, str(k), "--nofs", "--force", "--output", str(pq), str(png)],
+                no_fs = [] if args.dither else ["--nofs"]
+                subprocess.run([args.pngquant, str(k), *no_fs, "--force", "--output", str(pq), str(png)],
                                check=True)
                 refused = None
                 for out, extra in ((pm, []), (best, ["--compression", "best"])):
                     run = subprocess.run([str(args.pixmeans), "quantize", str(png), "-k", str(k), "-o",
-                                          str(out), "--force", *extra], capture_output=True, text=True)
+                                          str(out), "--force", *extra, *(["--dither"] if args.dither else [])],
+                                         capture_output=True, text=True)
                     if run.returncode != 0:
                         # A refusal (pixmeans refused k = 256 with transparent pixels before 2026-11-24).
                         refused = (run.stderr.strip().splitlines() or [f"exit {run.returncode}"])[-1]
