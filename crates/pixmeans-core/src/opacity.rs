@@ -178,6 +178,12 @@ impl AlphaColors {
             .collect()
     }
 
+    /// The labels of the entries that are opaque colours, from each
+    /// entry's.
+    pub(crate) fn opaque_labels<'a>(&self, labels: &'a [u8]) -> &'a [u8] {
+        &labels[..self.opaque_len]
+    }
+
     /// The label of each histogram colour's opaque pixels (0 where it has
     /// none), and of each partly transparent value, from each entry's.
     pub(crate) fn split_labels(&self, labels: &[u8]) -> (Vec<u8>, Vec<u8>) {

@@ -555,12 +555,25 @@ impl QuantizedColors {
         let diffuse = (summary.distinct_colors > summary.counts.len())
             .then(|| summary.dither.level())
             .flatten();
-        let indices = match (diffuse, &self.own_labels) {
-            (Some(level), _) if self.alpha.is_some() => {
+        let labels = || -> Vec<u8> {
+            match &self.own_labels {
+                Some(labels) => labels.clone(),
+                None => summary.fit.labels().iter().map(|&l| l as u8).collect(),
+            }
+        };
+        let indices = match (diffuse, &self.alpha) {
+            (Some(level), Some(entries)) => {
+                let colors = self.palette.colors();
                 let target = AlphaTarget {
-                    colors: self.palette.colors(),
+                    colors,
                     space: summary.space,
                     transparent: transparent_index,
+                    opaque_floor: entries
+                        .opaque_labels(&labels())
+                        .iter()
+                        .map(|&l| colors[usize::from(l)][3])
+                        .min()
+                        .unwrap_or(255),
                 };
                 floyd_steinberg_with_alpha(image, &target, level)
             }
@@ -574,11 +587,8 @@ impl QuantizedColors {
                 };
                 floyd_steinberg(image, &target, level)
             }
-            (_, own) => {
-                let labels: Vec<u8> = match own {
-                    Some(labels) => labels.clone(),
-                    None => summary.fit.labels().iter().map(|&l| l as u8).collect(),
-                };
+            (None, _) => {
+                let labels = labels();
                 let indices = Indices {
                     transparent: transparent_index,
                     ..Indices::default()

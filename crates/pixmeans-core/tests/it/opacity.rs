@@ -149,6 +149,16 @@ fn dithering_diffuses_colour_and_opacity_but_keeps_opaque_pixels_opaque() {
     assert_eq!(again.image(), q.image());
 }
 
+/// The least opacity that an opaque pixel of `rgba` is written with.
+fn least_opacity_of_opaque(rgba: &[u8], q: &Quantized) -> Option<u8> {
+    let pal = q.image().palette().colors();
+    rgba.chunks_exact(4)
+        .zip(q.image().indices())
+        .filter(|(p, _)| p[3] == 255)
+        .map(|(_, &i)| pal[usize::from(i)][3])
+        .min()
+}
+
 #[test]
 fn dithering_a_soft_edged_photo_stays_near_its_plain_mapping() {
     // The clusters of the vignette's opaque middle take in a few of its
@@ -169,6 +179,11 @@ fn dithering_a_soft_edged_photo_stays_near_its_plain_mapping() {
                 composited_mse(&rgba, &dithered),
             );
             assert!(d < 2.0 * p, "{space} k = {k}: {p} {d}");
+            // No see-through dots in the opaque middle: no opaque pixel
+            // is more transparent than without dithering.
+            let least = least_opacity_of_opaque(&rgba, &dithered);
+            let floor = least_opacity_of_opaque(&rgba, &plain);
+            assert!(least >= floor, "{space} k = {k}: {least:?} {floor:?}");
         }
     }
 }
