@@ -8,17 +8,22 @@
 //! take the palette entry nearest to them as the fit measures (over black
 //! and white alike); the error of what was written is passed on. A soft
 //! shadow of one colour then dithers in opacity, as pngquant's does.
-//! Opaque pixels keep their full opacity: they take the error passed on to
-//! them as one of colour over mid-grey, and the nearest entry of at least
+//! Opaque pixels do not take the opacity passed on to them: they take the
+//! error as one of colour over mid-grey, and the nearest entry of at least
 //! the least opacity that an opaque colour takes without dithering, with
 //! its transparency counted four times as much as in the fit
 //! ([`OPAQUE_TRANSPARENCY`]), so that dithering puts no see-through dots
 //! in an opaque area. They look among entries of less than full opacity
 //! because the clusters of a photo's opaque middle often take in some of
 //! its nearly opaque pixels, so that few of its entries are quite opaque
-//! (as in pngquant's palettes). The error of the entry taken, opacity
-//! included, is passed on. Fully transparent pixels stay so and pass
-//! nothing on.
+//! (as in pngquant's palettes). A partly transparent pixel whose opacity
+//! with the error passed on rounds to 255 is looked up as an opaque one.
+//! The error of the entry taken, opacity included, is passed on. Fully
+//! transparent pixels stay so and pass nothing on.
+//!
+//! The floor is one for the image: a single opaque colour that the fit
+//! puts in a cluster of little opacity lowers it for every opaque pixel,
+//! which then keep only the weight.
 
 use crate::color::{ColorSpace, Point};
 use crate::histogram::cache_slot;
@@ -34,7 +39,7 @@ use super::{CACHE_SLOTS, Errors, in_bands};
 /// opaque grey; an opaque pixel given it lets whatever lies behind show
 /// through, on any background. Counting it 4 times (as from black to
 /// white in full) kept every opaque pixel of the cut-outs of
-/// `bench/compare/pngquant_files.py` at alpha 238 or more when dithered at
+/// `bench/compare/pngquant_files.py` at alpha 230 or more when dithered at
 /// k = 16, 64, 256 (159 at least with weight 1), and the worse of their
 /// PSNRs over black and over white within -0.03 to +0.4 dB of weight 1's.
 const OPAQUE_TRANSPARENCY: f32 = 4.0;
@@ -119,9 +124,9 @@ pub(crate) fn floyd_steinberg_with_alpha(
 struct Band<'a> {
     target: &'a AlphaTarget<'a>,
     entries: &'a [([f32; 4], u8)],
-    /// The cells in which opaque colours find their entry (any but the
-    /// fully transparent one), and each cell centroid's palette index, if
-    /// there are any such entries.
+    /// The cells in which opaque colours find their entry (those of at
+    /// least the floor's opacity), and each cell centroid's palette index,
+    /// if there are any such entries.
     opaque: Option<(&'a Cells<'a>, &'a [u8])>,
     premultiplied: &'a [[f32; 4]],
     level: f32,
