@@ -612,12 +612,11 @@ impl QuantizedColors {
             }
         };
         let indexed = IndexedImage::new(image.width(), image.height(), self.palette, indices)?;
-        if diffuse.is_some() && self.alpha.is_some() {
-            (summary.mse, summary.delta_e) = pixel_figures(image, &indexed);
-            summary.counts = pixel_counts(&indexed, summary.counts.len());
-        } else if diffuse.is_some() {
-            summary.mse = pixel_mse(image, &indexed);
-            summary.delta_e = pixel_delta_e(image, &indexed);
+        if diffuse.is_some() {
+            (summary.mse, summary.delta_e) = match self.alpha {
+                Some(_) => pixel_figures(image, &indexed),
+                None => (pixel_mse(image, &indexed), pixel_delta_e(image, &indexed)),
+            };
             summary.counts = pixel_counts(&indexed, summary.counts.len());
         }
         Ok(Quantized {
