@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use crate::color::srgb_to_lab;
 use crate::histogram::{ColorHistogram, cache_slot, key};
 use crate::image::{ImageRef, IndexedImage, PixelFormat};
+use crate::opacity::over_white;
 use crate::palette::Palette;
 
 /// MSE of mapping each histogram colour to `palette[labels[i]]`: exact, and
@@ -35,11 +36,37 @@ pub fn histogram_mse(hist: &ColorHistogram, labels: &[u32], palette: &[[u8; 3]])
 /// depend on the number of threads.
 const PIXEL_CHUNK: usize = 1 << 16;
 
-/// The pixels that are not fully transparent, each as its RGB colour and
+/// How the per-pixel ΔE sees a pixel and a palette entry.
+#[derive(Clone, Copy)]
+enum Seen {
+    /// By its RGB, whatever its alpha.
+    Rgb,
+    /// Composited over white ([`over_white`]).
+    OverWhite,
+}
+
+impl Seen {
+    /// Pixel `p` (3 or 4 channels) as seen.
+    fn of(self, p: &[u8]) -> [u8; 3] {
+        match (self, p) {
+            (Seen::OverWhite, &[r, g, b, a]) => over_white([r, g, b, a]),
+            _ => [p[0], p[1], p[2]],
+        }
+    }
+
+    /// The CIELAB of each entry of `indexed`'s palette, as seen.
+    fn palette_lab(self, indexed: &IndexedImage) -> Vec<[f64; 3]> {
+        let colors = indexed.palette().colors();
+        colors.iter().map(|c| srgb_to_lab(self.of(c))).collect()
+    }
+}
+
+/// The pixels that are not fully transparent, each as `seen` and with
 /// its palette index, one chunk of [`PIXEL_CHUNK`] at a time.
 fn opaque_pixels<'a>(
     original: &ImageRef<'a>,
     indexed: &'a IndexedImage,
+    seen: Seen,
 ) -> impl IndexedParallelIterator<Item = impl Iterator<Item = ([u8; 3], u8)> + 'a> {
     let ch = original.format().channels();
     let rgba = original.format() == PixelFormat::Rgba8;
@@ -51,7 +78,7 @@ fn opaque_pixels<'a>(
             px.chunks_exact(ch)
                 .zip(ix)
                 .filter(move |(p, _)| !(rgba && p[3] == 0))
-                .map(|(p, &i)| ([p[0], p[1], p[2]], i))
+                .map(move |(p, &i)| (seen.of(p), i))
         })
 }
 
@@ -59,7 +86,7 @@ fn opaque_pixels<'a>(
 /// pixels that are not fully transparent in the original.
 pub fn pixel_mse(original: &ImageRef<'_>, indexed: &IndexedImage) -> f64 {
     let pal = indexed.palette().rgb();
-    let (sse, n) = opaque_pixels(original, indexed)
+    let (sse, n) = opaque_pixels(original, indexed, Seen::Rgb)
         .map(|pixels| {
             pixels.fold((0u64, 0u64), |(sse, n), (p, i)| {
                 (sse + squared_error(p, pal[usize::from(i)]), n + 1)
@@ -121,79 +148,128 @@ pub fn image_mse(original: &ImageRef<'_>, other: &ImageRef<'_>) -> Option<f64> {
 /// over every pixel, and the 95th percentile found among the values of a
 /// window around it that a sample of the pixels brackets.
 pub fn pixel_delta_e(original: &ImageRef<'_>, indexed: &IndexedImage) -> DeltaE {
-    let pal = palette_lab(indexed);
-    let window = sample_window(original, indexed, &pal);
-    delta_e_around(original, indexed, &pal, window)
+    delta_e_seen(original, indexed, Seen::Rgb)
 }
 
-/// The CIELAB of each palette entry.
-fn palette_lab(indexed: &IndexedImage) -> Vec<[f64; 3]> {
-    indexed
-        .palette()
-        .rgb()
-        .into_iter()
-        .map(srgb_to_lab)
-        .collect()
+/// [`pixel_delta_e`] between the pixels and their palette entries as both
+/// look over white: the ΔE of an image with partly transparent pixels.
+pub(crate) fn pixel_delta_e_over_white(original: &ImageRef<'_>, indexed: &IndexedImage) -> DeltaE {
+    delta_e_seen(original, indexed, Seen::OverWhite)
 }
 
-/// [`pixel_delta_e`] with the 95th percentile looked for between the
-/// bounds of `window` first, and on the side of it where it lies if not
-/// there.
-fn delta_e_around(
-    original: &ImageRef<'_>,
-    indexed: &IndexedImage,
-    pal: &[[f64; 3]],
-    window: (f64, f64),
-) -> DeltaE {
-    let pass = window_pass(original, indexed, pal, window);
-    if pass.total == 0 {
-        return DeltaE::default();
-    }
-    let mean = pass.sum / pass.total as f64;
-    let need = (pass.total * 95).div_ceil(100);
-    let Window {
-        below, mut inside, ..
-    } = if need <= pass.below {
-        // The sample misled (never seen on photos): under the window.
-        window_pass(original, indexed, pal, (0.0, window.0))
-    } else if need > pass.below + pass.inside.len() as u64 {
-        window_pass(original, indexed, pal, (window.1, f64::INFINITY))
-    } else {
-        pass
+fn delta_e_seen(original: &ImageRef<'_>, indexed: &IndexedImage, seen: Seen) -> DeltaE {
+    let pal = seen.palette_lab(indexed);
+    let pixels = Pixels {
+        original,
+        indexed,
+        pal: &pal,
+        seen,
     };
-    inside.sort_unstable_by(f64::total_cmp);
-    // `need - below` of the window's values reach the quantile.
-    let p95 = inside[(need - below) as usize - 1];
-    DeltaE { mean, p95 }
+    let window = pixels.sample_window();
+    pixels.delta_e_around(window)
 }
 
-/// Pixels a sample for [`sample_window`] takes at most.
+/// The pixels of an image beside their palette entries, for
+/// [`pixel_delta_e`].
+struct Pixels<'a> {
+    original: &'a ImageRef<'a>,
+    indexed: &'a IndexedImage,
+    /// The CIELAB of each palette entry, as seen.
+    pal: &'a [[f64; 3]],
+    seen: Seen,
+}
+
+/// Pixels a sample for [`Pixels::sample_window`] takes at most.
 const WINDOW_SAMPLE: usize = 100_000;
 
-/// Bounds that the 95th percentile of ΔE almost surely lies within: the
-/// 93rd and 97th percentiles of an even sample of the pixels (of every
-/// pixel in an image under [`WINDOW_SAMPLE`] pixels). With 100,000 pixels
-/// the sample's 95th percentile strays from the image's by about 0.07
-/// points of percentage, a thirtieth of the margin.
-fn sample_window(original: &ImageRef<'_>, indexed: &IndexedImage, pal: &[[f64; 3]]) -> (f64, f64) {
-    let ch = original.format().channels();
-    let rgba = original.format() == PixelFormat::Rgba8;
-    let stride = original.pixel_count().div_ceil(WINDOW_SAMPLE).max(1);
-    let mut cache = DeltaECache::new(delta_e_slots(original.pixel_count()));
-    let mut sample: Vec<f64> = original
-        .data()
-        .chunks_exact(ch)
-        .zip(indexed.indices())
-        .step_by(stride)
-        .filter(|(p, _)| !(rgba && p[3] == 0))
-        .map(|(p, &i)| cache.get([p[0], p[1], p[2]], i, pal))
-        .collect();
-    if sample.is_empty() {
-        return (0.0, f64::INFINITY);
+impl Pixels<'_> {
+    /// [`pixel_delta_e`] with the 95th percentile looked for between the
+    /// bounds of `window` first, and on the side of it where it lies if
+    /// not there.
+    fn delta_e_around(&self, window: (f64, f64)) -> DeltaE {
+        let pass = self.window_pass(window);
+        if pass.total == 0 {
+            return DeltaE::default();
+        }
+        let mean = pass.sum / pass.total as f64;
+        let need = (pass.total * 95).div_ceil(100);
+        let Window {
+            below, mut inside, ..
+        } = if need <= pass.below {
+            // The sample misled (never seen on photos): under the window.
+            self.window_pass((0.0, window.0))
+        } else if need > pass.below + pass.inside.len() as u64 {
+            self.window_pass((window.1, f64::INFINITY))
+        } else {
+            pass
+        };
+        inside.sort_unstable_by(f64::total_cmp);
+        // `need - below` of the window's values reach the quantile.
+        let p95 = inside[(need - below) as usize - 1];
+        DeltaE { mean, p95 }
     }
-    sample.sort_unstable_by(f64::total_cmp);
-    let at = |q: f64| sample[((sample.len() - 1) as f64 * q) as usize];
-    (at(0.93), at(0.97))
+
+    /// Bounds that the 95th percentile of ΔE almost surely lies within:
+    /// the 93rd and 97th percentiles of an even sample of the pixels (of
+    /// every pixel in an image under [`WINDOW_SAMPLE`] pixels). With
+    /// 100,000 pixels the sample's 95th percentile strays from the
+    /// image's by about 0.07 points of percentage, a thirtieth of the
+    /// margin.
+    fn sample_window(&self) -> (f64, f64) {
+        let original = self.original;
+        let ch = original.format().channels();
+        let rgba = original.format() == PixelFormat::Rgba8;
+        let stride = original.pixel_count().div_ceil(WINDOW_SAMPLE).max(1);
+        let mut cache = DeltaECache::new(delta_e_slots(original.pixel_count()));
+        let mut sample: Vec<f64> = original
+            .data()
+            .chunks_exact(ch)
+            .zip(self.indexed.indices())
+            .step_by(stride)
+            .filter(|(p, _)| !(rgba && p[3] == 0))
+            .map(|(p, &i)| cache.get(self.seen.of(p), i, self.pal))
+            .collect();
+        if sample.is_empty() {
+            return (0.0, f64::INFINITY);
+        }
+        sample.sort_unstable_by(f64::total_cmp);
+        let at = |q: f64| sample[((sample.len() - 1) as f64 * q) as usize];
+        (at(0.93), at(0.97))
+    }
+
+    /// One pass over the pixels, keeping the values from `lo` to `hi`
+    /// (both included).
+    fn window_pass(&self, (lo, hi): (f64, f64)) -> Window {
+        let slots = delta_e_slots(self.original.pixel_count());
+        let parts: Vec<Window> = opaque_pixels(self.original, self.indexed, self.seen)
+            .map_init(
+                || DeltaECache::new(slots),
+                |cache, chunk| {
+                    let mut part = Window::default();
+                    for (p, i) in chunk {
+                        let d = cache.get(p, i, self.pal);
+                        part.sum += d;
+                        part.total += 1;
+                        if d < lo {
+                            part.below += 1;
+                        } else if d <= hi {
+                            part.inside.push(d);
+                        }
+                    }
+                    part
+                },
+            )
+            .collect();
+        // In chunk order: the sum does not depend on the threads.
+        let mut all = Window::default();
+        for part in parts {
+            all.sum += part.sum;
+            all.total += part.total;
+            all.below += part.below;
+            all.inside.extend(part.inside);
+        }
+        all
+    }
 }
 
 /// What one pass over the pixels finds: the sum and number of the ΔE
@@ -204,44 +280,6 @@ struct Window {
     total: u64,
     below: u64,
     inside: Vec<f64>,
-}
-
-/// One pass over the pixels for [`pixel_delta_e`], keeping the values from
-/// `lo` to `hi` (both included).
-fn window_pass(
-    original: &ImageRef<'_>,
-    indexed: &IndexedImage,
-    pal: &[[f64; 3]],
-    (lo, hi): (f64, f64),
-) -> Window {
-    let parts: Vec<Window> = opaque_pixels(original, indexed)
-        .map_init(
-            || DeltaECache::new(delta_e_slots(original.pixel_count())),
-            |cache, chunk| {
-                let mut part = Window::default();
-                for (p, i) in chunk {
-                    let d = cache.get(p, i, pal);
-                    part.sum += d;
-                    part.total += 1;
-                    if d < lo {
-                        part.below += 1;
-                    } else if d <= hi {
-                        part.inside.push(d);
-                    }
-                }
-                part
-            },
-        )
-        .collect();
-    // In chunk order: the sum does not depend on the threads.
-    let mut all = Window::default();
-    for part in parts {
-        all.sum += part.sum;
-        all.total += part.total;
-        all.below += part.below;
-        all.inside.extend(part.inside);
-    }
-    all
 }
 
 /// Slots of each table of a [`DeltaECache`] for an image of `pixels`
@@ -770,18 +808,20 @@ mod tests {
         assert_eq!(got.p95, p95);
         // A window that misses the quantile, on either side, finds it all
         // the same.
-        let pal = palette_lab(&indexed);
+        let pal = Seen::Rgb.palette_lab(&indexed);
+        let pixels = Pixels {
+            original: &image,
+            indexed: &indexed,
+            pal: &pal,
+            seen: Seen::Rgb,
+        };
         for window in [
             (0.0, 1.0),
             (p95 * 1.01, p95 * 2.0),
             (0.0, f64::INFINITY),
             (p95, p95),
         ] {
-            assert_eq!(
-                delta_e_around(&image, &indexed, &pal, window).p95,
-                p95,
-                "{window:?}"
-            );
+            assert_eq!(pixels.delta_e_around(window).p95, p95, "{window:?}");
         }
     }
 

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use crate::color::{ColorSpace, srgb_to_lab};
 use crate::histogram::ColorHistogram;
 use crate::image::{ImageRef, IndexedImage};
-use crate::metrics::{DeltaE, ciede2000, weighted_quantile};
+use crate::metrics::{DeltaE, ciede2000, pixel_delta_e_over_white, weighted_quantile};
 
 /// What a quantization does with partly transparent pixels (alpha 1 to
 /// 254). Fully transparent pixels are always one palette entry of their
@@ -199,16 +199,11 @@ impl AlphaColors {
     /// `palette[labels[i]]`.
     pub(crate) fn mse(&self, labels: &[u32], palette: &[[u8; 4]]) -> f64 {
         let total: u64 = self.counts.iter().sum();
-        if total == 0 {
-            return 0.0;
-        }
-        let errors: Vec<f64> = (self.colors.par_iter(), self.counts.par_iter(), labels)
+        let sse = (self.colors.par_iter(), self.counts.par_iter(), labels)
             .into_par_iter()
-            .map(|(&c, &n, &l)| n as f64 * composite_error(c, palette[l as usize]))
-            .collect();
-        // Added in order: the figure does not depend on the threads.
-        let sse: f64 = errors.iter().sum();
-        sse / (3.0 * total as f64)
+            .map(|(&c, &n, &l)| u128::from(n) * u128::from(composite_error(c, palette[l as usize])))
+            .sum();
+        composite_mse(sse, total)
     }
 
     /// CIEDE2000 between each entry and `palette[labels[i]]`, both
@@ -233,40 +228,27 @@ impl AlphaColors {
 }
 
 /// The MSE and ΔE of [`AlphaColors::mse`] and [`AlphaColors::delta_e`],
-/// of an image and its indexed version pixel by pixel (a dithered one):
-/// each distinct pair of RGBA value and index is counted, and measured
-/// once.
+/// of an image and its indexed version pixel by pixel (a dithered one),
+/// over the pixels that are not fully transparent in the image.
 pub(crate) fn pixel_figures(image: &ImageRef<'_>, indexed: &IndexedImage) -> (f64, DeltaE) {
-    let mut pairs: Vec<u64> = image
+    let palette = indexed.palette().colors();
+    let (sse, n) = image
         .data()
         .par_chunks(4 << 16)
         .zip(indexed.indices().par_chunks(1 << 16))
-        .flat_map_iter(|(px, ix)| {
-            px.chunks_exact(4)
-                .zip(ix)
-                .filter(|(p, _)| p[3] != 0)
-                .map(|(p, &i)| {
-                    (u64::from(u32::from_be_bytes([p[0], p[1], p[2], p[3]])) << 8) | u64::from(i)
-                })
+        .map(|(px, ix)| {
+            px.chunks_exact(4).zip(ix).filter(|(p, _)| p[3] != 0).fold(
+                (0u128, 0u64),
+                |(sse, n), (p, &i)| {
+                    let e = composite_error([p[0], p[1], p[2], p[3]], palette[usize::from(i)]);
+                    (sse + u128::from(e), n + 1)
+                },
+            )
         })
-        .collect();
-    pairs.par_sort_unstable();
-    let (mut colors, mut counts, mut labels) = (Vec::new(), Vec::new(), Vec::new());
-    for run in pairs.chunk_by(|a, b| a == b) {
-        colors.push(((run[0] >> 8) as u32).to_be_bytes());
-        counts.push(run.len() as u64);
-        labels.push((run[0] & 0xff) as u32);
-    }
-    let pixels = AlphaColors {
-        colors,
-        counts,
-        opaque_entry: Vec::new(),
-        opaque_len: 0,
-    };
-    let palette = indexed.palette().colors();
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     (
-        pixels.mse(&labels, palette),
-        pixels.delta_e(&labels, palette),
+        composite_mse(sse, n),
+        pixel_delta_e_over_white(image, indexed),
     )
 }
 
@@ -290,16 +272,27 @@ pub(crate) fn entry_count(hist: &ColorHistogram) -> usize {
 }
 
 /// The squared error of `a` against `b` over the three channels of 8-bit
-/// RGB, the mean of the two composited over black and over white.
-fn composite_error(a: [u8; 4], b: [u8; 4]) -> f64 {
-    let (aa, ba) = (f64::from(a[3]) / 255.0, f64::from(b[3]) / 255.0);
-    let mut sum = 0.0;
+/// RGB composited over black plus that over white, times 255²: a whole
+/// number, so that sums of it are exact whatever their order.
+fn composite_error(a: [u8; 4], b: [u8; 4]) -> u64 {
+    let (aa, ba) = (i64::from(a[3]), i64::from(b[3]));
+    let mut sum = 0;
     for i in 0..3 {
-        let over_black = f64::from(a[i]) * aa - f64::from(b[i]) * ba;
-        let over_white = over_black + 255.0 * (ba - aa);
+        // Each composite times 255.
+        let over_black = i64::from(a[i]) * aa - i64::from(b[i]) * ba;
+        let over_white = over_black + 255 * (ba - aa);
         sum += over_black * over_black + over_white * over_white;
     }
-    0.5 * sum
+    sum.unsigned_abs()
+}
+
+/// The MSE of `pixels` pixels whose [`composite_error`]s sum to `sse`:
+/// the mean of their MSE over black and over white. 0 without pixels.
+fn composite_mse(sse: u128, pixels: u64) -> f64 {
+    if pixels == 0 {
+        return 0.0;
+    }
+    sse as f64 / (2.0 * 255.0 * 255.0 * 3.0 * pixels as f64)
 }
 
 /// An RGBA colour composited over white in 8-bit sRGB, rounded to the
@@ -312,6 +305,60 @@ pub fn over_white([r, g, b, a]: [u8; 4]) -> [u8; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pixel_figures_are_those_of_every_pixel_over_black_white() {
+        // Pixels of every kind of opacity, mapped to entries of several.
+        let (w, h) = (61, 37);
+        let px: Vec<u8> = (0..w * h)
+            .flat_map(|i: usize| {
+                let a = [0, 255, 255, (i * 7 % 256) as u8][i % 4];
+                [
+                    (i * 37 % 256) as u8,
+                    (i * 11 % 256) as u8,
+                    (i % 256) as u8,
+                    a,
+                ]
+            })
+            .collect();
+        let image = ImageRef::new(w as u32, h as u32, crate::PixelFormat::Rgba8, &px).unwrap();
+        let entries = [
+            [200, 10, 90, 255],
+            [30, 60, 90, 120],
+            [250, 250, 5, 7],
+            [1, 2, 3, 255],
+        ];
+        let palette = crate::Palette::with_alpha(&entries, true).unwrap();
+        let indices: Vec<u8> = (0..w * h).map(|i| ((i * 5 / 3) % 5) as u8).collect();
+        let indexed = IndexedImage::new(w as u32, h as u32, palette, indices).unwrap();
+        let (mse, de) = pixel_figures(&image, &indexed);
+        // Every pixel but the fully transparent ones, one at a time.
+        let pal = indexed.palette().colors();
+        let (mut sse, mut all) = (0.0, Vec::new());
+        for (p, &i) in px.chunks_exact(4).zip(indexed.indices()) {
+            if p[3] == 0 {
+                continue;
+            }
+            let (p, e) = ([p[0], p[1], p[2], p[3]], pal[usize::from(i)]);
+            let (pa, ea) = (f64::from(p[3]) / 255.0, f64::from(e[3]) / 255.0);
+            for bg in [0.0, 255.0] {
+                for c in 0..3 {
+                    let shown = |v: u8, a: f64| f64::from(v) * a + bg * (1.0 - a);
+                    sse += (shown(p[c], pa) - shown(e[c], ea)).powi(2) / 2.0;
+                }
+            }
+            all.push(ciede2000(
+                srgb_to_lab(over_white(p)),
+                srgb_to_lab(over_white(e)),
+            ));
+        }
+        let want = sse / (3.0 * all.len() as f64);
+        assert!((mse - want).abs() < 1e-12 * want, "{mse} {want}");
+        let mean = all.iter().sum::<f64>() / all.len() as f64;
+        assert!((de.mean - mean).abs() < 1e-12 * mean, "{} {mean}", de.mean);
+        all.sort_unstable_by(f64::total_cmp);
+        assert_eq!(de.p95, all[(all.len() * 95).div_ceil(100) - 1]);
+    }
 
     #[test]
     fn an_opaque_colour_is_its_colour_and_a_zero() {
@@ -345,7 +392,7 @@ mod tests {
         let (a, b) = ([200, 10, 90, 100], [30, 60, 90, 230]);
         let (p, q) = (point_of(ColorSpace::Srgb, a), point_of(ColorSpace::Srgb, b));
         let d2: f64 = p.iter().zip(q).map(|(x, y)| f64::from(x - y).powi(2)).sum();
-        let want = composite_error(a, b);
+        let want = composite_error(a, b) as f64 / (2.0 * 255.0 * 255.0);
         assert!((d2 - want).abs() < 1e-5 * want, "{d2} {want}");
         // Which is half the sum of the two composites' squared errors.
         let over = |c: [u8; 4], bg: f64| {
