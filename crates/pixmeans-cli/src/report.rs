@@ -151,13 +151,17 @@ impl KChoiceReport {
                 format!("no k reaches mean ΔE00 <= {e}; using the most colours that help")
             }
             _ => {
-                let (lo, hi) = (
-                    self.trials.first().map_or(1, |t| t.k),
-                    self.trials.last().map_or(1, |t| t.k),
-                );
+                let (lo, last) = (self.trials.first().map_or(1, |t| t.k), self.trials.last());
+                let hi = last.map_or(1, |t| t.k);
+                let end = *crate::config::KNEE_RANGE.end();
                 if lo == hi {
                     // An image of one colour, or none (all transparent).
                     format!("the image has no more than {hi} colour to fit")
+                } else if hi < end && last.is_some_and(|t| t.inertia == 0.0) {
+                    // The search took the curve on flat to the range's end.
+                    format!(
+                        "the knee of inertia over k = {lo}..{end} (the image has {hi} colours, so from k = {hi} on it is 0)"
+                    )
                 } else {
                     format!("the knee of inertia over k = {lo}..{hi}")
                 }

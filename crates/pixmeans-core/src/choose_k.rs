@@ -320,7 +320,15 @@ pub fn knee_k(
         let t = trials.record(k, q);
         curve.push((k, t.inertia));
     }
-    let k = knee(&curve).unwrap_or(hi);
+    // An image of fewer colours than `ks` reaches no inertia at all by
+    // its last k, and more k would keep it there: the curve goes on flat
+    // to the end of `ks`, as a plot of it would, so that a knee is found
+    // where the colours run out and not on the short curve alone (whose
+    // three points for three colours far apart make no knee but k = 1).
+    if curve.last().is_some_and(|&(_, inertia)| inertia == 0.0) {
+        curve.extend((hi + 1..=*ks.end()).map(|k| (k, 0.0)));
+    }
+    let k = knee(&curve).unwrap_or(hi).min(hi);
     let chosen = match k.checked_sub(lo).and_then(|i| tried.into_iter().nth(i)) {
         Some(q) => q,
         // An empty range tried nothing, and k is hi, below it.
@@ -450,6 +458,37 @@ mod tests {
             let hist = ColorHistogram::from_image(&img);
             let q = Quantizer::new(KMeansParams::new(1));
             assert_eq!(knee_k(&q, &img, &hist, 1..=16).unwrap().0.k, n, "{n} blobs");
+        }
+    }
+
+    #[test]
+    fn an_image_of_few_colours_has_the_knee_a_plot_of_every_k_shows() {
+        // Flat bands of n colours, no noise: inertia 0 from k = n on.
+        for n in [3, 6, 10] {
+            let colors: Vec<[u8; 3]> = (0..n)
+                .map(|i| {
+                    [
+                        (i * 97 % 256) as u8,
+                        (i * 53 % 256) as u8,
+                        (255 - i * 25) as u8,
+                    ]
+                })
+                .collect();
+            let px: Vec<u8> = (0..60 * 20)
+                .flat_map(|i| colors[(i % 60) * n / 60])
+                .collect();
+            let img = ImageRef::new(60, 20, PixelFormat::Rgb8, &px).unwrap();
+            let hist = ColorHistogram::from_image(&img);
+            let q = Quantizer::new(KMeansParams::new(1));
+            let curve: Vec<(usize, f64)> = (1..=16)
+                .map(|k| {
+                    let fit = q.clone().with_k(k).quantize_counted(&img, &hist).unwrap();
+                    (k, fit.inertia())
+                })
+                .collect();
+            let (choice, _) = knee_k(&q, &img, &hist, 1..=16).unwrap();
+            assert_eq!(Some(choice.k), knee(&curve), "{n} colours");
+            assert!(choice.k > 1 && choice.k <= n, "{n} colours: {}", choice.k);
         }
     }
 
