@@ -166,12 +166,7 @@ impl<'a> Trials<'a> {
 /// holds 256 (255 beside a transparent entry).
 fn k_limit(quantizer: &Quantizer, hist: &ColorHistogram) -> usize {
     let max = PaletteSize::MAX.get() - usize::from(hist.transparent() > 0);
-    let colors = if quantizer.clusters_opacity(hist) {
-        crate::opacity::entry_count(hist)
-    } else {
-        hist.len()
-    };
-    colors.clamp(1, max)
+    quantizer.distinct_colors(hist).clamp(1, max)
 }
 
 /// The smallest k that meets `target`, searched by doubling and then by

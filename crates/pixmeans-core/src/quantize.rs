@@ -163,6 +163,18 @@ impl Quantizer {
         self.fits_opacity() && !hist.translucent().is_empty()
     }
 
+    /// The number of distinct colours this quantization fits in an image
+    /// with histogram `hist`: each colour at each of its opacities when it
+    /// [clusters opacity](Self::clusters_opacity), as
+    /// [`Quantized::distinct_colors`] counts them.
+    pub fn distinct_colors(&self, hist: &ColorHistogram) -> usize {
+        if self.clusters_opacity(hist) {
+            crate::opacity::entry_count(hist)
+        } else {
+            hist.len()
+        }
+    }
+
     /// The k-means settings.
     pub fn params(&self) -> &KMeansParams {
         &self.params

@@ -5,9 +5,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
-use pixmeans_core::{
-    AlphaMode, ColorHistogram, ColorSpace, ImageRef, PixelFormat, Quantizer, knee,
-};
+use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, PixelFormat, Quantizer, knee};
 use pixmeans_io::ChartFormat;
 use pixmeans_io::plot::{ElbowChart, ElbowPoint, elbow_chart};
 use rayon::prelude::*;
@@ -66,8 +64,8 @@ pub fn inertia_unit(space: ColorSpace) -> &'static str {
 pub fn run(a: &ElbowArgs) -> Result<Outcome> {
     let common = Common::resolve(&a.common)?;
     let ks = a.ks.ks();
-    // By colour alone, as the warning on reading says.
-    let quantizer = config::ks_quantizer(&a.fit, ks)?.with_alpha(AlphaMode::Opaque);
+    // Colour and opacity together, as quantize fits them.
+    let quantizer = config::ks_quantizer(&a.fit, ks)?;
     let out = picture_output(a.output.as_deref(), &a.input, "elbow", "png", common.force)?;
     let format = ChartFormat::from_path(&out).ok_or_else(|| {
         anyhow!(
@@ -76,7 +74,7 @@ pub fn run(a: &ElbowArgs) -> Result<Outcome> {
         )
     })?;
     let source = source_of(&a.input);
-    let decoded = read_one(&source, &common)?;
+    let decoded = read_one(&source, &common, quantizer.alpha())?;
     let view = decoded.image.view();
     let name = source.display().display().to_string();
     let hist = ColorHistogram::from_image(&view);
@@ -100,7 +98,7 @@ pub fn run(a: &ElbowArgs) -> Result<Outcome> {
         output: out.display().to_string(),
         width: view.width(),
         height: view.height(),
-        distinct_colors: hist.len(),
+        distinct_colors: quantizer.distinct_colors(&hist),
         color_space: space.name(),
         seed: quantizer.params().seed(),
         suggested_k: suggested,

@@ -2,7 +2,7 @@
 //! each captioned with k, PSNR and the size of its indexed PNG.
 
 use anyhow::{Context, Result, bail};
-use pixmeans_core::{AlphaMode, ColorHistogram, ColorSpace, ImageRef, Quantized};
+use pixmeans_core::{ColorHistogram, ColorSpace, ImageRef, Quantized};
 use pixmeans_io::OutputFormat;
 use pixmeans_io::plot::{GridTile, RgbImage, TilePicture, grid_image, tile, tile_size};
 use rayon::prelude::*;
@@ -93,8 +93,8 @@ pub fn draw(
 pub fn run(a: &GridArgs) -> Result<Outcome> {
     let common = Common::resolve(&a.common)?.with_png(&a.png);
     let ks = a.ks.ks();
-    // By colour alone, as the warning on reading says.
-    let quantizer = config::ks_quantizer(&a.fit, ks)?.with_alpha(AlphaMode::Opaque);
+    // Colour and opacity together, as quantize fits them.
+    let quantizer = config::ks_quantizer(&a.fit, ks)?;
     let out = picture_output(a.output.as_deref(), &a.input, "grid", "png", common.force)?;
     if !out
         .extension()
@@ -103,7 +103,7 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
         bail!("cannot write a grid to {}: expected .png", out.display());
     }
     let source = source_of(&a.input);
-    let decoded = read_one(&source, &common)?;
+    let decoded = read_one(&source, &common, quantizer.alpha())?;
     let view = decoded.image.view();
     let name = source.display().display().to_string();
     let hist = ColorHistogram::from_image(&view);

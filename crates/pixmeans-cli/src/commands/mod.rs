@@ -372,8 +372,9 @@ pub fn input_warnings(source: &Source, decoded: &Decoded, alpha: AlphaMode) -> O
 }
 
 /// Reads one input for a command that takes one, and prints its
-/// [`input_warnings`] at once.
-pub fn read_one(source: &Source, common: &Common) -> Result<Decoded> {
+/// [`input_warnings`] for a fit that treats partly transparent pixels as
+/// `alpha` says, at once.
+pub fn read_one(source: &Source, common: &Common, alpha: AlphaMode) -> Result<Decoded> {
     if let Source::File(p) = source
         && p.is_dir()
     {
@@ -383,7 +384,7 @@ pub fn read_one(source: &Source, common: &Common) -> Result<Decoded> {
         );
     }
     let decoded = read(source, common)?;
-    if let Some(warning) = input_warnings(source, &decoded, AlphaMode::Opaque) {
+    if let Some(warning) = input_warnings(source, &decoded, alpha) {
         crate::print_message(&warning);
     }
     Ok(decoded)

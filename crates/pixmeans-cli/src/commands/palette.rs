@@ -92,7 +92,7 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
         picture_output(Some(out), &a.input, "palette", "png", common.force)?;
     }
     let source = source_of(&a.input);
-    let decoded = read_one(&source, &common)?;
+    let decoded = read_one(&source, &common, AlphaMode::Opaque)?;
     let auto = config::auto_k(&a.kmeans)?;
     let (q, quantizer, choice) =
         super::quantize_auto(&decoded.image.view(), &a.input, &quantizer, auto)?;

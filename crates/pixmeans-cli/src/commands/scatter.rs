@@ -113,7 +113,7 @@ pub fn run(a: &ScatterArgs) -> Result<Outcome> {
         ),
     };
     let source = source_of(&a.input);
-    let decoded = read_one(&source, &common)?;
+    let decoded = read_one(&source, &common, AlphaMode::Opaque)?;
     let view = decoded.image.view();
     let name = source.display().display().to_string();
     let (q, quantizer, choice) = super::quantize_auto(&view, &a.input, &quantizer, auto)?;

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
 
-use crate::{pixmeans, run_json, save_picture};
+use crate::{pixmeans, run_json, save_picture, save_soft_picture};
 
 /// `n` well-separated colours (corners of the RGB cube, inset) in equal
 /// vertical bands, with a little noise: the elbow's knee must be at n.
@@ -21,16 +21,30 @@ fn blobs(path: &Path, n: usize) {
     img.save(path).unwrap();
 }
 
+/// `n` flat colours in equal vertical bands, not a level of noise.
+fn flat(path: &Path, n: usize) {
+    let img = image::RgbImage::from_fn(60, 20, |x, _| {
+        let i = x as usize * n / 60;
+        image::Rgb([
+            (i * 97 % 256) as u8,
+            (i * 53 % 256) as u8,
+            (255 - i * 25) as u8,
+        ])
+    });
+    img.save(path).unwrap();
+}
+
 #[test]
 fn elbow_figures_equal_quantize_figures_for_the_same_k_and_seed() {
     let dir = tempfile::tempdir().unwrap();
     save_picture(&dir.path().join("p.png"));
-    for space in ["srgb", "oklab"] {
+    save_soft_picture(&dir.path().join("soft.png"));
+    for (name, space) in [("p.png", "srgb"), ("p.png", "oklab"), ("soft.png", "srgb")] {
         let elbow = run_json(
             dir.path(),
             &[
                 "elbow",
-                "p.png",
+                name,
                 "--k",
                 "2..5",
                 "--seed",
@@ -38,7 +52,7 @@ fn elbow_figures_equal_quantize_figures_for_the_same_k_and_seed() {
                 "--color-space",
                 space,
                 "-o",
-                &format!("e-{space}.png"),
+                &format!("e-{space}-{name}"),
             ],
         );
         let rows = elbow["rows"].as_array().unwrap();
@@ -49,7 +63,7 @@ fn elbow_figures_equal_quantize_figures_for_the_same_k_and_seed() {
                 dir.path(),
                 &[
                     "quantize",
-                    "p.png",
+                    name,
                     "-k",
                     &k,
                     "--seed",
@@ -57,10 +71,10 @@ fn elbow_figures_equal_quantize_figures_for_the_same_k_and_seed() {
                     "--color-space",
                     space,
                     "-o",
-                    &format!("q-{space}-{k}.png"),
+                    &format!("q-{space}-{k}-{name}"),
                 ],
             );
-            assert_eq!(row["inertia"], q["inertia"], "k = {k} ({space})");
+            assert_eq!(row["inertia"], q["inertia"], "k = {k} ({space}, {name})");
             assert_eq!(row["mse"], q["mse"], "k = {k}");
             assert_eq!(row["psnr"], q["psnr"], "k = {k}");
             assert_eq!(row["delta_e_mean"], q["delta_e"]["mean"], "k = {k}");
@@ -251,7 +265,11 @@ fn by_default_elbow_marks_the_k_that_quantize_k_auto_takes() {
     // Two blobs: a knee at k = 2 needs k = 1 in the range.
     blobs(&dir.path().join("two.png"), 2);
     save_picture(&dir.path().join("p.png"));
-    for name in ["two.png", "p.png"] {
+    save_soft_picture(&dir.path().join("soft.png"));
+    // Fewer colours than the range: once -k auto chose k = 1 here.
+    flat(&dir.path().join("three.png"), 3);
+    flat(&dir.path().join("ten.png"), 10);
+    for name in ["two.png", "p.png", "soft.png", "three.png", "ten.png"] {
         let elbow = run_json(dir.path(), &["elbow", name, "-o", "e.png", "--force"]);
         let rows = elbow["rows"].as_array().unwrap();
         assert_eq!((rows[0]["k"].as_u64(), rows.len()), (Some(1), 16), "{name}");
@@ -264,6 +282,11 @@ fn by_default_elbow_marks_the_k_that_quantize_k_auto_takes() {
     }
     let elbow = run_json(dir.path(), &["elbow", "two.png", "-o", "e.png", "--force"]);
     assert_eq!(elbow["suggested_k"], 2);
+    let elbow = run_json(
+        dir.path(),
+        &["elbow", "three.png", "-o", "e.png", "--force"],
+    );
+    assert_eq!(elbow["suggested_k"], 3);
 }
 
 #[test]

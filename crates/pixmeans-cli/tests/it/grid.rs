@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::{json_lines, picture, pixmeans, save_picture};
+use crate::{json_lines, picture, pixmeans, run_json, save_picture, save_soft_picture};
 
 #[test]
 fn tiles_show_the_original_and_each_k_with_real_png_sizes() {
@@ -60,6 +60,25 @@ fn tiles_show_the_original_and_each_k_with_real_png_sizes() {
         stderr.contains("original · ") && stderr.contains("k = 4 · "),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_partly_transparent_image_has_the_captions_of_what_quantize_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    save_soft_picture(&dir.path().join("soft.png"));
+    let report = run_json(
+        dir.path(),
+        &["grid", "soft.png", "--k", "3,8", "-o", "g.png"],
+    );
+    for t in report["tiles"].as_array().unwrap() {
+        let k = t["k"].as_u64().unwrap().to_string();
+        let out = format!("q{k}.png");
+        let q = run_json(dir.path(), &["quantize", "soft.png", "-k", &k, "-o", &out]);
+        assert_eq!(q["opacity"], true);
+        assert_eq!(t["png_bytes"], q["sizes"]["output_bytes"], "k = {k}");
+        assert_eq!(t["psnr"], q["psnr"], "k = {k}");
+        assert_eq!(t["delta_e_mean"], q["delta_e"]["mean"], "k = {k}");
+    }
 }
 
 #[test]

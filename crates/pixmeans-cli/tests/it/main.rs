@@ -45,6 +45,20 @@ pub fn save_picture(path: &Path) {
     picture().save(path).unwrap();
 }
 
+/// The test picture under a round vignette of opacity: opaque in the
+/// middle, through every alpha to fully transparent at the corners.
+pub fn save_soft_picture(path: &Path) {
+    let rgb = picture();
+    let (w, h) = (f64::from(rgb.width()), f64::from(rgb.height()));
+    let img = image::RgbaImage::from_fn(rgb.width(), rgb.height(), |x, y| {
+        let (dx, dy) = (f64::from(x) / w - 0.5, f64::from(y) / h - 0.5);
+        let alpha = (255.0 * (2.5 - 5.0 * (dx * dx + dy * dy).sqrt())).clamp(0.0, 255.0);
+        let [r, g, b] = rgb.get_pixel(x, y).0;
+        image::Rgba([r, g, b, alpha as u8])
+    });
+    img.save(path).unwrap();
+}
+
 /// Decodes an indexed PNG with the `png` crate: (bit depth, palette, RGB pixels).
 pub fn decode_indexed(path: &Path) -> (u8, Vec<[u8; 3]>, Vec<u8>) {
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
