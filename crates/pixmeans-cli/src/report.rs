@@ -349,13 +349,18 @@ impl ImageReport {
             self.skipped
                 .map_or_else(String::new, |why| format!(", not written: {why}"))
         );
+        // The palette's entries: the colours, and the transparent one.
+        let entries = if self.transparent {
+            format!("{} + transparent", self.colors)
+        } else {
+            self.colors.to_string()
+        };
         let _ = writeln!(
             s,
-            "  {} x {}, {} -> {}; {space}, {}, {conv}",
+            "  {} x {}, {} -> {entries}; {space}, {}, {conv}",
             self.width,
             self.height,
             counted(self.distinct_colors, "colour"),
-            self.colors,
             counted(self.iterations, "iteration")
         );
         if self.k == 256 && self.transparent && self.colors == 255 && self.distinct_colors > 255 {

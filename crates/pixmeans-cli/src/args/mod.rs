@@ -275,7 +275,9 @@ pub struct CommonArgs {
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Replace output files that already exist.
+    /// Replace output files that already exist. Never an input, nor an
+    /// earlier run's output among the inputs (as in a rerun over a folder
+    /// that holds them): delete those to make them again.
     #[arg(short, long)]
     pub force: bool,
 

@@ -10,7 +10,7 @@ pub mod segment;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
@@ -313,10 +313,23 @@ pub fn read(source: &Source, common: &Common) -> Result<Decoded> {
     Ok(match source {
         Source::File(p) => pixmeans_io::read_image(p, &common.limits).map_err(with_limit_hint)?,
         Source::Stdin => {
-            pixmeans_io::read_from(std::io::stdin().lock(), source.display(), &common.limits)
+            let stdin = std::io::stdin();
+            refuse_terminal_input(stdin.is_terminal())?;
+            pixmeans_io::read_from(stdin.lock(), source.display(), &common.limits)
                 .map_err(with_limit_hint)?
         }
     })
+}
+
+/// Refuses to read an image from standard input (`-`) when it is a
+/// terminal: nobody types an image, and the command would wait in silence.
+fn refuse_terminal_input(stdin_is_terminal: bool) -> Result<()> {
+    if stdin_is_terminal {
+        anyhow::bail!(
+            "the input - reads the image from standard input, which is a terminal\nhint: pipe or redirect an image into it (< photo.jpg), or name the file"
+        );
+    }
+    Ok(())
 }
 
 /// The warnings about what of an input is not used as it is, if any: only
@@ -662,4 +675,19 @@ impl Kept {
 pub fn print_json(report: &impl serde::Serialize) -> Result<()> {
     let line = serde_json::to_string(report).context("cannot format the JSON report")?;
     crate::print_data(&format!("{line}\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terminal_is_refused_as_the_image_to_read() {
+        let message = format!("{:#}", refuse_terminal_input(true).unwrap_err());
+        assert!(
+            message.contains("standard input, which is a terminal") && message.contains("hint:"),
+            "{message}"
+        );
+        assert!(refuse_terminal_input(false).is_ok());
+    }
 }

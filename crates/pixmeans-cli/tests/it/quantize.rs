@@ -351,7 +351,7 @@ fn transparent_pixels_stay_transparent() {
         }
     });
     rgba.save(&input).unwrap();
-    pixmeans()
+    let assert = pixmeans()
         .arg("quantize")
         .arg(&input)
         .args(["-k", "4", "-o"])
@@ -362,6 +362,13 @@ fn transparent_pixels_stay_transparent() {
     for (a, b) in rgba.pixels().zip(back.pixels()) {
         assert_eq!(a.0[3] == 0, b.0[3] == 0);
     }
+    // The report counts the transparent entry beside the k colours, and
+    // the index bits with it.
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr);
+    assert!(
+        stderr.contains(" -> 4 + transparent;") && stderr.contains("indices at 3 bits"),
+        "{stderr}"
+    );
 
     // A JPEG cannot keep them, and says so.
     let assert = pixmeans()
