@@ -277,7 +277,11 @@ impl Quantizer {
             // palette: as pngquant does, count that entry among the 256.
             return self.clone().with_k(k - 1).quantize_colors(image, hist);
         }
-        let (outcome, rgba) = self.fit_colors(image, hist, alpha.as_deref())?;
+        let FittedColors {
+            outcome,
+            rgba,
+            opaque,
+        } = self.fit_colors(image, hist, alpha.as_deref())?;
         let FitOutcome {
             mut fit,
             labels,
@@ -318,7 +322,12 @@ impl Quantizer {
                 })
                 .collect(),
             (Some(entries), true) => order.iter().map(|&o| entries.colors()[o]).collect(),
-            (_, false) => order.iter().map(|&o| rgba[o]).collect(),
+            (None, false) => order.iter().map(|&o| rgba[o]).collect(),
+            // Opaque areas stay opaque.
+            (Some(entries), false) => (entries.opaque_clusters(&labels, &counts).iter())
+                .zip(&order)
+                .map(|(&o_paque, &o)| if o_paque { opaque[o] } else { rgba[o] })
+                .collect(),
         };
         let palette = Palette::with_alpha(&rgba, transparent)
             .map_err(|PaletteSizeError(n)| QuantizeError::TooManyColors(n))?;
@@ -358,31 +367,44 @@ impl Quantizer {
     /// Fits the colours of `hist`, or with their opacity the `alpha`
     /// colours made from it, and gives each centroid's palette colour
     /// (converted once: a search in Oklab and CIELAB, see
-    /// `ColorSpace::to_srgb`).
+    /// `ColorSpace::to_srgb`), and with opacity also the opaque colour
+    /// nearest each centroid (see [`AlphaColors::opaque_clusters`]).
     fn fit_colors(
         &self,
         image: &ImageRef<'_>,
         hist: &ColorHistogram,
         alpha: Option<&AlphaColors>,
-    ) -> Result<(FitOutcome, Vec<[u8; 4]>), KMeansError> {
+    ) -> Result<FittedColors, KMeansError> {
         let space = self.space;
+        let opaque = |c: [f32; 3]| {
+            let [r, g, b] = space.to_srgb(c);
+            [r, g, b, 255]
+        };
         Ok(match alpha {
             None => {
                 let outcome = self.fit(image, hist, || hist.fit_input(space), |h| h)?;
-                let rgba = outcome.fit.centroids().iter().map(|&c| {
-                    let [r, g, b] = space.to_srgb(c);
-                    [r, g, b, 255]
-                });
+                let rgba = outcome.fit.centroids().iter().map(|&c| opaque(c));
                 let rgba: Vec<[u8; 4]> = rgba.collect();
-                (outcome, rgba)
+                FittedColors {
+                    outcome,
+                    rgba,
+                    opaque: Vec::new(),
+                }
             }
             Some(colors) => {
                 let kept = || hist.alpha_fit_input(space);
                 let outcome = self.fit(image, colors, kept, |h| AlphaColors::new(&h))?;
                 let centroids = outcome.fit.centroids();
                 let rgba = centroids.iter().map(|&c| rgba_of(space, c)).collect();
+                // The colour over mid-grey, with no transparency.
+                let opaque = centroids.iter().map(|&[x, y, z, _]| opaque([x, y, z]));
+                let opaque = opaque.collect();
                 let colors = |f: Fit<4>| f.map_centroids(|c| color_of(space, c));
-                (outcome.map_fit(colors), rgba)
+                FittedColors {
+                    outcome: outcome.map_fit(colors),
+                    rgba,
+                    opaque,
+                }
             }
         })
     }
@@ -466,6 +488,14 @@ impl Clustered<4> for AlphaColors {
     fn counts(&self) -> &[u64] {
         AlphaColors::counts(self)
     }
+}
+
+/// What [`Quantizer::fit_colors`] gives: the fit, each centroid's palette
+/// colour, and with opacity each centroid's opaque colour (else empty).
+struct FittedColors {
+    outcome: FitOutcome,
+    rgba: Vec<[u8; 4]>,
+    opaque: Vec<[u8; 4]>,
 }
 
 /// What [`Quantizer::fit`] learns about the full image.

@@ -14,9 +14,9 @@
 //! its transparency counted four times as much as in the fit
 //! ([`OPAQUE_TRANSPARENCY`]), so that dithering puts no see-through dots
 //! in an opaque area. They look among entries of less than full opacity
-//! because the clusters of a photo's opaque middle often take in some of
-//! its nearly opaque pixels, so that few of its entries are quite opaque
-//! (as in pngquant's palettes). A partly transparent pixel whose opacity
+//! too, because a cluster whose pixels are opaque less than a third of the
+//! time keeps its centroid's opacity, and some opaque colours fall in such
+//! clusters (see `AlphaColors::opaque_clusters`). A partly transparent pixel whose opacity
 //! with the error passed on rounds to 255 is looked up as an opaque one.
 //! The error of the entry taken, opacity included, is passed on. Fully
 //! transparent pixels stay so and pass nothing on.
