@@ -200,6 +200,11 @@ pub fn smallest_k(
     hist: &ColorHistogram,
     target: KTarget,
 ) -> Result<(KChoice, Quantized), QuantizeError> {
+    if let KTarget::MinPsnr(v) | KTarget::MaxDeltaE(v) = target
+        && v.is_nan()
+    {
+        return Err(QuantizeError::InvalidTarget);
+    }
     let mut trials = Trials::new(quantizer, image, hist);
     let limit = k_limit(quantizer, hist);
     // lo misses the target and hi (with its colours) meets it; each round
@@ -484,6 +489,20 @@ mod tests {
             let (choice, _) = knee_k(&q, &img, &hist, 1..=16).unwrap();
             assert_eq!(Some(choice.k), knee(&curve), "{n} colours");
             assert!(choice.k > 1 && choice.k <= n, "{n} colours: {}", choice.k);
+        }
+    }
+
+    #[test]
+    fn a_target_that_is_not_a_number_is_refused() {
+        let px = blobs(3);
+        let img = ImageRef::new(120, 40, PixelFormat::Rgb8, &px).unwrap();
+        let hist = ColorHistogram::from_image(&img);
+        let q = Quantizer::new(KMeansParams::new(1));
+        for target in [KTarget::MinPsnr(f64::NAN), KTarget::MaxDeltaE(f64::NAN)] {
+            assert!(matches!(
+                smallest_k(&q, &img, &hist, target),
+                Err(QuantizeError::InvalidTarget)
+            ));
         }
     }
 

@@ -40,6 +40,9 @@ pub enum QuantizeError {
     /// histogram, other than the one they came from.
     #[error("the image or its colour histogram is not the one these colours were quantized from")]
     NotTheSameImage,
+    /// A search for k was given a target that is not a number.
+    #[error("the target of the search for k is not a number")]
+    InvalidTarget,
 }
 
 /// Reduces an image to k colours by k-means on its colour histogram.

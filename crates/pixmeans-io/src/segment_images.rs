@@ -30,8 +30,8 @@ pub fn labels_png(map: &LabelMap, compression: PngCompression) -> Result<Vec<u8>
     grey_png(map.width(), map.height(), depth, &bytes, compression)
 }
 
-/// 8 when every label present fits a byte, else 16 (labels are at most
-/// 2^16 by construction).
+/// 8 when every label present fits a byte, else 16 (a label map's labels
+/// are below 2^16, the void one included).
 pub fn label_bits(map: &LabelMap) -> u8 {
     if map.labels().iter().all(|&l| l <= 255) {
         8

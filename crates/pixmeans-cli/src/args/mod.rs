@@ -53,7 +53,7 @@ pub enum Command {
 /// The k-means settings shared by every command that clusters.
 #[derive(Debug, Args, Clone)]
 pub struct KMeansArgs {
-    /// Number of colours (clusters), 1 to 256 (segment: up to 65536); or
+    /// Number of colours (clusters), 1 to 256 (segment: up to 65535); or
     /// `auto`: the smallest k that meets --target-psnr or --max-delta-e,
     /// else the knee of inertia over k = 1..16.
     #[arg(short = 'k', long = "colors", visible_alias = "k", default_value = "16", value_name = "K", value_parser = parse_k)]

@@ -31,8 +31,8 @@ fn bad_input_leaves_no_folder() {
         2,
     );
     assert!(err.contains("p.png") && err.contains("6144"), "{err}");
-    let err = fails(dir.path(), &["p.png", "-k", "65537", "-o", "out"], 2);
-    assert!(err.contains("65536"), "{err}");
+    let err = fails(dir.path(), &["p.png", "-k", "65536", "-o", "out"], 2);
+    assert!(err.contains("65535"), "{err}");
     fails(
         dir.path(),
         &["p.png", "--connectivity", "6", "-o", "out"],

@@ -155,6 +155,11 @@ pub enum KMeansError {
         /// Its weight.
         weight: f64,
     },
+    /// The weighted sums of the points (their moments) overflow: the
+    /// weights, or the points' distances from 0, are too large for the
+    /// objective to be a finite number.
+    #[error("the weights are too large: the points' weighted sums are not finite")]
+    WeightsTooLarge,
 }
 
 /// The settings of a weighted k-means fit. Every option has the default that
@@ -396,6 +401,13 @@ impl KMeansParams {
         if let Some(e) = points.iter().zip(weights).enumerate().find_map(bad) {
             return Err(e);
         }
+        // Every sum a fit makes (means, inertias) is at most this.
+        let moment: f64 = (points.iter().zip(weights))
+            .map(|(p, &w)| w * (1.0 + p.iter().map(|&c| f64::from(c).powi(2)).sum::<f64>()))
+            .sum();
+        if !moment.is_finite() {
+            return Err(KMeansError::WeightsTooLarge);
+        }
         Ok(())
     }
 
@@ -562,6 +574,14 @@ mod tests {
             KMeansParams::new(2).fit(&nan, &W),
             Err(KMeansError::InvalidPoint { index: 1, .. })
         ));
+        // Finite weights whose sums are not: once NaN centroids and a
+        // "converged" fit of inertia 0.
+        for w in [[f64::MAX; 3], [1e308, 1e308, 1.0]] {
+            assert_eq!(
+                KMeansParams::new(2).fit(&P, &w).err(),
+                Some(KMeansError::WeightsTooLarge)
+            );
+        }
     }
 
     #[test]

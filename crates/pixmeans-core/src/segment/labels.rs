@@ -17,13 +17,17 @@ pub struct LabelMap {
 
 impl LabelMap {
     /// Checks that there is one label per pixel and none above `clusters`
-    /// (the void label).
+    /// (the void label), and that `clusters` is at most
+    /// [`MAX_CLUSTERS`](super::MAX_CLUSTERS).
     pub fn new(
         width: u32,
         height: u32,
         clusters: u32,
         labels: Vec<u32>,
     ) -> Result<Self, SegmentError> {
+        if clusters as usize > super::MAX_CLUSTERS {
+            return Err(SegmentError::TooManyClusters(clusters as usize));
+        }
         let pixels = width as usize * height as usize;
         if pixels == 0 || labels.len() != pixels {
             return Err(SegmentError::LabelCount {
@@ -108,6 +112,17 @@ impl LabelMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_void_label_fits_16_bits() {
+        let max = super::super::MAX_CLUSTERS as u32;
+        assert!(LabelMap::new(2, 1, max, vec![0, max]).is_ok());
+        assert!(matches!(
+            LabelMap::new(2, 1, max + 1, vec![0, max + 1]),
+            Err(SegmentError::TooManyClusters(_))
+        ));
+        assert!(u16::try_from(max).is_ok());
+    }
 
     #[test]
     fn checks_size_and_range() {

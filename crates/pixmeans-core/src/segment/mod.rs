@@ -46,8 +46,9 @@ use crate::image::ImageRef;
 use crate::palette::PaletteSize;
 use crate::quantize::{QuantizeError, Quantized, Quantizer};
 
-/// The most clusters a segmentation may have: labels must fit 16 bits.
-pub const MAX_CLUSTERS: usize = 1 << 16;
+/// The most clusters a segmentation may have: its labels, and the void
+/// label after them (see [`LabelMap`]), must fit 16 bits.
+pub const MAX_CLUSTERS: usize = (1 << 16) - 1;
 
 /// Why an image could not be segmented.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -263,6 +264,8 @@ impl Segmenter {
 
     /// Segments `image` by colour alone from its quantization `q` (made with
     /// this segmenter's settings, or with the k that `-k auto` chose).
+    /// Fails with [`QuantizeError::NotTheSameImage`] when `q` is of an
+    /// image of another size.
     pub fn segment_quantized(
         &self,
         image: &ImageRef<'_>,
@@ -270,6 +273,9 @@ impl Segmenter {
     ) -> Result<Segmentation, SegmentError> {
         self.validate(image.pixel_count() as u64)?;
         let indexed = q.image();
+        if (indexed.width(), indexed.height()) != (image.width(), image.height()) {
+            return Err(QuantizeError::NotTheSameImage.into());
+        }
         let palette = indexed.palette();
         let n = palette.color_count();
         let labels = indexed.indices().iter().map(|&i| u32::from(i)).collect();

@@ -380,3 +380,20 @@ fn k_256_with_transparent_pixels() {
         assert!((0..1000).all(|i| labels[i] < k as u32));
     }
 }
+
+#[test]
+fn a_quantization_of_another_size_is_refused() {
+    let px = shapes();
+    let img = ImageRef::new(120, 80, PixelFormat::Rgb8, &px).unwrap();
+    let small = ImageRef::new(40, 10, PixelFormat::Rgb8, &px[..40 * 10 * 3]).unwrap();
+    let segmenter = Segmenter::new(Quantizer::new(KMeansParams::new(4)));
+    let q = Quantizer::new(KMeansParams::new(4))
+        .quantize(&small)
+        .unwrap();
+    assert!(matches!(
+        segmenter.segment_quantized(&img, &q),
+        Err(pixmeans_core::SegmentError::Quantize(
+            pixmeans_core::QuantizeError::NotTheSameImage
+        ))
+    ));
+}

@@ -14,7 +14,8 @@ pub struct ElbowPoint {
     pub k: usize,
     /// k-means inertia (sum of squared distances) in the working space.
     pub inertia: f64,
-    /// PSNR in dB; `None` when the output is exact.
+    /// PSNR in dB; `None` when the output is exact (an infinite or NaN
+    /// value is left out as `None` is).
     pub psnr: Option<f64>,
 }
 
@@ -133,12 +134,14 @@ struct Layout {
 fn layout(pts: &[ElbowPoint]) -> Layout {
     let (k_lo, k_hi) = (k_x(pts[0].k), k_x(pts[pts.len() - 1].k));
     let pad = ((f64::from(k_hi - k_lo) * 0.04).round() as i32).max(1);
-    let max_inertia = pts.iter().map(|p| p.inertia).fold(0.0, f64::max);
+    let max_inertia = (pts.iter().map(|p| p.inertia))
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
     let exp = scale_exponent(max_inertia);
     let scale = 10f64.powi(exp);
     let psnrs: Vec<(i32, f64)> = pts
         .iter()
-        .filter_map(|p| p.psnr.map(|db| (k_x(p.k), db)))
+        .filter_map(|p| p.psnr.filter(|db| db.is_finite()).map(|db| (k_x(p.k), db)))
         .collect();
     let (lo, hi) = psnrs
         .iter()
@@ -285,6 +288,37 @@ mod tests {
             ticks.len() <= 16 && ticks[0] >= 3 && ticks[ticks.len() - 1] <= 256,
             "{ticks:?}"
         );
+    }
+
+    #[test]
+    fn infinite_or_missing_figures_are_left_out() {
+        // An exact fit's PSNR is infinite: once, the axis's range looped.
+        let points = [
+            ElbowPoint {
+                k: 1,
+                inertia: 100.0,
+                psnr: Some(20.0),
+            },
+            ElbowPoint {
+                k: 2,
+                inertia: 0.0,
+                psnr: Some(f64::INFINITY),
+            },
+            ElbowPoint {
+                k: 3,
+                inertia: f64::NAN,
+                psnr: Some(f64::NAN),
+            },
+        ];
+        let chart = ElbowChart {
+            points: &points,
+            knee: Some(2),
+            inertia_unit: "u",
+            title: "t",
+        };
+        for format in [ChartFormat::Png, ChartFormat::Svg] {
+            assert!(!elbow_chart(&chart, format, 300, 200).unwrap().is_empty());
+        }
     }
 
     #[test]
