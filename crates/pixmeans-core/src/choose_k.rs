@@ -201,7 +201,7 @@ pub fn smallest_k(
     target: KTarget,
 ) -> Result<(KChoice, Quantized), QuantizeError> {
     if let KTarget::MinPsnr(v) | KTarget::MaxDeltaE(v) = target
-        && v.is_nan()
+        && !v.is_finite()
     {
         return Err(QuantizeError::InvalidTarget);
     }
@@ -493,12 +493,16 @@ mod tests {
     }
 
     #[test]
-    fn a_target_that_is_not_a_number_is_refused() {
+    fn a_target_that_is_not_a_finite_number_is_refused() {
         let px = blobs(3);
         let img = ImageRef::new(120, 40, PixelFormat::Rgb8, &px).unwrap();
         let hist = ColorHistogram::from_image(&img);
         let q = Quantizer::new(KMeansParams::new(1));
-        for target in [KTarget::MinPsnr(f64::NAN), KTarget::MaxDeltaE(f64::NAN)] {
+        for target in [
+            KTarget::MinPsnr(f64::NAN),
+            KTarget::MinPsnr(f64::INFINITY),
+            KTarget::MaxDeltaE(f64::NAN),
+        ] {
             assert!(matches!(
                 smallest_k(&q, &img, &hist, target),
                 Err(QuantizeError::InvalidTarget)

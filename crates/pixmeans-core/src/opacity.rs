@@ -19,10 +19,11 @@
 //! dB at k = 16, 64 and 256, from below pngquant's on the photos to above
 //! it at every point (2026-11-24, sRGB).
 //!
-//! A cluster whose pixels are opaque at least a third of the time gets an
-//! opaque palette entry rather than its centroid, whose opacity, the mean
-//! of its pixels', would let the background show through an opaque area
-//! (see `AlphaColors::opaque_clusters`).
+//! A cluster whose pixels are opaque at least a third of the time, and
+//! whose centroid is at least 7/8 opaque, gets an opaque palette entry
+//! rather than its centroid, whose opacity, the mean of its pixels', would
+//! let the background show through an opaque area (see
+//! `AlphaColors::opaque_clusters`); the inertia is measured to that entry.
 //!
 //! The figures follow the same idea. MSE is the mean of the image's MSE
 //! in 8-bit RGB over black and over white: an opaque image's MSE is its
@@ -122,6 +123,12 @@ pub(crate) fn rgba_of(space: ColorSpace, p: [f32; 4]) -> [u8; 4] {
 /// files as large (2026-11-24).
 const OPAQUE_SHARE: f64 = 1.0 / 3.0;
 
+/// The least alpha of a centroid whose cluster may get an opaque entry
+/// ([`AlphaColors::opaque_clusters`]): 7/8 opaque. Each of its pixels'
+/// squared error rises by the square of the centroid's transparency, which
+/// is small only for a nearly opaque centroid.
+const OPAQUE_FLOOR: u8 = 224;
+
 /// The distinct colours with their opacity that a quantization clusters:
 /// first the histogram's colours that some opaque pixel has (alpha 255, in
 /// the histogram's order, with the opaque pixels' count), then its partly
@@ -193,9 +200,11 @@ impl AlphaColors {
             .collect()
     }
 
-    /// Which clusters get an opaque palette entry, from each entry's label
-    /// and each cluster's pixel count: those whose pixels are opaque at
-    /// least [`OPAQUE_SHARE`] of the time. The rest get their centroid.
+    /// Which clusters get an opaque palette entry, from each entry's label,
+    /// each cluster's pixel count and its centroid's alpha: those whose
+    /// pixels are opaque at least [`OPAQUE_SHARE`] of the time and whose
+    /// centroid is at least [`OPAQUE_FLOOR`] opaque. The rest get their
+    /// centroid.
     ///
     /// A centroid's opacity is the mean of its pixels', so a cluster of
     /// a cut-out's opaque middle that takes in a few of its nearly opaque
@@ -205,14 +214,22 @@ impl AlphaColors {
     /// entry is made opaque instead, in the colour its pixels have over
     /// mid-grey (the centroid's first three coordinates): the best opaque
     /// colour for them by the fit's measure, which rises by the squared
-    /// transparency of the centroid for each of its pixels.
-    pub(crate) fn opaque_clusters(&self, labels: &[u32], counts: &[u64]) -> Vec<bool> {
+    /// transparency of the centroid for each of its pixels. A cluster of
+    /// centroid less opaque than the floor (a soft shadow, or a whole
+    /// feathered image at k = 1) keeps it: made opaque, its edge or
+    /// shadow would turn solid.
+    pub(crate) fn opaque_clusters(
+        &self,
+        labels: &[u32],
+        counts: &[u64],
+        alpha: &[u8],
+    ) -> Vec<bool> {
         let mut opaque = vec![0u64; counts.len()];
         for (&l, &n) in labels[..self.opaque_len].iter().zip(&self.counts) {
             opaque[l as usize] += n;
         }
-        (opaque.iter().zip(counts))
-            .map(|(&o, &n)| o as f64 >= OPAQUE_SHARE * n as f64)
+        (opaque.iter().zip(counts).zip(alpha))
+            .map(|((&o, &n), &a)| a >= OPAQUE_FLOOR && o as f64 >= OPAQUE_SHARE * n as f64)
             .collect()
     }
 

@@ -40,8 +40,8 @@ pub enum QuantizeError {
     /// histogram, other than the one they came from.
     #[error("the image or its colour histogram is not the one these colours were quantized from")]
     NotTheSameImage,
-    /// A search for k was given a target that is not a number.
-    #[error("the target of the search for k is not a number")]
+    /// A search for k was given a target that is not a finite number.
+    #[error("the target of the search for k is not a finite number")]
     InvalidTarget,
 }
 
@@ -284,11 +284,12 @@ impl Quantizer {
             outcome,
             rgba,
             opaque,
+            transparency,
         } = self.fit_colors(image, hist, alpha.as_deref())?;
         let FitOutcome {
             mut fit,
             labels,
-            inertia,
+            mut inertia,
             sample_size,
             fitted_pixels,
         } = outcome;
@@ -326,11 +327,13 @@ impl Quantizer {
                 .collect(),
             (Some(entries), true) => order.iter().map(|&o| entries.colors()[o]).collect(),
             (None, false) => order.iter().map(|&o| rgba[o]).collect(),
-            // Opaque areas stay opaque.
-            (Some(entries), false) => (entries.opaque_clusters(&labels, &counts).iter())
-                .zip(&order)
-                .map(|(&o_paque, &o)| if o_paque { opaque[o] } else { rgba[o] })
-                .collect(),
+            (Some(entries), false) => {
+                let colors = [rgba.as_slice(), &opaque];
+                let (rgba, added) =
+                    opaque_areas(entries, &labels, &counts, &order, colors, &transparency);
+                inertia += added;
+                rgba
+            }
         };
         let palette = Palette::with_alpha(&rgba, transparent)
             .map_err(|PaletteSizeError(n)| QuantizeError::TooManyColors(n))?;
@@ -392,6 +395,7 @@ impl Quantizer {
                     outcome,
                     rgba,
                     opaque: Vec::new(),
+                    transparency: Vec::new(),
                 }
             }
             Some(colors) => {
@@ -402,11 +406,13 @@ impl Quantizer {
                 // The colour over mid-grey, with no transparency.
                 let opaque = centroids.iter().map(|&[x, y, z, _]| opaque([x, y, z]));
                 let opaque = opaque.collect();
+                let transparency = centroids.iter().map(|c| c[3]).collect();
                 let colors = |f: Fit<4>| f.map_centroids(|c| color_of(space, c));
                 FittedColors {
                     outcome: outcome.map_fit(colors),
                     rgba,
                     opaque,
+                    transparency,
                 }
             }
         })
@@ -493,12 +499,44 @@ impl Clustered<4> for AlphaColors {
     }
 }
 
+/// The palette colours of clusters of colours with opacity, in `order`:
+/// each centroid's colour (`colors[0]`), or its opaque colour
+/// (`colors[1]`) where [`AlphaColors::opaque_clusters`] says, so that
+/// opaque areas stay opaque; and what that adds to the inertia, the
+/// square of the centroid's `transparency` for each pixel of such a
+/// cluster.
+fn opaque_areas(
+    entries: &AlphaColors,
+    labels: &[u32],
+    counts: &[u64],
+    order: &[usize],
+    [rgba, opaque]: [&[[u8; 4]]; 2],
+    transparency: &[f32],
+) -> (Vec<[u8; 4]>, f64) {
+    let alpha: Vec<u8> = order.iter().map(|&o| rgba[o][3]).collect();
+    let made_opaque = entries.opaque_clusters(labels, counts, &alpha);
+    let mut added = 0.0;
+    let colors = (made_opaque.iter().zip(order).zip(counts))
+        .map(|((&made, &o), &n)| {
+            if made {
+                added += n as f64 * f64::from(transparency[o]).powi(2);
+                opaque[o]
+            } else {
+                rgba[o]
+            }
+        })
+        .collect();
+    (colors, added)
+}
+
 /// What [`Quantizer::fit_colors`] gives: the fit, each centroid's palette
-/// colour, and with opacity each centroid's opaque colour (else empty).
+/// colour, and with opacity each centroid's opaque colour and its fourth
+/// coordinate, the transparency (else both empty).
 struct FittedColors {
     outcome: FitOutcome,
     rgba: Vec<[u8; 4]>,
     opaque: Vec<[u8; 4]>,
+    transparency: Vec<f32>,
 }
 
 /// What [`Quantizer::fit`] learns about the full image.
@@ -796,7 +834,8 @@ impl Quantized {
     /// The k-means objective over every pixel of the full image: the sum of
     /// squared distances, in the working space, from each pixel to its
     /// centroid (with opacity as a fourth coordinate if it was clustered:
-    /// see [`crate::opacity`]).
+    /// see [`crate::opacity`]; a cluster given an opaque entry there is
+    /// measured to that entry's point, its centroid with no transparency).
     pub fn inertia(&self) -> f64 {
         self.summary.inertia
     }

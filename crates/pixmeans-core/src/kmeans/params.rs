@@ -146,9 +146,10 @@ pub enum KMeansError {
         /// Number of weights.
         weights: usize,
     },
-    /// A weight or a coordinate is not a finite number, or a weight is not
-    /// positive.
-    #[error("point {index} has weight {weight} or a coordinate that is not finite")]
+    /// A weight is not a finite number above 0, or a coordinate is not a
+    /// number within ±10^18 (whose squared distances a fit keeps as
+    /// `f32`).
+    #[error("point {index} has weight {weight}, or a coordinate that is not a number within ±1e18")]
     InvalidPoint {
         /// Position of the point.
         index: usize,
@@ -161,6 +162,10 @@ pub enum KMeansError {
     #[error("the weights are too large: the points' weighted sums are not finite")]
     WeightsTooLarge,
 }
+
+/// The largest coordinate a point may have: squared distances between
+/// points are kept as `f32`, which ends at 3.4·10^38.
+const MAX_COORDINATE: f32 = 1e18;
 
 /// The settings of a weighted k-means fit. Every option has the default that
 /// scikit-learn's `KMeans` has, except the seed, which is fixed so that runs
@@ -391,17 +396,17 @@ impl KMeansParams {
     ) -> Result<(), KMeansError> {
         self.check_sizes(points.len(), weights.len())?;
         let bad = |(i, (p, &w)): (usize, (&[f32; D], &f64))| {
-            (!(w.is_finite() && w > 0.0) || p.iter().any(|c| !c.is_finite())).then_some(
-                KMeansError::InvalidPoint {
-                    index: i,
-                    weight: w,
-                },
-            )
+            (!(w.is_finite() && w > 0.0)
+                || p.iter().any(|c| c.is_nan() || c.abs() > MAX_COORDINATE))
+            .then_some(KMeansError::InvalidPoint {
+                index: i,
+                weight: w,
+            })
         };
         if let Some(e) = points.iter().zip(weights).enumerate().find_map(bad) {
             return Err(e);
         }
-        // Every sum a fit makes (means, inertias) is at most this.
+        // The fit's sums (means, inertias) are at most a few times this.
         let moment: f64 = (points.iter().zip(weights))
             .map(|(p, &w)| w * (1.0 + p.iter().map(|&c| f64::from(c).powi(2)).sum::<f64>()))
             .sum();
@@ -572,6 +577,12 @@ mod tests {
         let nan = [[0.0; 3], [f32::NAN, 0.0, 0.0], [2.0; 3]];
         assert!(matches!(
             KMeansParams::new(2).fit(&nan, &W),
+            Err(KMeansError::InvalidPoint { index: 1, .. })
+        ));
+        // Finite coordinates whose squared distances an f32 cannot hold.
+        let far = [[0.0; 3], [1e20, 0.0, 0.0], [2e20, 0.0, 0.0]];
+        assert!(matches!(
+            KMeansParams::new(2).fit(&far, &W),
             Err(KMeansError::InvalidPoint { index: 1, .. })
         ));
         // Finite weights whose sums are not: once NaN centroids and a

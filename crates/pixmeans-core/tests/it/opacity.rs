@@ -194,6 +194,43 @@ fn the_opaque_middle_of_a_soft_edged_photo_stays_opaque() {
 }
 
 #[test]
+fn a_cluster_with_a_see_through_centroid_keeps_it() {
+    // 40 % opaque black over 60 % black at half opacity: one cluster at
+    // k = 1, opaque 40 % of the time, of centroid alpha 179. Made opaque,
+    // the shadow would turn solid.
+    let rgba: Vec<u8> = (0..200)
+        .flat_map(|i| [0, 0, 0, if i < 80 { 255 } else { 128 }])
+        .collect();
+    let image = ImageRef::new(20, 10, PixelFormat::Rgba8, &rgba).unwrap();
+    let q = Quantizer::new(KMeansParams::new(1))
+        .quantize(&image)
+        .unwrap();
+    let alpha = q.image().palette().colors()[0][3];
+    assert!((170..190).contains(&alpha), "{alpha}");
+}
+
+#[test]
+fn the_inertia_is_that_of_the_entries_written() {
+    // Some clusters of the vignette get an opaque entry: in sRGB the
+    // inertia is still the MSE's sum (to the palette's rounding).
+    let rgba = vignette();
+    let image = ImageRef::new(80, 60, PixelFormat::Rgba8, &rgba).unwrap();
+    for k in [4, 16] {
+        let q = Quantizer::new(KMeansParams::new(k))
+            .quantize(&image)
+            .unwrap();
+        let pal = q.image().palette().colors();
+        assert!(pal.iter().any(|c| c[3] == 255), "k = {k}: {pal:?}");
+        let sum = 3.0 * q.fitted_pixels() as f64 * q.mse();
+        assert!(
+            (sum / q.inertia() - 1.0).abs() < 2e-3,
+            "k = {k}: {sum} {}",
+            q.inertia()
+        );
+    }
+}
+
+#[test]
 fn dithering_a_soft_edged_photo_stays_near_its_plain_mapping() {
     // The clusters of the vignette's opaque middle take in a few of its
     // nearly opaque pixels, so that few entries or none are quite opaque:
