@@ -283,8 +283,7 @@ impl Quantizer {
         let FittedColors {
             outcome,
             rgba,
-            opaque,
-            transparency,
+            centroids,
         } = self.fit_colors(image, hist, alpha.as_deref())?;
         let FitOutcome {
             mut fit,
@@ -328,9 +327,8 @@ impl Quantizer {
             (Some(entries), true) => order.iter().map(|&o| entries.colors()[o]).collect(),
             (None, false) => order.iter().map(|&o| rgba[o]).collect(),
             (Some(entries), false) => {
-                let colors = [rgba.as_slice(), &opaque];
                 let (rgba, added) =
-                    opaque_areas(entries, &labels, &counts, &order, colors, &transparency);
+                    self.opaque_areas(entries, (&labels, &counts), &order, &rgba, &centroids);
                 inertia += added;
                 rgba
             }
@@ -373,8 +371,8 @@ impl Quantizer {
     /// Fits the colours of `hist`, or with their opacity the `alpha`
     /// colours made from it, and gives each centroid's palette colour
     /// (converted once: a search in Oklab and CIELAB, see
-    /// `ColorSpace::to_srgb`), and with opacity also the opaque colour
-    /// nearest each centroid (see [`AlphaColors::opaque_clusters`]).
+    /// `ColorSpace::to_srgb`), and with opacity also the centroids of four
+    /// coordinates (see [`Quantizer::opaque_areas`]).
     fn fit_colors(
         &self,
         image: &ImageRef<'_>,
@@ -382,40 +380,64 @@ impl Quantizer {
         alpha: Option<&AlphaColors>,
     ) -> Result<FittedColors, KMeansError> {
         let space = self.space;
-        let opaque = |c: [f32; 3]| {
-            let [r, g, b] = space.to_srgb(c);
-            [r, g, b, 255]
-        };
         Ok(match alpha {
             None => {
                 let outcome = self.fit(image, hist, || hist.fit_input(space), |h| h)?;
-                let rgba = outcome.fit.centroids().iter().map(|&c| opaque(c));
+                let rgba = outcome.fit.centroids().iter().map(|&c| {
+                    let [r, g, b] = space.to_srgb(c);
+                    [r, g, b, 255]
+                });
                 let rgba: Vec<[u8; 4]> = rgba.collect();
                 FittedColors {
                     outcome,
                     rgba,
-                    opaque: Vec::new(),
-                    transparency: Vec::new(),
+                    centroids: Vec::new(),
                 }
             }
             Some(colors) => {
                 let kept = || hist.alpha_fit_input(space);
                 let outcome = self.fit(image, colors, kept, |h| AlphaColors::new(&h))?;
-                let centroids = outcome.fit.centroids();
+                let centroids = outcome.fit.centroids().to_vec();
                 let rgba = centroids.iter().map(|&c| rgba_of(space, c)).collect();
-                // The colour over mid-grey, with no transparency.
-                let opaque = centroids.iter().map(|&[x, y, z, _]| opaque([x, y, z]));
-                let opaque = opaque.collect();
-                let transparency = centroids.iter().map(|c| c[3]).collect();
                 let colors = |f: Fit<4>| f.map_centroids(|c| color_of(space, c));
                 FittedColors {
                     outcome: outcome.map_fit(colors),
                     rgba,
-                    opaque,
-                    transparency,
+                    centroids,
                 }
             }
         })
+    }
+
+    /// The palette colours of clusters of colours with opacity, in `order`
+    /// (`labels` and `counts` in it too): each centroid's `rgba`, or where
+    /// [`AlphaColors::opaque_clusters`] says, so that opaque areas stay
+    /// opaque, the colour of its first three coordinates, with no
+    /// transparency; and what that adds to the inertia, the square of the
+    /// centroid's fourth coordinate for each pixel of such a cluster.
+    fn opaque_areas(
+        &self,
+        entries: &AlphaColors,
+        (labels, counts): (&[u32], &[u64]),
+        order: &[usize],
+        rgba: &[[u8; 4]],
+        centroids: &[[f32; 4]],
+    ) -> (Vec<[u8; 4]>, f64) {
+        let alpha: Vec<u8> = order.iter().map(|&o| rgba[o][3]).collect();
+        let made_opaque = entries.opaque_clusters(labels, counts, &alpha);
+        let mut added = 0.0;
+        let colors = (made_opaque.iter().zip(order).zip(counts))
+            .map(|((&made, &o), &n)| {
+                if !made {
+                    return rgba[o];
+                }
+                let [x, y, z, t] = centroids[o];
+                added += n as f64 * f64::from(t).powi(2);
+                let [r, g, b] = self.space.to_srgb([x, y, z]);
+                [r, g, b, 255]
+            })
+            .collect();
+        (colors, added)
     }
 
     /// Fits on `full`, the colours of the image (of its histogram, or
@@ -499,44 +521,13 @@ impl Clustered<4> for AlphaColors {
     }
 }
 
-/// The palette colours of clusters of colours with opacity, in `order`:
-/// each centroid's colour (`colors[0]`), or its opaque colour
-/// (`colors[1]`) where [`AlphaColors::opaque_clusters`] says, so that
-/// opaque areas stay opaque; and what that adds to the inertia, the
-/// square of the centroid's `transparency` for each pixel of such a
-/// cluster.
-fn opaque_areas(
-    entries: &AlphaColors,
-    labels: &[u32],
-    counts: &[u64],
-    order: &[usize],
-    [rgba, opaque]: [&[[u8; 4]]; 2],
-    transparency: &[f32],
-) -> (Vec<[u8; 4]>, f64) {
-    let alpha: Vec<u8> = order.iter().map(|&o| rgba[o][3]).collect();
-    let made_opaque = entries.opaque_clusters(labels, counts, &alpha);
-    let mut added = 0.0;
-    let colors = (made_opaque.iter().zip(order).zip(counts))
-        .map(|((&made, &o), &n)| {
-            if made {
-                added += n as f64 * f64::from(transparency[o]).powi(2);
-                opaque[o]
-            } else {
-                rgba[o]
-            }
-        })
-        .collect();
-    (colors, added)
-}
-
 /// What [`Quantizer::fit_colors`] gives: the fit, each centroid's palette
-/// colour, and with opacity each centroid's opaque colour and its fourth
-/// coordinate, the transparency (else both empty).
+/// colour, and with opacity the centroids of four coordinates (else
+/// none).
 struct FittedColors {
     outcome: FitOutcome,
     rgba: Vec<[u8; 4]>,
-    opaque: Vec<[u8; 4]>,
-    transparency: Vec<f32>,
+    centroids: Vec<[f32; 4]>,
 }
 
 /// What [`Quantizer::fit`] learns about the full image.

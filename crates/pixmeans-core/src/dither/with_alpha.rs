@@ -14,10 +14,12 @@
 //! its transparency counted four times as much as in the fit
 //! ([`OPAQUE_TRANSPARENCY`]), so that dithering puts no see-through dots
 //! in an opaque area. They look among entries of less than full opacity
-//! too, because a cluster whose pixels are opaque less than a third of the
-//! time keeps its centroid's opacity, and some opaque colours fall in such
-//! clusters (see `AlphaColors::opaque_clusters`). A partly transparent pixel whose opacity
-//! with the error passed on rounds to 255 is looked up as an opaque one.
+//! too, because a cluster keeps its centroid's opacity unless its pixels
+//! are opaque a third of the time and the centroid nearly so, and some
+//! opaque colours fall in such clusters (see
+//! `AlphaColors::opaque_clusters`). A partly transparent pixel whose
+//! opacity with the error passed on rounds to 255 is looked up as an
+//! opaque one.
 //! The error of the entry taken, opacity included, is passed on. Fully
 //! transparent pixels stay so and pass nothing on.
 //!
@@ -185,12 +187,14 @@ impl Band<'_> {
     /// scans every entry (256 at most).
     fn nearest(&mut self, rgba: [u8; 4]) -> u8 {
         let [r, g, b, a] = rgba;
-        if a == 255
-            && let Some((cells, index)) = self.opaque
-            && let Lookup::Nearest(j) = cells.lookup([r, g, b])
-        {
-            return index[usize::from(j)];
-        }
+        // An opaque colour's cell, looked up once.
+        let cell = match self.opaque {
+            Some((cells, index)) if a == 255 => match cells.lookup([r, g, b]) {
+                Lookup::Nearest(j) => return index[usize::from(j)],
+                Lookup::Search(list) => Some((cells, index, list)),
+            },
+            _ => None,
+        };
         let key = u32::from_be_bytes(rgba);
         let slot = cache_slot(key, CACHE_SLOTS);
         if let Some((cached, index)) = self.cache[slot]
@@ -198,12 +202,9 @@ impl Band<'_> {
         {
             return index;
         }
-        let index = match (a, self.opaque) {
-            (255, Some((cells, index))) => match cells.lookup([r, g, b]) {
-                Lookup::Nearest(j) => index[usize::from(j)],
-                Lookup::Search(list) => index[usize::from(cells.search(list, [r, g, b]))],
-            },
-            _ => scan(self.target.space, self.entries, rgba),
+        let index = match cell {
+            Some((cells, index, list)) => index[usize::from(cells.search(list, [r, g, b]))],
+            None => scan(self.target.space, self.entries, rgba),
         };
         self.cache[slot] = Some((key, index));
         index
