@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use pixmeans_core::segment::spatial::{
     DEFAULT_SAMPLE, SpatialFeatures, assign, initial_centroids, lloyd, mean_variance,
-    sample_positions,
+    sample_opaque_pixels,
 };
 use pixmeans_core::{ColorSpace, ImageRef, KMeansParams, PixelFormat};
 
@@ -27,7 +27,9 @@ fn main() {
     let features = SpatialFeatures::new(ColorSpace::Srgb, w, width, height);
 
     let t = Instant::now();
-    let sample = features.of_pixels(&img, &sample_positions(&img, DEFAULT_SAMPLE, 0));
+    let sample = features
+        .of_pixels(&img, &sample_opaque_pixels(&img, DEFAULT_SAMPLE, 0))
+        .unwrap();
     let start = initial_centroids(&sample, &params);
     let tol = params.tol() * mean_variance(&sample);
     let (fit, _) = lloyd(&sample, start.clone(), params.max_iter(), tol);
@@ -36,7 +38,7 @@ fn main() {
 
     let t = Instant::now();
     let all: Vec<usize> = (0..img.pixel_count()).collect();
-    let every = features.of_pixels(&img, &all);
+    let every = features.of_pixels(&img, &all).unwrap();
     let tol = params.tol() * mean_variance(&every);
     let (full_fit, _) = lloyd(&every, start, params.max_iter(), tol);
     let (full, full_inertia) = assign(&img, &features, &full_fit.centroids, k as u32);

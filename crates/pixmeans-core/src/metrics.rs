@@ -17,8 +17,31 @@ use crate::palette::Palette;
 
 /// MSE of mapping each histogram colour to `palette[labels[i]]`: exact, and
 /// computed per distinct colour instead of per pixel. Fully transparent
-/// pixels are left out; an image without opaque pixels has MSE 0.
-pub fn histogram_mse(hist: &ColorHistogram, labels: &[u32], palette: &[[u8; 3]]) -> f64 {
+/// pixels are left out; an image without opaque pixels has MSE 0. `None`
+/// unless there is one label per histogram colour, each a position in
+/// `palette`.
+///
+/// ```
+/// use pixmeans_core::{ColorHistogram, ImageRef, PixelFormat, metrics::histogram_mse};
+/// let img = ImageRef::new(3, 1, PixelFormat::Rgb8, &[0, 0, 0, 0, 0, 0, 6, 6, 6])?;
+/// let hist = ColorHistogram::from_image(&img);
+/// // Both colours become black: 3 × 6² over 3 pixels × 3 channels.
+/// assert_eq!(histogram_mse(&hist, &[0, 0], &[[0, 0, 0]]), Some(12.0));
+/// assert_eq!(histogram_mse(&hist, &[0, 1], &[[0, 0, 0]]), None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn histogram_mse(hist: &ColorHistogram, labels: &[u32], palette: &[[u8; 3]]) -> Option<f64> {
+    labels_fit(hist, labels, palette.len()).then(|| mse_by_color(hist, labels, palette))
+}
+
+/// Whether `labels` holds one position in a palette of `palette_len`
+/// entries for each colour of `hist`.
+fn labels_fit(hist: &ColorHistogram, labels: &[u32], palette_len: usize) -> bool {
+    labels.len() == hist.len() && labels.iter().all(|&l| (l as usize) < palette_len)
+}
+
+/// [`histogram_mse`] for labels known to fit.
+pub(crate) fn mse_by_color(hist: &ColorHistogram, labels: &[u32], palette: &[[u8; 3]]) -> f64 {
     let total = hist.total_opaque();
     if total == 0 {
         return 0.0;
@@ -83,8 +106,19 @@ fn opaque_pixels<'a>(
 }
 
 /// MSE between an image and its indexed version, pixel by pixel, over the
-/// pixels that are not fully transparent in the original.
-pub fn pixel_mse(original: &ImageRef<'_>, indexed: &IndexedImage) -> f64 {
+/// pixels that are not fully transparent in the original. `None` when the
+/// sizes differ.
+pub fn pixel_mse(original: &ImageRef<'_>, indexed: &IndexedImage) -> Option<f64> {
+    same_size(original, indexed).then(|| mse_by_pixel(original, indexed))
+}
+
+/// Whether `original` and `indexed` have the same width and height.
+fn same_size(original: &ImageRef<'_>, indexed: &IndexedImage) -> bool {
+    (original.width(), original.height()) == (indexed.width(), indexed.height())
+}
+
+/// [`pixel_mse`] for images known to have the same size.
+pub(crate) fn mse_by_pixel(original: &ImageRef<'_>, indexed: &IndexedImage) -> f64 {
     let pal = indexed.palette().rgb();
     let (sse, n) = opaque_pixels(original, indexed, Seen::Rgb)
         .map(|pixels| {
@@ -146,13 +180,19 @@ pub fn image_mse(original: &ImageRef<'_>, other: &ImageRef<'_>) -> Option<f64> {
 /// [`histogram_delta_e`] gives when the pixels of one colour may have
 /// different palette colours (as when dithered). Exact, like it: the mean
 /// over every pixel, and the 95th percentile found among the values of a
-/// window around it that a sample of the pixels brackets.
-pub fn pixel_delta_e(original: &ImageRef<'_>, indexed: &IndexedImage) -> DeltaE {
+/// window around it that a sample of the pixels brackets. `None` when the
+/// sizes differ.
+pub fn pixel_delta_e(original: &ImageRef<'_>, indexed: &IndexedImage) -> Option<DeltaE> {
+    same_size(original, indexed).then(|| delta_e_by_pixel(original, indexed))
+}
+
+/// [`pixel_delta_e`] for images known to have the same size.
+pub(crate) fn delta_e_by_pixel(original: &ImageRef<'_>, indexed: &IndexedImage) -> DeltaE {
     delta_e_seen(original, indexed, Seen::Rgb)
 }
 
-/// [`pixel_delta_e`] between the pixels and their palette entries as both
-/// look over white: the ΔE of an image with partly transparent pixels.
+/// [`delta_e_by_pixel`] between the pixels and their palette entries as
+/// both look over white: the ΔE of an image with partly transparent pixels.
 pub(crate) fn pixel_delta_e_over_white(original: &ImageRef<'_>, indexed: &IndexedImage) -> DeltaE {
     delta_e_seen(original, indexed, Seen::OverWhite)
 }
@@ -490,8 +530,22 @@ pub struct DeltaE {
 
 /// CIEDE2000 between each histogram colour and `palette[labels[i]]`,
 /// summarised over pixels (each colour weighted by its count; fully
-/// transparent pixels left out).
-pub fn histogram_delta_e(hist: &ColorHistogram, labels: &[u32], palette: &[[u8; 3]]) -> DeltaE {
+/// transparent pixels left out). `None` unless there is one label per
+/// histogram colour, each a position in `palette`.
+pub fn histogram_delta_e(
+    hist: &ColorHistogram,
+    labels: &[u32],
+    palette: &[[u8; 3]],
+) -> Option<DeltaE> {
+    labels_fit(hist, labels, palette.len()).then(|| delta_e_by_color(hist, labels, palette))
+}
+
+/// [`histogram_delta_e`] for labels known to fit.
+pub(crate) fn delta_e_by_color(
+    hist: &ColorHistogram,
+    labels: &[u32],
+    palette: &[[u8; 3]],
+) -> DeltaE {
     let total = hist.total_opaque();
     if total == 0 {
         return DeltaE::default();
@@ -622,12 +676,30 @@ mod tests {
         let hist = ColorHistogram::from_image(&img);
         // colours sorted: [0,0,200], [10,0,0], [20,0,0] -> palette 1, 0, 0
         let palette = [[15, 0, 0], [0, 0, 190]];
-        let h = histogram_mse(&hist, &[1, 0, 0], &palette);
+        let h = histogram_mse(&hist, &[1, 0, 0], &palette).unwrap();
         let pal = Palette::new(&palette, false).unwrap();
         let indexed = IndexedImage::new(2, 2, pal, vec![0, 0, 0, 1]).unwrap();
-        let p = pixel_mse(&img, &indexed);
+        let p = pixel_mse(&img, &indexed).unwrap();
         assert!((h - p).abs() < 1e-12);
         assert!((h - (25.0 + 25.0 + 25.0 + 100.0) / 12.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn figures_of_labels_or_images_that_do_not_match_are_none() {
+        let px = [[10, 0, 0], [20, 0, 0], [20, 0, 0], [0, 0, 200]].concat();
+        let img = ImageRef::new(2, 2, PixelFormat::Rgb8, &px).unwrap();
+        let hist = ColorHistogram::from_image(&img);
+        let palette = [[15, 0, 0], [0, 0, 190]];
+        // A label short, one too many, and one beyond the palette.
+        for labels in [&[1, 0][..], &[1, 0, 0, 0], &[1, 0, 2]] {
+            assert_eq!(histogram_mse(&hist, labels, &palette), None);
+            assert_eq!(histogram_delta_e(&hist, labels, &palette), None);
+        }
+        // The same pixels, laid out 4 x 1 instead of 2 x 2.
+        let pal = Palette::new(&palette, false).unwrap();
+        let indexed = IndexedImage::new(4, 1, pal, vec![0, 0, 0, 1]).unwrap();
+        assert_eq!(pixel_mse(&img, &indexed), None);
+        assert_eq!(pixel_delta_e(&img, &indexed), None);
     }
 
     /// Pairs from Sharma, Wu and Dalal (2005), table 1, chosen to cover the
@@ -803,7 +875,7 @@ mod tests {
         let mean = all.iter().sum::<f64>() / all.len() as f64;
         all.sort_unstable_by(f64::total_cmp);
         let p95 = all[(all.len() * 95).div_ceil(100) - 1];
-        let got = pixel_delta_e(&image, &indexed);
+        let got = pixel_delta_e(&image, &indexed).unwrap();
         assert!((got.mean - mean).abs() < 1e-9 * mean);
         assert_eq!(got.p95, p95);
         // A window that misses the quantile, on either side, finds it all
@@ -830,11 +902,11 @@ mod tests {
         // 19 pixels exact and 1 pixel far off: the mean is a twentieth of
         // the far pixel's difference, and the 95th percentile is 0.
         let hist = ColorHistogram::from_counts([([10, 20, 30], 19), ([200, 20, 30], 1)], 0);
-        let de = histogram_delta_e(&hist, &[0, 1], &[[10, 20, 30], [10, 20, 30]]);
+        let de = histogram_delta_e(&hist, &[0, 1], &[[10, 20, 30], [10, 20, 30]]).unwrap();
         let far = ciede2000(srgb_to_lab([200, 20, 30]), srgb_to_lab([10, 20, 30]));
         assert!((de.mean - far / 20.0).abs() < 1e-12);
         assert_eq!(de.p95, 0.0);
-        let de = histogram_delta_e(&hist, &[0, 1], &[[10, 20, 30], [190, 20, 30]]);
+        let de = histogram_delta_e(&hist, &[0, 1], &[[10, 20, 30], [190, 20, 30]]).unwrap();
         assert!(de.p95 == 0.0 && de.mean > 0.0);
     }
 

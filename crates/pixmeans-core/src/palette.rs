@@ -142,15 +142,22 @@ pub enum PaletteOrder {
     Hue,
 }
 
-/// The positions of `colors` in the given order; `counts` breaks ties and
-/// orders by share.
-pub fn palette_order(colors: &[[u8; 3]], counts: &[u64], by: PaletteOrder) -> Vec<usize> {
-    let lab: Vec<[f32; 3]> = colors
+/// The positions of `swatches`, each a colour and its number of pixels, in
+/// the given order; the pixel counts break ties and order by share.
+///
+/// ```
+/// use pixmeans_core::{PaletteOrder, palette_order};
+/// let swatches = [([250, 250, 250], 10), ([200, 0, 0], 30), ([0, 0, 90], 20)];
+/// assert_eq!(palette_order(&swatches, PaletteOrder::Share), [1, 2, 0]);
+/// assert_eq!(palette_order(&swatches, PaletteOrder::Lightness), [0, 1, 2]);
+/// ```
+pub fn palette_order(swatches: &[([u8; 3], u64)], by: PaletteOrder) -> Vec<usize> {
+    let lab: Vec<[f32; 3]> = swatches
         .iter()
-        .map(|&c| crate::ColorSpace::Oklab.from_srgb(c))
+        .map(|&(c, _)| crate::ColorSpace::Oklab.from_srgb(c))
         .collect();
-    let mut order: Vec<usize> = (0..colors.len()).collect();
-    let share = |a: usize, b: usize| counts[b].cmp(&counts[a]).then(a.cmp(&b));
+    let mut order: Vec<usize> = (0..swatches.len()).collect();
+    let share = |a: usize, b: usize| swatches[b].1.cmp(&swatches[a].1).then(a.cmp(&b));
     let lightness = |a: usize, b: usize| lab[b][0].total_cmp(&lab[a][0]);
     match by {
         PaletteOrder::Share => order.sort_by(|&a, &b| share(a, b)),
@@ -203,27 +210,23 @@ mod tests {
 
     #[test]
     fn palette_orders() {
-        let colors = [
-            [200, 200, 200],
-            [0, 0, 255],
-            [255, 0, 0],
-            [0, 160, 0],
-            [20, 20, 20],
+        let swatches = [
+            ([200, 200, 200], 5),
+            ([0, 0, 255], 40),
+            ([255, 0, 0], 10),
+            ([0, 160, 0], 30),
+            ([20, 20, 20], 15),
         ];
-        let counts = [5, 40, 10, 30, 15];
         assert_eq!(
-            palette_order(&colors, &counts, PaletteOrder::Share),
+            palette_order(&swatches, PaletteOrder::Share),
             [1, 3, 4, 2, 0]
         );
         assert_eq!(
-            palette_order(&colors, &counts, PaletteOrder::Lightness),
+            palette_order(&swatches, PaletteOrder::Lightness),
             [0, 2, 3, 1, 4]
         );
         // Greys first (light to dark), then red, green, blue round the wheel.
-        assert_eq!(
-            palette_order(&colors, &counts, PaletteOrder::Hue),
-            [0, 4, 2, 3, 1]
-        );
+        assert_eq!(palette_order(&swatches, PaletteOrder::Hue), [0, 4, 2, 3, 1]);
     }
 
     #[test]

@@ -10,9 +10,9 @@ use crate::color::{ColorSpace, Point};
 use crate::dither::{AlphaTarget, Dither, Target, floyd_steinberg, floyd_steinberg_with_alpha};
 use crate::histogram::{ColorHistogram, slot};
 use crate::image::{ImageRef, IndexedImage, PixelFormat};
-use crate::kmeans::{Fit, FitInput, KMeansError, KMeansParams};
+use crate::kmeans::{Fit, FitInput, Init, KMeansError, KMeansParams};
 use crate::metrics::{
-    DeltaE, Sizes, histogram_delta_e, histogram_mse, pixel_delta_e, pixel_mse, psnr,
+    DeltaE, Sizes, delta_e_by_color, delta_e_by_pixel, mse_by_color, mse_by_pixel, psnr,
 };
 use crate::opacity::{AlphaColors, AlphaMode, color_of, pixel_figures, rgba_of};
 use crate::palette::{Palette, PaletteSize, PaletteSizeError};
@@ -199,13 +199,25 @@ impl Quantizer {
         self.max_pixels
     }
 
+    /// This quantizer at k - 1, given centroids ([`Init::Centroids`]) but
+    /// the last.
+    fn one_color_fewer(&self) -> Self {
+        let mut fewer = self.clone().with_k(self.params.k() - 1);
+        if let Init::Centroids(c) = self.params.init() {
+            let kept = c[..c.len().saturating_sub(1)].to_vec();
+            fewer.params = fewer.params.with_init(Init::Centroids(kept));
+        }
+        fewer
+    }
+
     /// Quantizes `image`.
     ///
     /// The palette has min(k, distinct colours) entries, sorted by pixel
     /// count with each pixel at its nearest colour, dithered or not (most
     /// first, ties by lightness), plus one fully transparent entry when the
     /// image has fully transparent pixels (at k = 256 that entry counts
-    /// among the 256, leaving 255 colours). The entries are opaque unless
+    /// among the 256, leaving 255 colours; the fit then starts from all
+    /// but the last of any centroids given with [`Init::Centroids`]). The entries are opaque unless
     /// the image has partly transparent pixels (see
     /// [`with_alpha`](Self::with_alpha)); a colour at two opacities then
     /// counts as two distinct colours.
@@ -278,7 +290,7 @@ impl Quantizer {
         if transparent && k.min(entries) == PaletteSize::MAX.get() {
             // 256 colours and the fully transparent entry overflow a
             // palette: as pngquant does, count that entry among the 256.
-            return self.clone().with_k(k - 1).quantize_colors(image, hist);
+            return self.one_color_fewer().quantize_colors(image, hist);
         }
         let FittedColors {
             outcome,
@@ -338,8 +350,8 @@ impl Quantizer {
         let (mse, delta_e) = match &alpha {
             None => {
                 let colors: Vec<[u8; 3]> = rgba.iter().map(|&[r, g, b, _]| [r, g, b]).collect();
-                let mse = histogram_mse(hist, &labels, &colors);
-                (mse, histogram_delta_e(hist, &labels, &colors))
+                let mse = mse_by_color(hist, &labels, &colors);
+                (mse, delta_e_by_color(hist, &labels, &colors))
             }
             Some(entries) => (entries.mse(&labels, &rgba), entries.delta_e(&labels, &rgba)),
         };
@@ -689,7 +701,10 @@ impl QuantizedColors {
         if diffuse.is_some() {
             (summary.mse, summary.delta_e) = match self.alpha {
                 Some(_) => pixel_figures(image, &indexed),
-                None => (pixel_mse(image, &indexed), pixel_delta_e(image, &indexed)),
+                None => (
+                    mse_by_pixel(image, &indexed),
+                    delta_e_by_pixel(image, &indexed),
+                ),
             };
             summary.counts = pixel_counts(&indexed, summary.counts.len());
         }

@@ -16,9 +16,14 @@ pub struct Swatch {
 
 /// A GIMP palette (the `.gpl` text format GIMP, Inkscape and Krita read):
 /// one line per colour, in the order given, each named by its hex code and
-/// its share of the pixels.
+/// its share of the pixels. Line breaks and other control characters in
+/// `name` become spaces, as the name must stay on its line.
 pub fn gimp_palette(name: &str, colors: &[Swatch]) -> String {
     let total: u64 = colors.iter().map(|c| c.pixels).sum::<u64>().max(1);
+    let name: String = name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let mut out = format!(
         "GIMP Palette\nName: {name}\nColumns: {}\n#\n",
         colors.len().min(16)
@@ -106,5 +111,8 @@ mod tests {
         assert!(gpl.starts_with("GIMP Palette\nName: photo\nColumns: 3\n#\n"));
         assert!(gpl.contains("255   0   0\t#ff0000 50.0%\n"));
         assert!(gpl.ends_with("  0   0 255\t#0000ff 20.0%\n"));
+        // A name cannot break the header.
+        let gpl = gimp_palette("two\nlines\r", &THREE);
+        assert!(gpl.starts_with("GIMP Palette\nName: two lines \nColumns: 3\n"));
     }
 }

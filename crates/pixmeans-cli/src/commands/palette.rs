@@ -106,24 +106,23 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
         crate::print_message(&crate::report::ImageReport::trace(&q));
     }
 
-    let colors: Vec<[u8; 3]> = q
+    let entries: Vec<([u8; 3], u64)> = q
         .image()
         .palette()
         .rgb()
         .into_iter()
-        .take(q.counts().len())
+        .zip(q.counts().iter().copied())
         .collect();
     let by = match a.sort {
         SortArg::Share => PaletteOrder::Share,
         SortArg::Lightness => PaletteOrder::Lightness,
         SortArg::Hue => PaletteOrder::Hue,
     };
-    let order = palette_order(&colors, q.counts(), by);
-    let swatches: Vec<Swatch> = order
-        .iter()
-        .map(|&i| Swatch {
-            rgb: colors[i],
-            pixels: q.counts()[i],
+    let swatches: Vec<Swatch> = palette_order(&entries, by)
+        .into_iter()
+        .map(|i| Swatch {
+            rgb: entries[i].0,
+            pixels: entries[i].1,
         })
         .collect();
     let total = swatches.iter().map(|s| s.pixels).sum::<u64>().max(1) as f64;

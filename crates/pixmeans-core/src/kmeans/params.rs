@@ -135,6 +135,13 @@ pub enum KMeansError {
         /// Centroids given.
         actual: usize,
     },
+    /// A centroid of `Init::Centroids` has a coordinate that is not a
+    /// number within ±10^18, as a point's must be.
+    #[error("initial centroid {index} has a coordinate that is not a number within ±1e18")]
+    InvalidCentroid {
+        /// Position of the centroid.
+        index: usize,
+    },
     /// There is nothing to cluster.
     #[error("there are no points to cluster")]
     NoPoints,
@@ -166,6 +173,11 @@ pub enum KMeansError {
 /// The largest coordinate a point may have: squared distances between
 /// points are kept as `f32`, which ends at 3.4·10^38.
 const MAX_COORDINATE: f32 = 1e18;
+
+/// Whether `x` is a number within ±[`MAX_COORDINATE`].
+fn coordinate_ok(x: f32) -> bool {
+    x.abs() <= MAX_COORDINATE
+}
 
 /// The settings of a weighted k-means fit. Every option has the default that
 /// scikit-learn's `KMeans` has, except the seed, which is fixed so that runs
@@ -310,13 +322,16 @@ impl KMeansParams {
         if !(self.tol.is_finite() && self.tol >= 0.0) {
             return Err(KMeansError::InvalidTol(self.tol));
         }
-        if let Init::Centroids(c) = &self.init
-            && c.len() != self.k
-        {
-            return Err(KMeansError::CentroidCount {
-                expected: self.k,
-                actual: c.len(),
-            });
+        if let Init::Centroids(c) = &self.init {
+            if c.len() != self.k {
+                return Err(KMeansError::CentroidCount {
+                    expected: self.k,
+                    actual: c.len(),
+                });
+            }
+            if let Some(index) = c.iter().position(|p| p.iter().any(|&x| !coordinate_ok(x))) {
+                return Err(KMeansError::InvalidCentroid { index });
+            }
         }
         Ok(())
     }
@@ -396,9 +411,8 @@ impl KMeansParams {
     ) -> Result<(), KMeansError> {
         self.check_sizes(points.len(), weights.len())?;
         let bad = |(i, (p, &w)): (usize, (&[f32; D], &f64))| {
-            (!(w.is_finite() && w > 0.0)
-                || p.iter().any(|c| c.is_nan() || c.abs() > MAX_COORDINATE))
-            .then_some(KMeansError::InvalidPoint {
+            let fine = w.is_finite() && w > 0.0 && p.iter().all(|&c| coordinate_ok(c));
+            (!fine).then_some(KMeansError::InvalidPoint {
                 index: i,
                 weight: w,
             })
@@ -555,6 +569,13 @@ mod tests {
                 actual: 1
             })
         );
+        for bad in [f32::NAN, f32::INFINITY, -2e18] {
+            let init = Init::Centroids(vec![[0.0; 3], [1.0, bad, 0.0]]);
+            assert_eq!(
+                KMeansParams::new(2).with_init(init).fit(&P, &W).err(),
+                Some(KMeansError::InvalidCentroid { index: 1 })
+            );
+        }
     }
 
     #[test]

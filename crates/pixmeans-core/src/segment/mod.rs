@@ -245,8 +245,8 @@ impl Segmenter {
             .unwrap_or(spatial::DEFAULT_SAMPLE);
         let features =
             spatial::SpatialFeatures::new(space, self.spatial, image.width(), image.height());
-        let positions = spatial::sample_positions(image, sample, params.seed());
-        let fit = spatial::fit(&features.of_pixels(image, &positions), params);
+        let positions = spatial::sample_opaque_pixels(image, sample, params.seed());
+        let fit = spatial::fit(&features.of_pixels_within(image, &positions), params);
         let n = fit.centroids.len() as u32;
         let (labels, inertia) = spatial::assign(image, &features, &fit.centroids, n);
         let centroids: Vec<Point> = fit.centroids.iter().map(|c| [c[0], c[1], c[2]]).collect();

@@ -155,6 +155,12 @@ fn transparent_pixels_are_left_out_and_stay_transparent() {
         .unwrap();
     assert_eq!(full.image(), fewer.image());
     assert_eq!(full.image().palette().len(), 256);
+    // So do 256 centroids given to start from: the last one makes way.
+    let given: Vec<[f32; 3]> = (0..256).map(|i| [i as f32, 7.0, 7.0]).collect();
+    let start = |c: &[[f32; 3]]| KMeansParams::new(c.len()).with_init(Init::Centroids(c.to_vec()));
+    let full = Quantizer::new(start(&given)).quantize(&img).unwrap();
+    let fewer = Quantizer::new(start(&given[..255])).quantize(&img).unwrap();
+    assert_eq!(full.image(), fewer.image());
 }
 
 #[test]
@@ -174,7 +180,7 @@ fn fitting_on_a_downscaled_copy_still_maps_every_pixel_to_its_nearest_colour() {
         assert!(cents.iter().all(|c| own <= d(c)));
     }
     // The figures describe the full image.
-    let exact = metrics::pixel_mse(&img, q.image());
+    let exact = metrics::pixel_mse(&img, q.image()).unwrap();
     assert!((q.mse() - exact).abs() < 1e-9);
     let inertia: f64 = img
         .data()

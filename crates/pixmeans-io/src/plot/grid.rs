@@ -59,7 +59,9 @@ impl TilePicture<'_> {
 /// [`MAX_GRID_WIDTH`].
 pub fn tile_size(tiles: usize, width: u32, height: u32) -> (u32, u32) {
     let cols = columns(tiles.max(1));
-    let tile_w = MAX_TILE_WIDTH.min((MAX_GRID_WIDTH - GAP) / cols - GAP);
+    let tile_w = MAX_TILE_WIDTH
+        .min(((MAX_GRID_WIDTH - GAP) / cols).saturating_sub(GAP))
+        .max(1);
     let tile_h = ((u64::from(height) * u64::from(tile_w)) / u64::from(width.max(1)))
         .clamp(1, u64::from(4 * tile_w)) as u32;
     (tile_w, tile_h)
@@ -68,10 +70,17 @@ pub fn tile_size(tiles: usize, width: u32, height: u32) -> (u32, u32) {
 /// `picture` scaled to a tile of `size` (see [`tile_size`]) as
 /// [`grid_image`] would scale it, so that a large picture can be dropped
 /// once its tile is made: a grid of fifteen quantized 12 MP photos then
-/// holds fifteen tiles instead of 180 MB of indices.
+/// holds fifteen tiles instead of 180 MB of indices. A side of 0 is taken
+/// as 1.
 pub fn tile(picture: &TilePicture<'_>, size: (u32, u32)) -> RgbImage {
     let (width, height) = picture.size();
-    resize(&Rows::of(picture), width, height, size.0, size.1)
+    resize(
+        &Rows::of(picture),
+        width,
+        height,
+        size.0.max(1),
+        size.1.max(1),
+    )
 }
 
 /// Columns for `n` tiles: one row for up to three, else a near-square grid.
@@ -291,7 +300,7 @@ fn resize(rows: &Rows<'_>, width: u32, height: u32, w: u32, h: u32) -> RgbImage 
     let mut out = vec![0u8; w * h * 3];
     out.par_chunks_mut(w * 3).enumerate().for_each(|(y, row)| {
         let span = (y * sh).div_ceil(h)..((y + 1) * sh).div_ceil(h);
-        let mut sums = vec![[0u32; 3]; w];
+        let mut sums = vec![[0u64; 3]; w];
         let mut buf = Vec::new();
         let rgb = rows.rgb(span.start, span.len(), sw, &mut buf);
         for src in rgb.chunks_exact(sw * 3) {
@@ -303,12 +312,12 @@ fn resize(rows: &Rows<'_>, width: u32, height: u32, w: u32, h: u32) -> RgbImage 
                     }
                 }
                 for k in 0..3 {
-                    sum[k] += s[k];
+                    sum[k] += u64::from(s[k]);
                 }
             }
         }
         for ((o, sum), cols) in row.chunks_exact_mut(3).zip(&sums).zip(starts.windows(2)) {
-            let n = ((cols[1] - cols[0]) * span.len()) as u32;
+            let n = ((cols[1] - cols[0]) * span.len()) as u64;
             for k in 0..3 {
                 o[k] = ((sum[k] + n / 2) / n) as u8;
             }
@@ -376,6 +385,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn degenerate_tile_sizes_give_a_pixel_at_least() {
+        // So many tiles that a column would be narrower than the gap.
+        assert_eq!(tile_size(20_000, 300, 200).0, 1);
+        let rgb = [200u8; 5 * 3 * 3];
+        let pixels = ImageRef::new(5, 3, PixelFormat::Rgb8, &rgb).unwrap();
+        let made = tile(&TilePicture::Pixels(pixels), (0, 0));
+        assert_eq!(made.dimensions(), (1, 1));
+        assert_eq!(made.get_pixel(0, 0).0, [200; 3]);
     }
 
     #[test]

@@ -74,8 +74,23 @@ impl SpatialFeatures {
         [a, b, c, x as f32 * self.scale, y as f32 * self.scale]
     }
 
-    /// The features of the pixels at these positions (raster indices).
-    pub fn of_pixels(&self, image: &ImageRef<'_>, positions: &[usize]) -> Vec<Feature> {
+    /// The features of the pixels at these positions (raster indices);
+    /// `None` if a position lies outside the image.
+    pub fn of_pixels(&self, image: &ImageRef<'_>, positions: &[usize]) -> Option<Vec<Feature>> {
+        let n = image.pixel_count();
+        positions
+            .iter()
+            .all(|&i| i < n)
+            .then(|| self.of_pixels_within(image, positions))
+    }
+
+    /// [`SpatialFeatures::of_pixels`] for positions known to lie within
+    /// the image.
+    pub(crate) fn of_pixels_within(
+        self,
+        image: &ImageRef<'_>,
+        positions: &[usize],
+    ) -> Vec<Feature> {
         let (w, ch, data) = (
             image.width() as usize,
             image.format().channels(),
@@ -107,7 +122,7 @@ pub struct SpatialFit {
 
 /// The opaque pixels to fit on: all of them when there are at most
 /// `sample`, else `sample` drawn uniformly with replacement, in raster order.
-pub fn sample_positions(image: &ImageRef<'_>, sample: usize, seed: u64) -> Vec<usize> {
+pub fn sample_opaque_pixels(image: &ImageRef<'_>, sample: usize, seed: u64) -> Vec<usize> {
     let ch = image.format().channels();
     let opaque = |i: usize| ch == 3 || image.data()[i * ch + 3] != 0;
     let n = image.pixel_count();
@@ -178,7 +193,7 @@ mod tests {
         let px = vec![90u8; 40 * 10 * 3];
         let img = ImageRef::new(40, 10, PixelFormat::Rgb8, &px).unwrap();
         let feats = SpatialFeatures::new(ColorSpace::Srgb, 1.0, 40, 10);
-        let points = feats.of_pixels(&img, &sample_positions(&img, 1000, 0));
+        let points = feats.of_pixels_within(&img, &sample_opaque_pixels(&img, 1000, 0));
         // Tolerance 0: run until no label changes.
         let fit = fit(&points, &KMeansParams::new(2).with_tol(0.0));
         let (labels, _) = assign(&img, &feats, &fit.centroids, 2);
@@ -199,11 +214,23 @@ mod tests {
             .flat_map(|i| [i, i, i, if i < 50 { 0 } else { 255 }])
             .collect();
         let img = ImageRef::new(10, 10, PixelFormat::Rgba8, &px).unwrap();
-        let a = sample_positions(&img, 20, 7);
-        assert_eq!(a, sample_positions(&img, 20, 7));
+        let a = sample_opaque_pixels(&img, 20, 7);
+        assert_eq!(a, sample_opaque_pixels(&img, 20, 7));
         assert_eq!(a.len(), 20);
         assert!(a.iter().all(|&i| i >= 50));
-        assert_eq!(sample_positions(&img, 50, 7), (50..100).collect::<Vec<_>>());
+        assert_eq!(
+            sample_opaque_pixels(&img, 50, 7),
+            (50..100).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn features_of_positions_outside_the_image_are_none() {
+        let img = ImageRef::new(2, 2, PixelFormat::Rgb8, &[7; 12]).unwrap();
+        let feats = SpatialFeatures::new(ColorSpace::Srgb, 1.0, 2, 2);
+        let inside = feats.of_pixels(&img, &[0, 3]).unwrap();
+        assert_eq!(inside[1], feats.of([7, 7, 7], 1, 1));
+        assert_eq!(feats.of_pixels(&img, &[0, 4]), None);
     }
 
     #[test]
