@@ -26,6 +26,9 @@ pub struct SegmentReport {
     pub regions: usize,
     /// Small regions merged into a neighbour.
     pub merged_regions: usize,
+    /// The k-means objective of the labels and centroids written, in colour
+    /// alone, after merging (`fit.inertia` is the fit's own).
+    pub inertia: f64,
     /// Bits per label in labels.png and labels.npy.
     pub label_bits: u8,
     pub fit: FitReport,
@@ -42,6 +45,9 @@ pub struct SegmentReport {
     pub seconds: Option<SegmentTimings>,
 }
 
+/// [`FitReport::method`] of a spatial fit.
+const SPATIAL: &str = "spatial-sample";
+
 /// How the clusters were fitted.
 #[derive(Debug, Serialize)]
 pub struct FitReport {
@@ -56,10 +62,18 @@ pub struct FitReport {
 }
 
 impl FitReport {
-    /// One line for `--verbose`.
-    pub fn human(&self) -> String {
+    /// One line for `--verbose`, with the inertia of the result too when
+    /// it differs from the fit's: after `merged` regions, or in colour
+    /// alone after a spatial fit.
+    pub fn human(&self, result: f64, merged: usize) -> String {
+        let after = match (self.method == SPATIAL, merged > 0) {
+            (false, false) => String::new(),
+            (false, true) => format!(", {result:.6e} after merging"),
+            (true, false) => format!(", {result:.6e} in colour alone"),
+            (true, true) => format!(", {result:.6e} in colour alone after merging"),
+        };
         format!(
-            "  fit: {} on {}, {}, {}, inertia {:.6e}\n",
+            "  fit: {} on {}, {}, {}, inertia {:.6e}{after}\n",
             self.method,
             counted(self.fitted_pixels, "pixel"),
             counted(self.iterations, "iteration"),
@@ -157,13 +171,10 @@ impl SegmentReport {
                 .filter(|&&l| l != void)
                 .count(),
             merged_regions: seg.merged_regions(),
+            inertia: seg.inertia(),
             label_bits,
             fit: FitReport {
-                method: if fit.spatial {
-                    "spatial-sample"
-                } else {
-                    "histogram"
-                },
+                method: if fit.spatial { SPATIAL } else { "histogram" },
                 fitted_pixels: fit.fitted_pixels,
                 iterations: fit.iterations,
                 converged: fit.converged,

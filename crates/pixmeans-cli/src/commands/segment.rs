@@ -46,7 +46,7 @@ fn show(warning: Option<&str>, report: &SegmentReport, cfg: &SegmentConfig) -> R
         crate::print_message(warning);
     }
     if cfg.common.verbose {
-        crate::print_message(&report.fit.human());
+        crate::print_message(&report.fit.human(report.inertia, report.merged_regions));
     }
     crate::print_info(&report.human());
     if cfg.common.json {

@@ -130,6 +130,7 @@ pub struct Segmentation {
     space: ColorSpace,
     fit: FitSummary,
     merged: usize,
+    inertia: f64,
 }
 
 impl Segmenter {
@@ -308,14 +309,19 @@ impl Segmenter {
         let mut regions = Regions::find(&map, self.connectivity);
         let mut merged = 0;
         let (mut centroids, mut colors) = (centroids.to_vec(), colors.to_vec());
+        let space = self.quantizer.color_space();
         if self.min_region > 1 {
             merged = merge::merge_small(&mut map, &regions, self.connectivity, self.min_region);
             if merged > 0 {
-                let space = self.quantizer.color_space();
                 merge::recentre(image, &regions, &map, space, &mut centroids, &mut colors);
                 regions = Regions::find(&map, self.connectivity);
             }
         }
+        let inertia = if merged > 0 || fit.spatial {
+            merge::inertia(image, &map, space, &centroids)
+        } else {
+            fit.inertia
+        };
         // Most pixels first, ties by lightness; clusters left empty go.
         let mut pixels = vec![0u64; map.clusters() as usize];
         for (&l, &size) in regions.labels().iter().zip(regions.sizes()) {
@@ -348,9 +354,10 @@ impl Segmenter {
             labels: map,
             regions,
             clusters,
-            space: self.quantizer.color_space(),
+            space,
             fit,
             merged,
+            inertia,
         }
     }
 }
@@ -389,6 +396,14 @@ impl Segmentation {
     /// How many small regions were merged into neighbours.
     pub fn merged_regions(&self) -> usize {
         self.merged
+    }
+
+    /// The k-means objective of the result, in colour alone: over every
+    /// pixel with a cluster, the squared distance in the working space from
+    /// its colour to its cluster's centroid, after any merging. Without
+    /// merging and position it is the fit's ([`FitSummary::inertia`]).
+    pub fn inertia(&self) -> f64 {
+        self.inertia
     }
 
     /// Fully transparent pixels, which belong to no cluster.

@@ -267,6 +267,25 @@ fn figures_match_the_labels_after_merging() {
             }
             // Every pixel in exactly one cluster.
             assert_eq!(total, 4800);
+            // The inertia is that of these labels and centroids, in colour.
+            let inertia: f64 = img
+                .data()
+                .chunks_exact(3)
+                .zip(labels)
+                .map(|(p, &l)| {
+                    let c = seg.clusters()[l as usize].centroid;
+                    (0..3)
+                        .map(|i| (f64::from(p[i]) - f64::from(c[i])).powi(2))
+                        .sum::<f64>()
+                })
+                .sum();
+            assert!(seg.merged_regions() > 0);
+            assert!(
+                (seg.inertia() - inertia).abs() < 1e-9 * inertia,
+                "{} against {inertia}",
+                seg.inertia()
+            );
+            assert!(spatial > 0.0 || seg.inertia() > seg.fit().inertia);
             let sizes: Vec<u64> = seg.clusters().iter().map(|c| c.pixels).collect();
             assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
         }
@@ -295,6 +314,7 @@ fn spatial_results_do_not_depend_on_threads() {
                     seg.labels().clone(),
                     seg.clusters().to_vec(),
                     seg.fit().inertia,
+                    seg.inertia(),
                 )
             })
     };
