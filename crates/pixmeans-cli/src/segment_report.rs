@@ -24,6 +24,8 @@ pub struct SegmentReport {
     pub transparent_pixels: u64,
     /// Connected regions over all clusters, after merging.
     pub regions: usize,
+    /// Connected regions of the fit's labels, before merging.
+    pub regions_before_merging: usize,
     /// Small regions merged into a neighbour.
     pub merged_regions: usize,
     /// The k-means objective of the labels and centroids written, in colour
@@ -54,6 +56,9 @@ pub struct FitReport {
     /// `histogram` (exact, colour alone) or `spatial-sample`.
     pub method: &'static str,
     pub fitted_pixels: u64,
+    /// Clusters the fit gave: fewer than k when there were fewer distinct
+    /// colours (or sample points) than k. Merging can empty some.
+    pub clusters: usize,
     pub iterations: usize,
     pub converged: bool,
     /// Over every opaque pixel, before merging; with position for a
@@ -170,12 +175,14 @@ impl SegmentReport {
                 .iter()
                 .filter(|&&l| l != void)
                 .count(),
+            regions_before_merging: seg.found_regions(),
             merged_regions: seg.merged_regions(),
             inertia: seg.inertia(),
             label_bits,
             fit: FitReport {
                 method: if fit.spatial { SPATIAL } else { "histogram" },
                 fitted_pixels: fit.fitted_pixels,
+                clusters: seg.fitted_clusters(),
                 iterations: fit.iterations,
                 converged: fit.converged,
                 inertia: fit.inertia,
@@ -223,21 +230,48 @@ impl SegmentReport {
         }
     }
 
+    /// Why there are fewer clusters than k, if there are: `" (k = 10:
+    /// only 6 distinct colours)"`, or `""`.
+    fn fewer_clusters(&self) -> String {
+        let (k, fitted, kept) = (self.k, self.fit.clusters, self.clusters.len());
+        let mut why = Vec::new();
+        if fitted < k {
+            why.push(if self.fit.method == SPATIAL {
+                format!("only {fitted} distinct pixels in the sample")
+            } else {
+                format!("only {fitted} distinct colours")
+            });
+        }
+        if kept < fitted {
+            why.push(format!("merging emptied {}", fitted - kept));
+        }
+        if why.is_empty() {
+            String::new()
+        } else {
+            format!(" (k = {k}: {})", why.join("; "))
+        }
+    }
+
     /// The summary for standard error: one line for the image, one per
     /// cluster.
     pub fn human(&self) -> String {
         let mut s = String::new();
         let merged = if self.merged_regions > 0 {
-            format!(" ({} merged)", counted(self.merged_regions, "small one"))
+            format!(
+                " ({} before merging {})",
+                self.regions_before_merging,
+                counted(self.merged_regions, "small one")
+            )
         } else {
             String::new()
         };
         let _ = writeln!(
             s,
-            "{} -> {}: {}, {}{merged}, {}",
+            "{} -> {}: {}{}, {}{merged}, {}",
             self.input,
             self.output,
             counted(self.clusters.len(), "cluster"),
+            self.fewer_clusters(),
             counted(self.regions, "region"),
             counted(self.files.len(), "file")
         );

@@ -388,6 +388,47 @@ fn k_auto_chooses_k_on_colour_and_says_how() {
 }
 
 #[test]
+fn fewer_clusters_than_k_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    save_shapes(&dir.path().join("shapes.png"));
+    let says = |args: &[&str]| {
+        let out = pixmeans()
+            .current_dir(dir.path())
+            .args(
+                [
+                    &["segment", "shapes.png", "--only", "json", "--force"],
+                    args,
+                ]
+                .concat(),
+            )
+            .assert()
+            .success();
+        let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        err.lines().next().unwrap_or_default().to_owned()
+    };
+    // Four flat colours.
+    assert!(
+        says(&["-k", "10", "-o", "a"])
+            .contains(": 4 clusters (k = 10: only 4 distinct colours), 4 regions,"),
+        "{}",
+        says(&["-k", "10", "-o", "a"])
+    );
+    // A minimum as large as the image leaves one region of one cluster.
+    let line = says(&["-k", "4", "--min-region", "9600", "-o", "b"]);
+    assert!(
+        line.contains(
+            ": 1 cluster (k = 4: merging emptied 3), 1 region (4 before merging 3 small ones),"
+        ),
+        "{line}"
+    );
+    let report: Value =
+        serde_json::from_slice(&fs::read(dir.path().join("b/segments.json")).unwrap()).unwrap();
+    assert_eq!(report["fit"]["clusters"], 4);
+    assert_eq!(report["regions_before_merging"], 4);
+    assert_eq!(report["merged_regions"], 3);
+}
+
+#[test]
 fn the_segments_json_means_what_it_says() {
     let dir = tempfile::tempdir().unwrap();
     save_shapes(&dir.path().join("shapes.png"));

@@ -129,6 +129,8 @@ pub struct Segmentation {
     clusters: Vec<Cluster>,
     space: ColorSpace,
     fit: FitSummary,
+    fitted_clusters: usize,
+    found_regions: usize,
     merged: usize,
     inertia: f64,
 }
@@ -307,6 +309,12 @@ impl Segmenter {
         fit: FitSummary,
     ) -> Segmentation {
         let mut regions = Regions::find(&map, self.connectivity);
+        let found_regions = regions
+            .labels()
+            .iter()
+            .filter(|&&l| l != map.void())
+            .count();
+        let fitted_clusters = centroids.len();
         let mut merged = 0;
         let (mut centroids, mut colors) = (centroids.to_vec(), colors.to_vec());
         let space = self.quantizer.color_space();
@@ -356,6 +364,8 @@ impl Segmenter {
             clusters,
             space,
             fit,
+            fitted_clusters,
+            found_regions,
             merged,
             inertia,
         }
@@ -393,7 +403,21 @@ impl Segmentation {
         &self.fit
     }
 
-    /// How many small regions were merged into neighbours.
+    /// The clusters the fit gave: min(k, the distinct colours fitted, or
+    /// the distinct points of a spatial sample). Merging can empty some,
+    /// which [`clusters`](Self::clusters) leaves out.
+    pub fn fitted_clusters(&self) -> usize {
+        self.fitted_clusters
+    }
+
+    /// The connected regions of the fit's labels, before merging.
+    pub fn found_regions(&self) -> usize {
+        self.found_regions
+    }
+
+    /// How many small regions were merged into neighbours: one per merge,
+    /// so regions it joins together through a merged one are not counted
+    /// (see [`Segmenter::with_min_region`]).
     pub fn merged_regions(&self) -> usize {
         self.merged
     }
