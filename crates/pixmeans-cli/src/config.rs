@@ -144,7 +144,7 @@ pub fn quantizer(a: &KMeansArgs) -> Result<Quantizer> {
     };
     if PaletteSize::new(k).is_err() {
         bail!(
-            "-k {k} is out of range: an indexed image holds 1 to 256 colours\nhint: pick a k from 1 to 256, or -k auto"
+            "-k {k} is out of range: k goes from 1 to 256, the most colours an indexed image holds\nhint: pick a k from 1 to 256, or -k auto"
         );
     }
     if let KArg::Fixed(k) = a.k {

@@ -53,9 +53,9 @@ pub enum Command {
 /// The k-means settings shared by every command that clusters.
 #[derive(Debug, Args, Clone)]
 pub struct KMeansArgs {
-    /// Number of colours (clusters), 1 to 256 (segment: up to 65535); or
-    /// `auto`: the smallest k that meets --target-psnr or --max-delta-e,
-    /// else the knee of inertia over k = 1..16.
+    /// Number of colours (clusters), 1 to 256; or `auto`: the smallest k
+    /// that meets --target-psnr or --max-delta-e, else the knee of inertia
+    /// over k = 1..16.
     #[arg(short = 'k', long = "colors", visible_alias = "k", default_value = "16", value_name = "K", value_parser = parse_k)]
     pub k: KArg,
 
@@ -118,9 +118,7 @@ pub struct FitArgs {
 
     /// Fit on a copy shrunk by a whole factor to at most N pixels, then map
     /// every pixel of the full image; a copy with fewer colours than k is
-    /// not used (a fixed -k above N is refused). segment --spatial fits on a
-    /// random sample of N pixels instead. [default: every pixel; a sample of
-    /// 262144 for segment --spatial]
+    /// not used (a fixed -k above N is refused). [default: every pixel]
     #[arg(long, value_name = "N")]
     pub max_pixels: Option<usize>,
 }

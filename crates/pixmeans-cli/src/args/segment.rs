@@ -15,7 +15,17 @@ use super::{CommonArgs, KMeansArgs, PngArgs};
     Files written: labels.png (8-bit grey, 16-bit past 255 labels), labels.npy, \
     mask-<i>-<hex>.png, cutout-<i>-<hex>.png, overlay.png, mean.png, segments.json. \
     Cluster 0 is the largest after merging. Fully transparent pixels get the label \
-    one past the last cluster."
+    one past the last cluster.",
+    mut_arg("k", |a| a.help(
+        "Number of clusters, 1 to 65535; or `auto`: the smallest k that meets --target-psnr or \
+         --max-delta-e, else the knee of inertia over k = 1..16"
+    )),
+    mut_arg("max_pixels", |a| a.help(
+        "Fit on a copy shrunk by a whole factor to at most N pixels, then label every pixel of \
+         the full image; a copy with fewer colours than k is not used (a fixed -k above N is \
+         refused). --spatial fits on a random sample of N pixels instead. [default: every \
+         pixel; a sample of 262144 for --spatial]"
+    ))
 )]
 pub struct SegmentArgs {
     /// Images to read (JPEG, PNG, GIF, BMP, TIFF, WebP), folders of them, or
