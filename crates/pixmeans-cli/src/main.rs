@@ -202,6 +202,12 @@ pub fn print_info(msg: &str) {
 }
 
 /// Writes data to standard output.
+///
+/// # Errors
+///
+/// When writing or flushing standard output fails, for example once it is a
+/// closed pipe (see [`is_broken_pipe`]), with the context "cannot write to
+/// standard output".
 pub fn print_data(data: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(data.as_bytes())

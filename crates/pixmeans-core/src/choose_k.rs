@@ -194,6 +194,17 @@ fn k_limit(quantizer: &Quantizer, hist: &ColorHistogram) -> usize {
 /// fitting it again. Each k tried is fitted on the colours alone (see
 /// [`knee_k`] for what that holds); only the best k so far is kept beside
 /// the two being tried, and the pixels are mapped once, for the k chosen.
+///
+/// # Errors
+///
+/// - [`QuantizeError::InvalidTarget`] when the target's value is not finite;
+/// - [`QuantizeError::Params`] when the k-means settings are invalid at a k
+///   tried (see [`KMeansParams::validate`](crate::KMeansParams::validate));
+/// - [`QuantizeError::ZeroMaxPixels`] or [`QuantizeError::DitherLevel`]
+///   when `quantizer` has a pixel budget of 0 or a dithering level outside
+///   0 < level ≤ 1;
+/// - [`QuantizeError::NotTheSameImage`] when `hist` has another number of
+///   colours or pixels than `image`.
 pub fn smallest_k(
     quantizer: &Quantizer,
     image: &ImageRef<'_>,
@@ -298,6 +309,18 @@ fn narrowing_pair(target: KTarget, lo: &Trial, hi: &Trial, stalled: bool) -> Vec
 /// k in the histogram, 16 bytes each, with their k-d tree). For 16
 /// values of k on a photo of 10^6 colours that is 64 MB, where keeping
 /// every indexed image of 12 MP would take 192 MB.
+///
+/// # Errors
+///
+/// - [`QuantizeError::Params`] when the k-means settings are invalid at a k
+///   tried (see [`KMeansParams::validate`](crate::KMeansParams::validate)),
+///   among them [`KMeansError::ZeroK`](crate::KMeansError::ZeroK) when `ks`
+///   ends at 0;
+/// - [`QuantizeError::ZeroMaxPixels`] or [`QuantizeError::DitherLevel`]
+///   when `quantizer` has a pixel budget of 0 or a dithering level outside
+///   0 < level ≤ 1;
+/// - [`QuantizeError::NotTheSameImage`] when `hist` has another number of
+///   colours or pixels than `image`.
 pub fn knee_k(
     quantizer: &Quantizer,
     image: &ImageRef<'_>,

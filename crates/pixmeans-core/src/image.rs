@@ -92,6 +92,12 @@ pub struct ImageRef<'a> {
 impl<'a> ImageRef<'a> {
     /// Wraps `data`, checking that it holds exactly `width * height` pixels of
     /// `format` and that the image is not empty.
+    ///
+    /// # Errors
+    ///
+    /// - [`ImageError::Empty`] when `width` or `height` is 0;
+    /// - [`ImageError::BufferSize`] when `data` is not exactly
+    ///   `width * height * format.channels()` bytes long.
     pub fn new(
         width: u32,
         height: u32,
@@ -181,6 +187,12 @@ pub struct Image {
 
 impl Image {
     /// Takes ownership of `data` after the same checks as [`ImageRef::new`].
+    ///
+    /// # Errors
+    ///
+    /// - [`ImageError::Empty`] when `width` or `height` is 0;
+    /// - [`ImageError::BufferSize`] when `data` is not exactly
+    ///   `width * height * format.channels()` bytes long.
     pub fn new(
         width: u32,
         height: u32,
@@ -224,6 +236,14 @@ pub struct IndexedImage {
 impl IndexedImage {
     /// Checks that there is one index per pixel and every index is inside the
     /// palette.
+    ///
+    /// # Errors
+    ///
+    /// - [`ImageError::Empty`] when `width` or `height` is 0;
+    /// - [`ImageError::BufferSize`] when `indices` does not hold exactly
+    ///   `width * height` entries;
+    /// - [`ImageError::IndexOutOfRange`] for the first index not below
+    ///   `palette.len()`.
     pub fn new(
         width: u32,
         height: u32,

@@ -12,6 +12,10 @@ impl PaletteSize {
     pub const MAX: PaletteSize = PaletteSize(256);
 
     /// Returns the size, or an error naming `n` when it is 0 or above 256.
+    ///
+    /// # Errors
+    ///
+    /// [`PaletteSizeError`] when `n` is 0 or above 256.
     pub fn new(n: usize) -> Result<Self, PaletteSizeError> {
         match u16::try_from(n) {
             Ok(v @ 1..=256) => Ok(PaletteSize(v)),
@@ -55,6 +59,11 @@ pub struct Palette {
 impl Palette {
     /// A palette of opaque colours, optionally followed by one fully
     /// transparent entry. Fails when that makes more than 256 entries, or none.
+    ///
+    /// # Errors
+    ///
+    /// [`PaletteSizeError`] when `opaque` is empty and `with_transparent` is
+    /// false, or when the entries, transparent one included, number above 256.
     pub fn new(opaque: &[[u8; 3]], with_transparent: bool) -> Result<Self, PaletteSizeError> {
         let colors: Vec<[u8; 4]> = opaque.iter().map(|&[r, g, b]| [r, g, b, 255]).collect();
         Self::with_alpha(&colors, with_transparent)
@@ -64,6 +73,11 @@ impl Palette {
     /// fully transparent entry. An alpha of 0 among `colors` is raised to
     /// 1, so that the fully transparent entry stays the only one. Fails
     /// when that makes more than 256 entries, or none.
+    ///
+    /// # Errors
+    ///
+    /// [`PaletteSizeError`] when `colors` is empty and `with_transparent` is
+    /// false, or when the entries, transparent one included, number above 256.
     pub fn with_alpha(
         colors: &[[u8; 4]],
         with_transparent: bool,

@@ -221,6 +221,15 @@ impl Quantizer {
     /// the image has partly transparent pixels (see
     /// [`with_alpha`](Self::with_alpha)); a colour at two opacities then
     /// counts as two distinct colours.
+    ///
+    /// # Errors
+    ///
+    /// - [`QuantizeError::Params`] when the k-means settings are invalid (see
+    ///   [`KMeansParams::validate`]);
+    /// - [`QuantizeError::TooManyColors`] when k is above 256;
+    /// - [`QuantizeError::ZeroMaxPixels`] when `max_pixels` is `Some(0)`;
+    /// - [`QuantizeError::DitherLevel`] when the dithering level is not above
+    ///   0 and at most 1 (see [`Dither::check`]).
     pub fn quantize(&self, image: &ImageRef<'_>) -> Result<Quantized, QuantizeError> {
         self.quantize_counted(image, &ColorHistogram::from_image(image))
     }
@@ -228,6 +237,12 @@ impl Quantizer {
     /// [`quantize`](Self::quantize) with the image's colours already
     /// counted (`hist` must be the histogram of `image`), to try several
     /// settings on one image without counting it again.
+    ///
+    /// # Errors
+    ///
+    /// - any error of [`quantize`](Self::quantize);
+    /// - [`QuantizeError::NotTheSameImage`] when `hist` has another number of
+    ///   colours or pixels than `image`.
     pub fn quantize_counted(
         &self,
         image: &ImageRef<'_>,
@@ -242,6 +257,10 @@ impl Quantizer {
     /// same fit and figures, without the pass over every pixel and the
     /// pixel-sized index buffer. What the next k can reuse is kept in `hist`
     /// (see [`ColorHistogram::keep_for_several_fits`]).
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`quantize`](Self::quantize), for invalid settings.
     pub fn trial(
         &self,
         image: &ImageRef<'_>,
@@ -258,6 +277,15 @@ impl Quantizer {
     /// palette index of each colour. Mapping the pixels
     /// ([`QuantizedColors::into_quantized`]) is left for later, so that a
     /// search over k maps only the k it keeps.
+    ///
+    /// # Errors
+    ///
+    /// - [`QuantizeError::Params`] when the k-means settings are invalid (see
+    ///   [`KMeansParams::validate`]);
+    /// - [`QuantizeError::TooManyColors`] when k is above 256;
+    /// - [`QuantizeError::ZeroMaxPixels`] when `max_pixels` is `Some(0)`;
+    /// - [`QuantizeError::DitherLevel`] when the dithering level is not above
+    ///   0 and at most 1 (see [`Dither::check`]).
     ///
     /// ```
     /// use pixmeans_core::{ColorHistogram, ImageRef, KMeansParams, PixelFormat, Quantizer};
@@ -619,6 +647,14 @@ impl QuantizedColors {
     /// one pass over the pixels. `image` and `hist` must be those the
     /// colours were quantized from; a histogram with another number of
     /// colours or pixels is refused with [`QuantizeError::NotTheSameImage`].
+    ///
+    /// # Errors
+    ///
+    /// - [`QuantizeError::NotTheSameImage`] when `hist` has another number of
+    ///   colours than these were quantized from, or its pixels do not number
+    ///   those of `image`;
+    /// - [`QuantizeError::Image`] only if the indices built are inconsistent
+    ///   with the palette (a bug, not bad input).
     pub fn into_quantized(
         self,
         image: &ImageRef<'_>,

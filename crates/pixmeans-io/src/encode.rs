@@ -42,6 +42,11 @@ impl OutputFormat {
     /// The format named by the extension of `path`, ignoring case: `png`,
     /// `jpg`, `jpeg`, `webp`, `bmp`, `tif`, `tiff` or `gif`. Any other
     /// extension, or none, is [`WriteError::UnknownExtension`].
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::UnknownExtension`] when `path` has no extension, or one
+    /// not listed above.
     pub fn from_path(path: &Path) -> Result<OutputFormat, WriteError> {
         let extension = path
             .extension()
@@ -169,6 +174,13 @@ pub(crate) fn write_png(
 /// - WebP (lossless): RGB, or RGBA when some palette entry is not
 ///   opaque; the `image` crate's encoder has no palette mode, so it is
 ///   larger than the PNG.
+///
+/// # Errors
+///
+/// - [`EncodeError::TooLargeForFormat`] when a side is above what `format`
+///   stores: 65 535 pixels for JPEG and GIF, 16 384 for WebP, 2 147 483 647
+///   for BMP;
+/// - [`EncodeError::Encoder`] when the format's encoder reports an error.
 pub fn encode(
     img: &IndexedImage,
     format: OutputFormat,

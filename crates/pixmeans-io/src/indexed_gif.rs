@@ -21,6 +21,12 @@ const GIF_MAX_SIDE: u32 = u16::MAX as u32;
 /// (taking the index of the fully transparent entry, or else of the first
 /// such entry); all other indices are written unchanged. Fails when a side
 /// exceeds 65 535 pixels.
+///
+/// # Errors
+///
+/// - [`EncodeError::TooLargeForFormat`] when the width or height is above
+///   65 535;
+/// - [`EncodeError::Encoder`] when the gif crate reports an error.
 pub fn encode_gif(img: &IndexedImage) -> Result<Vec<u8>, EncodeError> {
     let too_large = || EncodeError::TooLargeForFormat {
         format: "gif",

@@ -63,6 +63,11 @@ impl PngCompression {
 /// 4 → 2, up to 16 → 4, otherwise 8. Rows are packed most significant bits
 /// first and padded to a whole byte. Fails only if the png crate rejects the
 /// data, which a valid [`IndexedImage`] should never cause.
+///
+/// # Errors
+///
+/// [`EncodeError::Encoder`] when deflating the rows fails or the png crate
+/// refuses the header or a chunk.
 pub fn encode_indexed_png(
     img: &IndexedImage,
     compression: PngCompression,

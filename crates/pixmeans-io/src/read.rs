@@ -91,6 +91,12 @@ pub struct Decoded {
 
 /// Reads and decodes the image file at `path`; the format comes from the
 /// content, not the extension. See [`decode_bytes`] for what comes out.
+///
+/// # Errors
+///
+/// - [`ReadError::NotFound`] when there is no file at `path`;
+/// - [`ReadError::Io`] when it cannot be opened or read;
+/// - any error of [`read_from`] (and so of [`decode_bytes`]) for its content.
 pub fn read_image(path: &Path, limits: &Limits) -> Result<Decoded, ReadError> {
     let file = std::fs::File::open(path).map_err(|source| match source.kind() {
         io::ErrorKind::NotFound => ReadError::NotFound {
@@ -109,6 +115,13 @@ pub fn read_image(path: &Path, limits: &Limits) -> Result<Decoded, ReadError> {
 /// checked for an image format's signature before the rest is read, so
 /// that a stream that is no image (`/dev/zero`, a huge file of anything
 /// else) is refused at once instead of read into memory to its end.
+///
+/// # Errors
+///
+/// - [`ReadError::Io`] when reading from `reader` fails;
+/// - [`ReadError::EmptyFile`] when it yields no bytes, and
+///   [`ReadError::NotAnImage`] when its first bytes are no image signature;
+/// - any error of [`decode_bytes`] for the bytes read.
 pub fn read_from(
     mut reader: impl Read,
     name: &Path,
@@ -158,6 +171,20 @@ const SIGNATURE_BYTES: u64 = 64;
 /// the decoder cannot read although it is sound (a 12-bit or lossless JPEG,
 /// a BMP over 65535 pixels wide) is [`ReadError::Unsupported`], not
 /// [`ReadError::Malformed`].
+///
+/// # Errors
+///
+/// - [`ReadError::EmptyFile`] when `bytes` is empty, and
+///   [`ReadError::NotAnImage`] when it starts with no known image signature;
+/// - [`ReadError::Unsupported`] for another format than the six above, or a
+///   feature of one of them that the decoder lacks;
+/// - [`ReadError::Malformed`] for truncated or corrupt data, including a JPEG
+///   that ends before its end-of-image marker;
+/// - [`ReadError::Empty`] or [`ReadError::TooLarge`] when the header declares
+///   a width or height of 0, or more pixels than `limits.max_pixels`;
+/// - [`ReadError::OverMemoryLimit`] when the decoder would need more memory
+///   than the limit allows, and [`ReadError::OutOfMemory`] when this machine
+///   cannot give the memory that decoding takes.
 pub fn decode_bytes(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Decoded, ReadError> {
     let path = || name.to_path_buf();
     if bytes.is_empty() {

@@ -13,6 +13,11 @@ pub const OVERLAY_TINT: f32 = 0.5;
 /// The label map as a greyscale PNG whose value is the label: 8-bit when
 /// every label present is at most 255, else 16-bit. Fully transparent pixels
 /// carry the void label (the cluster count).
+///
+/// # Errors
+///
+/// [`EncodeError::Encoder`] when the png crate refuses the header or the
+/// data.
 pub fn labels_png(map: &LabelMap, compression: PngCompression) -> Result<Vec<u8>, EncodeError> {
     let (bytes, depth) = if label_bits(map) == 8 {
         (
@@ -41,6 +46,11 @@ pub fn label_bits(map: &LabelMap) -> u8 {
 }
 
 /// One cluster as a 1-bit greyscale PNG: white inside, black outside.
+///
+/// # Errors
+///
+/// [`EncodeError::Encoder`] when the png crate refuses the header or the
+/// data.
 pub fn mask_png(
     map: &LabelMap,
     cluster: u32,
@@ -67,6 +77,12 @@ pub fn mask_png(
 
 /// The image's own pixels of one cluster, the rest fully transparent
 /// (RGBA; a pixel keeps its own alpha).
+///
+/// # Errors
+///
+/// - [`EncodeError::LabelsDoNotFit`] when `map` is not the size of `image`;
+/// - [`EncodeError::Encoder`] when compressing the rows or writing the PNG
+///   fails.
 pub fn cutout_png(
     image: &ImageRef<'_>,
     map: &LabelMap,
@@ -113,6 +129,13 @@ fn cutout_row<const CH: usize>(pixels: &[u8], labels: &[u32], cluster: u32, out:
 /// transparent) in white over dark pixels and black over light ones
 /// (by the Rec. 709 luma of the photo's pixel).
 /// RGB, or RGBA keeping the image's alpha when it has some.
+///
+/// # Errors
+///
+/// - [`EncodeError::LabelsDoNotFit`] when the label map of `seg` is not the
+///   size of `image`;
+/// - [`EncodeError::Encoder`] when compressing the rows or writing the PNG
+///   fails.
 pub fn overlay_png(
     image: &ImageRef<'_>,
     seg: &Segmentation,
@@ -189,6 +212,13 @@ fn overlay_row<const CH: usize>(
 
 /// Every connected region filled with the mean colour of its pixels (RGB,
 /// or RGBA with fully transparent pixels kept transparent).
+///
+/// # Errors
+///
+/// - [`EncodeError::LabelsDoNotFit`] when the label map of `seg` is not the
+///   size of `image`;
+/// - [`EncodeError::Encoder`] when compressing the rows or writing the PNG
+///   fails.
 pub fn mean_png(
     image: &ImageRef<'_>,
     seg: &Segmentation,

@@ -65,6 +65,15 @@ pub enum WriteError {
 ///
 /// Not to be called inside [`commit_together`]'s closure (it would wait on
 /// itself); commit a [`Staged`] file there instead.
+///
+/// # Errors
+///
+/// - [`WriteError::Exists`] when `overwrite` is false and `path` exists (a
+///   file, folder or link), or a file appears there before the rename;
+/// - [`WriteError::MissingFolder`] or [`WriteError::FileForFolder`] when the
+///   folder of `path` is not there (see [`check_folder`]);
+/// - [`WriteError::Io`] when the temporary file cannot be created, written
+///   or renamed onto `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<u64, WriteError> {
     let staged = stage(path, bytes, overwrite)?;
     commit_together(|| staged.commit())
@@ -86,6 +95,15 @@ pub struct Staged {
 /// The first half of [`write_atomic`]: every check, and the bytes written to
 /// a temporary file beside `path`, which is listed for [`stop_writing`] to
 /// remove. `path` itself is not touched yet.
+///
+/// # Errors
+///
+/// - [`WriteError::Exists`] when `overwrite` is false and `path` exists (a
+///   file, folder or link);
+/// - [`WriteError::MissingFolder`] or [`WriteError::FileForFolder`] when the
+///   folder of `path` is not there (see [`check_folder`]);
+/// - [`WriteError::Io`] when the temporary file cannot be created or written,
+///   or the replaced file's permissions cannot be given to it.
 pub fn stage(path: &Path, bytes: &[u8], overwrite: bool) -> Result<Staged, WriteError> {
     let io_error = |source| WriteError::Io {
         path: path.to_path_buf(),
@@ -127,6 +145,13 @@ pub fn stage(path: &Path, bytes: &[u8], overwrite: bool) -> Result<Staged, Write
 /// Checks that the folder `path` goes in is there, and returns it: `.` for
 /// a bare file name. The errors are [`WriteError::MissingFolder`] and
 /// [`WriteError::FileForFolder`].
+///
+/// # Errors
+///
+/// When the folder `path` goes in is not a folder:
+/// [`WriteError::FileForFolder`] when a file stands where it, or a folder
+/// above it, should be (see [`file_in_the_way`]), else
+/// [`WriteError::MissingFolder`].
 pub fn check_folder(path: &Path) -> Result<&Path, WriteError> {
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -168,6 +193,12 @@ impl Staged {
     /// Renames the temporary file onto its path and returns the bytes
     /// written; the errors are [`write_atomic`]'s. Call it inside
     /// [`commit_together`], so that a stop waits for it.
+    ///
+    /// # Errors
+    ///
+    /// - [`WriteError::Exists`] when the file was staged without `overwrite`
+    ///   and a file has appeared at its path since;
+    /// - [`WriteError::Io`] when the rename fails.
     pub fn commit(self) -> Result<u64, WriteError> {
         let Staged {
             temp,

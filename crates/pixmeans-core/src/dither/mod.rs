@@ -85,6 +85,12 @@ impl Dither {
 
     /// Refuses a level outside 0 < level ≤ 1 with
     /// [`QuantizeError::DitherLevel`](crate::QuantizeError::DitherLevel).
+    ///
+    /// # Errors
+    ///
+    /// [`QuantizeError::DitherLevel`](crate::QuantizeError::DitherLevel) when
+    /// the level of [`Dither::FloydSteinberg`] is not above 0 and at most 1
+    /// (NaN included); [`Dither::None`] always passes.
     pub fn check(self) -> Result<Self, crate::QuantizeError> {
         match self.level() {
             Some(level) if !(level > 0.0 && level <= 1.0) => {

@@ -309,6 +309,15 @@ impl KMeansParams {
     }
 
     /// Checks the parameters alone (not the data).
+    ///
+    /// # Errors
+    ///
+    /// - [`KMeansError::ZeroK`], [`KMeansError::ZeroNInit`] or
+    ///   [`KMeansError::ZeroMaxIter`] when k, `n_init` or `max_iter` is 0;
+    /// - [`KMeansError::InvalidTol`] when `tol` is negative, infinite or NaN;
+    /// - [`KMeansError::CentroidCount`] when [`Init::Centroids`] does not hold
+    ///   k centroids, and [`KMeansError::InvalidCentroid`] when one of them
+    ///   has a coordinate that is not a number within ±10^18.
     pub fn validate(&self) -> Result<(), KMeansError> {
         if self.k == 0 {
             return Err(KMeansError::ZeroK);
@@ -339,6 +348,17 @@ impl KMeansParams {
     /// The centroids the first seeding of [`fit`](Self::fit) starts from,
     /// for the same points, weights and seed. With at most k points, the
     /// points themselves.
+    ///
+    /// # Errors
+    ///
+    /// - any error of [`validate`](Self::validate);
+    /// - [`KMeansError::LengthMismatch`] when `points` and `weights` differ in
+    ///   length, and [`KMeansError::NoPoints`] when they are empty;
+    /// - [`KMeansError::InvalidPoint`] for the first point whose weight is not
+    ///   a finite number above 0 or whose coordinates are not numbers within
+    ///   ±10^18;
+    /// - [`KMeansError::WeightsTooLarge`] when the points' weighted sums
+    ///   overflow to infinity.
     pub fn initial_centroids<const D: usize>(
         &self,
         points: &[[f32; D]],
@@ -440,6 +460,17 @@ impl KMeansParams {
     /// most k points, they are the centroids and the inertia is 0.
     /// Otherwise exactly k centroids come back: a cluster that empties is
     /// re-seeded at the point farthest from its centroid.
+    ///
+    /// # Errors
+    ///
+    /// - any error of [`validate`](Self::validate);
+    /// - [`KMeansError::LengthMismatch`] when `points` and `weights` differ in
+    ///   length, and [`KMeansError::NoPoints`] when they are empty;
+    /// - [`KMeansError::InvalidPoint`] for the first point whose weight is not
+    ///   a finite number above 0 or whose coordinates are not numbers within
+    ///   ±10^18;
+    /// - [`KMeansError::WeightsTooLarge`] when the points' weighted sums
+    ///   overflow to infinity.
     ///
     /// ```
     /// use pixmeans_core::KMeansParams;

@@ -19,6 +19,15 @@ impl LabelMap {
     /// Checks that there is one label per pixel and none above `clusters`
     /// (the void label), and that `clusters` is at most
     /// [`MAX_CLUSTERS`](super::MAX_CLUSTERS).
+    ///
+    /// # Errors
+    ///
+    /// - [`SegmentError::TooManyClusters`] when `clusters` is above
+    ///   [`MAX_CLUSTERS`](super::MAX_CLUSTERS);
+    /// - [`SegmentError::LabelCount`] when the image is empty or `labels` does
+    ///   not hold exactly `width * height` labels;
+    /// - [`SegmentError::LabelOutOfRange`] for the first label above
+    ///   `clusters`.
     pub fn new(
         width: u32,
         height: u32,

@@ -203,6 +203,13 @@ impl Segmenter {
     }
 
     /// Checks the settings against an image of `pixels` pixels.
+    ///
+    /// # Errors
+    ///
+    /// - [`SegmentError::SpatialWeight`] when the spatial weight is not a
+    ///   number from 0 to [`spatial::MAX_WEIGHT`];
+    /// - [`SegmentError::MinRegion`] when the minimum region is above `pixels`;
+    /// - [`SegmentError::TooManyClusters`] when k is above [`MAX_CLUSTERS`].
     pub fn validate(&self, pixels: u64) -> Result<(), SegmentError> {
         if !(self.spatial.is_finite() && (0.0..=spatial::MAX_WEIGHT).contains(&self.spatial)) {
             return Err(SegmentError::SpatialWeight(self.spatial));
@@ -221,6 +228,15 @@ impl Segmenter {
     }
 
     /// Segments `image`.
+    ///
+    /// # Errors
+    ///
+    /// - any error of [`validate`](Self::validate) for the image's pixel count;
+    /// - [`SegmentError::Quantize`] with [`QuantizeError::Params`] or
+    ///   [`QuantizeError::ZeroMaxPixels`] when the k-means settings are invalid
+    ///   or `max_pixels` is `Some(0)`, or with [`QuantizeError::DitherLevel`]
+    ///   when [`Quantizer::quantize`] clusters the colours and the dithering
+    ///   level is outside 0 < level ≤ 1.
     pub fn segment(&self, image: &ImageRef<'_>) -> Result<Segmentation, SegmentError> {
         self.validate(image.pixel_count() as u64)?;
         let params = self.quantizer.params();
@@ -269,6 +285,12 @@ impl Segmenter {
     /// this segmenter's settings, or with the k that `-k auto` chose).
     /// Fails with [`QuantizeError::NotTheSameImage`] when `q` is of an
     /// image of another size.
+    ///
+    /// # Errors
+    ///
+    /// - any error of [`validate`](Self::validate) for the image's pixel count;
+    /// - [`SegmentError::Quantize`] with [`QuantizeError::NotTheSameImage`]
+    ///   when `q` is not the size of `image`.
     pub fn segment_quantized(
         &self,
         image: &ImageRef<'_>,

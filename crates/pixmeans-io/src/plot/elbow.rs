@@ -38,6 +38,15 @@ const KNEE: RGBColor = RGBColor(200, 30, 40);
 
 /// Draws the elbow plot as a `width` x `height` PNG or SVG (1200 x 700 suits
 /// a screen).
+///
+/// # Errors
+///
+/// - [`PlotError::Empty`] when there are no points, or `width` or `height`
+///   is 0;
+/// - [`PlotError::Encode`] when a side is above 16 384 pixels, or the PNG
+///   cannot be encoded;
+/// - [`PlotError::Draw`] when the plotting backend fails;
+/// - [`PlotError::Font`] if the embedded font cannot be loaded (a bug).
 pub fn elbow_chart(
     chart: &ElbowChart<'_>,
     format: ChartFormat,

@@ -99,6 +99,15 @@ fn columns(n: usize) -> u32 {
 /// [`MAX_TILE_WIDTH`], or less so the grid stays within [`MAX_GRID_WIDTH`].
 /// Larger pictures are shrunk by averaging; smaller ones are enlarged with
 /// nearest-neighbour sampling, so their pixels stay crisp.
+///
+/// # Errors
+///
+/// - [`PlotError::Empty`] when `tiles` is empty;
+/// - [`PlotError::Encode`] when the grid would be over 16 384 pixels on a
+///   side (only with tens of thousands of tiles), or the PNG cannot be
+///   encoded;
+/// - [`PlotError::Draw`] when drawing the title or a caption fails;
+/// - [`PlotError::Font`] if the embedded font cannot be loaded (a bug).
 pub fn grid_image(tiles: &[GridTile<'_>], title: &str) -> Result<Vec<u8>, PlotError> {
     let (first_w, first_h) = tiles
         .first()

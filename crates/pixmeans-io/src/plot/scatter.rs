@@ -84,6 +84,16 @@ const PANEL: RGBColor = RGBColor(150, 150, 150);
 
 /// Draws the two panels side by side as a `width` x `height` PNG
 /// (1600 x 800 suits a screen).
+///
+/// # Errors
+///
+/// - [`PlotError::Empty`] when there are no points or no palette colours,
+///   or `width` or `height` is 0;
+/// - [`PlotError::Draw`] when a point's cluster is past the palette, or the
+///   plotting backend fails;
+/// - [`PlotError::Encode`] when a side is above 16 384 pixels, or the PNG
+///   cannot be encoded;
+/// - [`PlotError::Font`] if the embedded font cannot be loaded (a bug).
 pub fn scatter_chart(
     data: &ScatterData<'_>,
     width: u32,
