@@ -260,7 +260,7 @@ fn without_earlier_outputs(sources: Vec<Source>) -> (Vec<Source>, HashSet<PathBu
 }
 
 /// The warning for the inputs left out as earlier outputs (each paired with
-/// the input it came from): a line each, or past [`LISTED`] a count and the
+/// the input it came from): a line each, or past `LISTED` a count and the
 /// first one, as a folder shared by runs at several k holds many.
 fn left_out_warning(pairs: &[(PathBuf, PathBuf)]) -> String {
     const LISTED: usize = 4;

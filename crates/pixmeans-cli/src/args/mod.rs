@@ -185,6 +185,8 @@ pub struct QuantizeArgs {
     /// <name>-k<K>.<format>, K being the k that `-k auto` chose.
     /// [default: <name>-k<K>.<format> in the current folder; standard
     /// output for `-` alone]
+    // The text is --help's, where brackets mark the default, not a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 
