@@ -58,6 +58,33 @@
 //! println!("PSNR {:.1} dB, {written} bytes", quantized.psnr());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! And what `pixmeans segment photo.png -k 4 --only masks,npy -o parts/`
+//! does: a label array for NumPy and one mask per cluster, largest first.
+//!
+//! ```
+//! use pixmeans_core::{KMeansParams, Quantizer, Segmenter};
+//! use pixmeans_io::{Limits, PngCompression, labels_npy, mask_png, read_image, write_atomic};
+//! # let dir = tempfile::tempdir()?;
+//! # let photo = dir.path().join("photo.png");
+//! # let halves: Vec<u8> = (0..32u8).flat_map(|_| (0..32u8).flat_map(|x| if x < 20 { [200, 30, 30] } else { [20, 40, 180] })).collect();
+//! # let img = pixmeans_core::Image::new(32, 32, pixmeans_core::PixelFormat::Rgb8, halves)?;
+//! # let q = Quantizer::new(KMeansParams::new(2)).quantize(&img.view())?;
+//! # let parts = dir.path().join("parts");
+//! # std::fs::create_dir(&parts)?;
+//! # write_atomic(&photo, &pixmeans_io::encode(q.image(), pixmeans_io::OutputFormat::Png, PngCompression::Default)?, false)?;
+//! let decoded = read_image(&photo, &Limits::default())?;
+//! let seg = Segmenter::new(Quantizer::new(KMeansParams::new(4))).segment(&decoded.image.view())?;
+//! write_atomic(&parts.join("labels.npy"), &labels_npy(seg.labels()), false)?;
+//! for (i, cluster) in seg.clusters().iter().enumerate() {
+//!     let png = mask_png(seg.labels(), i as u32, PngCompression::Default)?;
+//!     write_atomic(&parts.join(format!("mask-{i}.png")), &png, false)?;
+//!     println!("{i}: {:?}, {} pixels in {} regions", cluster.color, cluster.pixels, cluster.regions);
+//! }
+//! # assert_eq!(seg.clusters().len(), 2);
+//! # assert_eq!(seg.clusters()[0].pixels, 20 * 32);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 
 mod color_profile;
