@@ -60,7 +60,7 @@
 //! ```
 //!
 //! And what `pixmeans segment photo.png -k 4 --only masks,npy -o parts/`
-//! does: a label array for NumPy and one mask per cluster, largest first.
+//! does: a label array (`.npy`) and one mask per cluster, largest first.
 //!
 //! ```
 //! use pixmeans_core::{KMeansParams, Quantizer, Segmenter};
