@@ -158,6 +158,7 @@ pub fn assign(
     void: u32,
 ) -> (Vec<u32>, f64) {
     let (w, ch) = (image.width() as usize, image.format().channels());
+    let by_column = lloyd::ByColumn::new(centroids);
     let mut labels = vec![void; image.pixel_count()];
     let inertias: Vec<f64> = labels
         .par_chunks_mut(CHUNK)
@@ -171,7 +172,7 @@ pub fn assign(
                 }
                 let at = c * CHUNK + i;
                 let f = features.of([p[0], p[1], p[2]], (at % w) as u32, (at / w) as u32);
-                let (j, d) = lloyd::nearest(&f, centroids);
+                let (j, d) = by_column.nearest(&f);
                 *o = j;
                 inertia += f64::from(d);
             }
