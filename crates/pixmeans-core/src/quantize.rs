@@ -217,10 +217,10 @@ impl Quantizer {
     /// first, ties by lightness), plus one fully transparent entry when the
     /// image has fully transparent pixels (at k = 256 that entry counts
     /// among the 256, leaving 255 colours; the fit then starts from all
-    /// but the last of any centroids given with [`Init::Centroids`]). The entries are opaque unless
-    /// the image has partly transparent pixels (see
-    /// [`with_alpha`](Self::with_alpha)); a colour at two opacities then
-    /// counts as two distinct colours.
+    /// but the last of any centroids given with [`Init::Centroids`]). The
+    /// entries are opaque unless the image has partly transparent pixels
+    /// (see [`with_alpha`](Self::with_alpha)); a colour at two opacities
+    /// then counts as two distinct colours.
     ///
     /// # Errors
     ///
@@ -229,7 +229,9 @@ impl Quantizer {
     /// - [`QuantizeError::TooManyColors`] when k is above 256;
     /// - [`QuantizeError::ZeroMaxPixels`] when `max_pixels` is `Some(0)`;
     /// - [`QuantizeError::DitherLevel`] when the dithering level is not above
-    ///   0 and at most 1 (see [`Dither::check`]).
+    ///   0 and at most 1 (see [`Dither::check`]);
+    /// - [`QuantizeError::Image`] only through a bug (indices that do not
+    ///   fit the palette).
     pub fn quantize(&self, image: &ImageRef<'_>) -> Result<Quantized, QuantizeError> {
         self.quantize_counted(image, &ColorHistogram::from_image(image))
     }

@@ -60,7 +60,9 @@
 //! ```
 //!
 //! And what `pixmeans segment photo.png -k 4 --only masks,npy -o parts/`
-//! does: a label array (`.npy`) and one mask per cluster, largest first.
+//! does: a label array (`.npy`) and one mask per cluster, largest first
+//! (named here by index alone; segment adds the colour, zero-padded index
+//! and all).
 //!
 //! ```
 //! use pixmeans_core::{KMeansParams, Quantizer, Segmenter};

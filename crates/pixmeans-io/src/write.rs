@@ -73,7 +73,8 @@ pub enum WriteError {
 /// - [`WriteError::MissingFolder`] or [`WriteError::FileForFolder`] when the
 ///   folder of `path` is not there (see [`check_folder`]);
 /// - [`WriteError::Io`] when the temporary file cannot be created, written
-///   or renamed onto `path`.
+///   or renamed onto `path`, or the replaced file's permissions cannot be
+///   given to it.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<u64, WriteError> {
     let staged = stage(path, bytes, overwrite)?;
     commit_together(|| staged.commit())

@@ -161,7 +161,7 @@ pub(crate) fn inertia(
     space: ColorSpace,
     centroids: &[Point],
 ) -> f64 {
-    const CHUNK: usize = 1 << 16;
+    const CHUNK: usize = 4096;
     let ch = image.format().channels();
     let partial: Vec<f64> = image
         .data()
@@ -182,7 +182,8 @@ pub(crate) fn inertia(
                 .sum()
         })
         .collect();
-    partial.iter().sum()
+    // From +0.0: `Sum` starts at -0.0, the sum of nothing.
+    partial.iter().fold(0.0, |a, b| a + b)
 }
 
 /// Moves region `from` into region `into`.

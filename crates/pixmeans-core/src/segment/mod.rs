@@ -347,7 +347,8 @@ impl Segmenter {
                 regions = Regions::find(&map, self.connectivity);
             }
         }
-        let inertia = if merged > 0 || fit.spatial {
+        let dithered = self.quantizer.dither() != crate::Dither::None;
+        let inertia = if merged > 0 || fit.spatial || dithered {
             merge::inertia(image, &map, space, &centroids)
         } else {
             fit.inertia
@@ -447,7 +448,8 @@ impl Segmentation {
     /// The k-means objective of the result, in colour alone: over every
     /// pixel with a cluster, the squared distance in the working space from
     /// its colour to its cluster's centroid, after any merging. Without
-    /// merging and position it is the fit's ([`FitSummary::inertia`]).
+    /// merging, position or dithering it is the fit's
+    /// ([`FitSummary::inertia`]).
     pub fn inertia(&self) -> f64 {
         self.inertia
     }

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use pixmeans_core::{
-    ColorSpace, Connectivity, ImageRef, KMeansParams, PixelFormat, Quantizer, Segmentation,
+    ColorSpace, Connectivity, Dither, ImageRef, KMeansParams, PixelFormat, Quantizer, Segmentation,
     Segmenter,
 };
 
@@ -289,6 +289,26 @@ fn figures_match_the_labels_after_merging() {
             let sizes: Vec<u64> = seg.clusters().iter().map(|c| c.pixels).collect();
             assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
         }
+    }
+}
+
+#[test]
+fn the_inertia_is_of_the_labels_written() {
+    // Dithered labels are not the fit's: the inertia is theirs.
+    let img = coffee();
+    let dithered = Segmenter::new(
+        Quantizer::new(KMeansParams::new(4)).with_dither(Dither::FloydSteinberg { level: 1.0 }),
+    )
+    .segment(&img)
+    .unwrap();
+    let plain = segment(&img, 4, |s| s);
+    assert_eq!(plain.inertia(), plain.fit().inertia);
+    assert!(dithered.inertia() > 1.05 * dithered.fit().inertia);
+    // Nothing to cluster: +0, not the -0 of an empty float sum.
+    let clear = ImageRef::new(2, 2, PixelFormat::Rgba8, &[0; 16]).unwrap();
+    for spatial in [0.0, 1.0] {
+        let seg = segment(&clear, 2, |s| s.with_spatial(spatial));
+        assert!(seg.inertia() == 0.0 && seg.inertia().is_sign_positive());
     }
 }
 
