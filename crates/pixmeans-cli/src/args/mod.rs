@@ -241,7 +241,8 @@ pub struct QuantizeArgs {
 /// `pixmeans demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Folder to write into; files pixmeans wrote there before are replaced.
+    /// Folder to write into; files pixmeans wrote there before are replaced,
+    /// other files of the same names only with --force.
     #[arg(short, long, default_value = "pixmeans-demo", value_name = "DIR")]
     pub output: PathBuf,
 
