@@ -349,7 +349,7 @@ impl Segmenter {
         }
         let dithered = self.quantizer.dither() != crate::Dither::None;
         let inertia = if merged > 0 || fit.spatial || dithered {
-            merge::inertia(image, &map, space, &centroids)
+            stats::inertia(image, &map, space, &centroids)
         } else {
             fit.inertia
         };

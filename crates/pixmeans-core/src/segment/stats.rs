@@ -1,11 +1,47 @@
-//! Figures per cluster, and the mean colour of every region.
+//! Figures per cluster and of the whole segmentation (its inertia), and the
+//! mean colour of every region.
 
 use rayon::prelude::*;
 
 use super::labels::LabelMap;
 use super::regions::Regions;
-use crate::color::Point;
+use crate::color::{ColorSpace, Point};
 use crate::image::ImageRef;
+
+/// The k-means objective of `map` in colour alone: over every pixel with a
+/// cluster, the squared distance in `space` from its colour to its
+/// cluster's centroid. Partial sums are added in a fixed order of chunks,
+/// so the figure does not depend on the number of threads.
+pub(crate) fn inertia(
+    image: &ImageRef<'_>,
+    map: &LabelMap,
+    space: ColorSpace,
+    centroids: &[Point],
+) -> f64 {
+    const CHUNK: usize = 4096;
+    let ch = image.format().channels();
+    let partial: Vec<f64> = image
+        .data()
+        .par_chunks(CHUNK * ch)
+        .zip(map.labels().par_chunks(CHUNK))
+        .map(|(px, labels)| {
+            px.chunks_exact(ch)
+                .zip(labels)
+                .filter_map(|(p, &l)| {
+                    let c = centroids.get(l as usize)?;
+                    let x = space.from_srgb([p[0], p[1], p[2]]);
+                    Some(
+                        (0..3)
+                            .map(|i| (f64::from(x[i]) - f64::from(c[i])).powi(2))
+                            .sum::<f64>(),
+                    )
+                })
+                .sum()
+        })
+        .collect();
+    // From +0.0: `Sum` starts at -0.0, the sum of nothing.
+    partial.iter().fold(0.0, |a, b| a + b)
+}
 
 /// Rows per parallel work item.
 const ROWS: usize = 64;

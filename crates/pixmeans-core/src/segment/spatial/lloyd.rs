@@ -163,7 +163,7 @@ impl Moved {
 
     /// The longest move of a centroid other than `j`.
     fn by_others(&self, j: u32) -> f64 {
-        if self.most.1 == j && self.most.0 > 0.0 {
+        if self.most.1 == j {
             self.second
         } else {
             self.most.0
@@ -199,8 +199,8 @@ impl<'a> ByColumn<'a> {
         }
     }
 
-    /// What [`nearest`] finds (the lowest index wins a tie), and the squared
-    /// distance to the second nearest.
+    /// What [`ByColumn::nearest`] finds (the lowest index wins a tie), and
+    /// the squared distance to the second nearest.
     pub(super) fn nearest_two(&self, p: &Feature) -> (u32, f32, f32) {
         let (mut best, mut second) = ((0u32, f32::INFINITY), f32::INFINITY);
         let visit = |i: usize, best: &mut (u32, f32), second: &mut f32| {
