@@ -36,7 +36,7 @@ use rayon::prelude::*;
 use crate::color::{ColorSpace, srgb_to_lab};
 use crate::histogram::ColorHistogram;
 use crate::image::{ImageRef, IndexedImage};
-use crate::metrics::{DeltaE, ciede2000, pixel_delta_e_over_white, weighted_quantile};
+use crate::metrics::{DeltaE, ciede2000, pixel_delta_e_over_white};
 
 /// What a quantization does with partly transparent pixels (alpha 1 to
 /// 254). Fully transparent pixels are always one palette entry of their
@@ -276,9 +276,7 @@ impl AlphaColors {
             .into_par_iter()
             .map(|(&c, &n, &l)| (ciede2000(srgb_to_lab(over_white(c)), pal[l as usize]), n))
             .collect();
-        let mean = de.iter().map(|&(d, n)| d * n as f64).sum::<f64>() / total as f64;
-        let p95 = weighted_quantile(&de, (total * 95).div_ceil(100));
-        DeltaE { mean, p95 }
+        DeltaE::of_weighted(&de, total)
     }
 }
 
