@@ -7,7 +7,7 @@
 //! Sharma, Wu and Dalal (2005, "The CIEDE2000 color-difference formula:
 //! implementation notes ...") spell it out, with kL = kC = kH = 1.
 //!
-//! MSE and PSNR are here; [`ciede2000`] is the formula, `delta_e` its
+//! MSE and PSNR are here; [`ciede2000()`] is the formula, `delta_e` its
 //! summaries over an image ([`DeltaE`]), and [`Sizes`] what the indexed
 //! form takes in bytes.
 
