@@ -260,7 +260,7 @@ fn compact(adjacency: &mut [Vec<(u32, u32)>], parent: &mut [u32], a: u32) -> Vec
 /// Each strip of rows sorts and counts its own pairs, so only the strips
 /// being worked on hold a pair per pixel edge: on sunset.jpg with Gaussian
 /// noise (12 MP, 2.3 million regions) this took the peak memory of
-/// `segment -k 64 --min-region 500` from 837 to 655 MB (and, with
+/// `segment -k 64 --min-region 500` from 858 to 670 MB (and, with
 /// [`Line`], its time from 4.8-5.2 s to 2.9).
 fn borders(
     regions: &Regions,
