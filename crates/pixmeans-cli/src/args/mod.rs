@@ -60,6 +60,7 @@ pub struct KMeansArgs {
     pub k: KArg,
 
     /// With -k auto: the smallest k whose PSNR reaches this many dB.
+    /// [default: none]
     #[arg(
         long,
         value_name = "DB",
@@ -69,6 +70,7 @@ pub struct KMeansArgs {
     pub target_psnr: Option<f64>,
 
     /// With -k auto: the smallest k whose mean CIEDE2000 is at most E.
+    /// [default: none]
     #[arg(long, value_name = "E", allow_negative_numbers = true)]
     pub max_delta_e: Option<f64>,
 
@@ -262,23 +264,24 @@ pub struct DemoArgs {
 pub struct CommonArgs {
     /// Print a machine-readable report on standard output (one JSON object
     /// per line, one line per image; in a batch, an input that failed has
-    /// {"input": ..., "error": ...} in its place).
+    /// {"input": ..., "error": ...} in its place). [default: off]
     #[arg(long)]
     pub json: bool,
 
     /// Print each iteration's inertia and centroid shift (segment: a line on
-    /// its fit; elbow's table already gives each k's iterations).
+    /// its fit; elbow's table already gives each k's iterations). [default:
+    /// off]
     #[arg(short, long)]
     pub verbose: bool,
 
     /// Print nothing on standard error but warnings and errors: no summary,
-    /// no notes, no progress bar.
+    /// no notes, no progress bar. [default: off]
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
 
     /// Replace output files that already exist. Never an input, nor an
     /// earlier run's output among the inputs (as in a rerun over a folder
-    /// that holds them): delete those to make them again.
+    /// that holds them): delete those to make them again. [default: off]
     #[arg(short, long)]
     pub force: bool,
 

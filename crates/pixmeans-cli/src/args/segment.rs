@@ -71,7 +71,7 @@ pub struct SegmentArgs {
     )]
     pub only: Vec<OutputKind>,
 
-    /// Write all outputs but these (comma-separated).
+    /// Write all outputs but these (comma-separated). [default: none]
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
     pub skip: Vec<OutputKind>,
 
