@@ -31,8 +31,9 @@ pub struct QuantizedColors {
     pub(super) own_labels: Option<Vec<u8>>,
     pub(super) palette: Palette,
     /// The colours with their opacity that were clustered, if the image's
-    /// opacity was (see [`Quantizer::clusters_opacity`](super::Quantizer::clusters_opacity)); the labels are
-    /// then theirs.
+    /// opacity was (see
+    /// [`Quantizer::clusters_opacity`](super::Quantizer::clusters_opacity));
+    /// the labels are then theirs.
     pub(super) alpha: Option<Arc<AlphaColors>>,
     pub(super) summary: Summary,
 }
