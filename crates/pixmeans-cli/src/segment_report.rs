@@ -159,7 +159,6 @@ impl SegmentReport {
         let q = segmenter.quantizer();
         let params = q.params();
         let map = seg.labels();
-        let void = map.void();
         let fit = seg.fit();
         SegmentReport {
             input: String::new(),
@@ -169,12 +168,7 @@ impl SegmentReport {
             k: params.k(),
             color_space: seg.color_space().name(),
             transparent_pixels: seg.transparent_pixels(),
-            regions: seg
-                .regions()
-                .labels()
-                .iter()
-                .filter(|&&l| l != void)
-                .count(),
+            regions: seg.clustered_regions(),
             regions_before_merging: seg.found_regions(),
             merged_regions: seg.merged_regions(),
             inertia: seg.inertia(),

@@ -331,11 +331,7 @@ impl Segmenter {
         fit: FitSummary,
     ) -> Segmentation {
         let mut regions = Regions::find(&map, self.connectivity);
-        let found_regions = regions
-            .labels()
-            .iter()
-            .filter(|&&l| l != map.void())
-            .count();
+        let found_regions = clustered(&regions, map.void());
         let fitted_clusters = centroids.len();
         let mut merged = 0;
         let (mut centroids, mut colors) = (centroids.to_vec(), colors.to_vec());
@@ -400,6 +396,11 @@ fn has_transparent_pixels(image: &ImageRef<'_>) -> bool {
     image.format() == crate::PixelFormat::Rgba8 && image.data().chunks_exact(4).any(|p| p[3] == 0)
 }
 
+/// The regions of `regions` whose label is not `void`.
+fn clustered(regions: &Regions, void: u32) -> usize {
+    regions.labels().iter().filter(|&&l| l != void).count()
+}
+
 impl Segmentation {
     /// The label of every pixel, clusters in their final order.
     pub fn labels(&self) -> &LabelMap {
@@ -436,6 +437,12 @@ impl Segmentation {
     /// The connected regions of the fit's labels, before merging.
     pub fn found_regions(&self) -> usize {
         self.found_regions
+    }
+
+    /// The connected regions with a cluster (not of transparent pixels),
+    /// after merging.
+    pub fn clustered_regions(&self) -> usize {
+        clustered(&self.regions, self.labels.void())
     }
 
     /// How many small regions were merged into neighbours: one per merge,
