@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rayon::prelude::*;
 
 use crate::color::{ColorSpace, Point, srgb_to_lab};
-use crate::image::{ImageRef, PixelFormat};
+use crate::image::{ImageRef, PIXEL_CHUNK, PixelFormat};
 use crate::kmeans::FitInput;
 use crate::opacity::AlphaColors;
 
@@ -165,7 +165,7 @@ fn count_translucent(image: &ImageRef<'_>) -> (Vec<[u8; 4]>, Vec<u64>) {
     }
     let mut keys: Vec<u32> = image
         .data()
-        .par_chunks(4 << 16)
+        .par_chunks(4 * PIXEL_CHUNK)
         .flat_map_iter(|chunk| {
             chunk
                 .chunks_exact(4)

@@ -3,6 +3,11 @@
 
 use crate::palette::Palette;
 
+/// Pixels in each of the fixed chunks that a pass over an image splits it
+/// into among threads: partial sums then add in chunk order, so what the
+/// pass computes does not depend on the number of threads.
+pub(crate) const PIXEL_CHUNK: usize = 1 << 16;
+
 /// How the bytes of an image are laid out, one pixel after another, rows top
 /// to bottom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

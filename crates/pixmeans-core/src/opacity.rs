@@ -35,7 +35,7 @@ use rayon::prelude::*;
 
 use crate::color::{ColorSpace, srgb_to_lab};
 use crate::histogram::ColorHistogram;
-use crate::image::{ImageRef, IndexedImage};
+use crate::image::{ImageRef, IndexedImage, PIXEL_CHUNK};
 use crate::metrics::{DeltaE, ciede2000, pixel_delta_e_over_white};
 
 /// What a quantization does with partly transparent pixels (alpha 1 to
@@ -287,8 +287,8 @@ pub(crate) fn pixel_figures(image: &ImageRef<'_>, indexed: &IndexedImage) -> (f6
     let palette = indexed.palette().colors();
     let (sse, n) = image
         .data()
-        .par_chunks(4 << 16)
-        .zip(indexed.indices().par_chunks(1 << 16))
+        .par_chunks(4 * PIXEL_CHUNK)
+        .zip(indexed.indices().par_chunks(PIXEL_CHUNK))
         .map(|(px, ix)| {
             px.chunks_exact(4).zip(ix).filter(|(p, _)| p[3] != 0).fold(
                 (0u128, 0u64),

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::color::srgb_to_lab;
 use crate::histogram::ColorHistogram;
-use crate::image::{ImageRef, IndexedImage, PixelFormat};
+use crate::image::{ImageRef, IndexedImage, PIXEL_CHUNK, PixelFormat};
 use crate::opacity::over_white;
 
 pub use ciede2000::ciede2000;
@@ -65,11 +65,6 @@ pub(crate) fn mse_by_color(hist: &ColorHistogram, labels: &[u32], palette: &[[u8
         .sum();
     sse as f64 / (3.0 * total as f64)
 }
-
-/// Pixels in each of the fixed chunks that the per-pixel figures split the
-/// image into: partial sums are added in chunk order, so the figures do not
-/// depend on the number of threads.
-const PIXEL_CHUNK: usize = 1 << 16;
 
 /// How the per-pixel ΔE sees a pixel and a palette entry.
 #[derive(Clone, Copy)]

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use crate::choose_k::Trial;
 use crate::dither::{AlphaTarget, Target, floyd_steinberg, floyd_steinberg_with_alpha};
 use crate::histogram::{ColorHistogram, slot};
-use crate::image::{ImageRef, IndexedImage, PixelFormat};
+use crate::image::{ImageRef, IndexedImage, PIXEL_CHUNK, PixelFormat};
 use crate::metrics::{Sizes, delta_e_by_pixel, mse_by_pixel, psnr};
 use crate::opacity::{AlphaColors, pixel_figures};
 use crate::palette::Palette;
@@ -174,7 +174,7 @@ impl QuantizedColors {
 fn pixel_counts(image: &IndexedImage, opaque: usize) -> Vec<u64> {
     let mut counts = image
         .indices()
-        .par_chunks(1 << 16)
+        .par_chunks(PIXEL_CHUNK)
         .map(|chunk| {
             let mut counts = [0u64; 256];
             for &i in chunk {

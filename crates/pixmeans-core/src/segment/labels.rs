@@ -1,6 +1,7 @@
 //! [`LabelMap`]: the cluster of every pixel.
 
 use super::SegmentError;
+use crate::image::PIXEL_CHUNK;
 
 /// The cluster index of every pixel, rows top to bottom.
 ///
@@ -100,7 +101,7 @@ impl LabelMap {
     pub(crate) fn relabel(&mut self, rank: &[u32], clusters: u32) {
         use rayon::prelude::*;
         let old_void = self.clusters;
-        self.labels.par_chunks_mut(1 << 16).for_each(|chunk| {
+        self.labels.par_chunks_mut(PIXEL_CHUNK).for_each(|chunk| {
             for l in chunk {
                 *l = if *l == old_void {
                     clusters

@@ -11,7 +11,7 @@ use super::labels::LabelMap;
 use super::{FitSummary, SegmentError};
 use crate::color::{ColorSpace, Point};
 use crate::histogram::{ColorHistogram, slot};
-use crate::image::ImageRef;
+use crate::image::{ImageRef, PIXEL_CHUNK};
 use crate::kmeans::KMeansParams;
 use crate::quantize::QuantizeError;
 
@@ -78,8 +78,8 @@ pub(crate) fn segment(
     let ch = image.format().channels();
     let mut labels = vec![n; image.pixel_count()];
     labels
-        .par_chunks_mut(1 << 16)
-        .zip(image.data().par_chunks((1 << 16) * ch))
+        .par_chunks_mut(PIXEL_CHUNK)
+        .zip(image.data().par_chunks(PIXEL_CHUNK * ch))
         .for_each(|(out, px)| {
             for (o, p) in out.iter_mut().zip(px.chunks_exact(ch)) {
                 if ch == 3 || p[3] != 0 {

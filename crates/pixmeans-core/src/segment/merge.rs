@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use super::labels::LabelMap;
 use super::regions::{Connectivity, Regions, find};
 use crate::color::{ColorSpace, Point};
-use crate::image::ImageRef;
+use crate::image::{ImageRef, PIXEL_CHUNK};
 
 /// Rows per parallel work item when collecting borders.
 const ROWS: usize = 64;
@@ -84,8 +84,8 @@ pub(crate) fn merge_small(
         .map(|r| label[find(&mut parent, r) as usize])
         .collect();
     map.labels_mut()
-        .par_chunks_mut(1 << 16)
-        .zip(regions.ids().par_chunks(1 << 16))
+        .par_chunks_mut(PIXEL_CHUNK)
+        .zip(regions.ids().par_chunks(PIXEL_CHUNK))
         .for_each(|(labels, ids)| {
             for (l, &id) in labels.iter_mut().zip(ids) {
                 *l = final_label[id as usize];
