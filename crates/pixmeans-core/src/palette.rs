@@ -156,6 +156,24 @@ pub enum PaletteOrder {
     Hue,
 }
 
+/// The order that clusters are numbered in, in a quantized image and in a
+/// segmentation alike: most pixels first, ties lightest first (by Oklab L),
+/// then by position. `pixels[i]` is cluster i's pixel count and `colors(i)`
+/// its colour.
+pub(crate) fn cluster_order(pixels: &[u64], colors: impl Fn(usize) -> [u8; 3]) -> Vec<usize> {
+    let lightness: Vec<f32> = (0..pixels.len())
+        .map(|i| crate::ColorSpace::Oklab.from_srgb(colors(i))[0])
+        .collect();
+    let mut order: Vec<usize> = (0..pixels.len()).collect();
+    order.sort_by(|&a, &b| {
+        pixels[b]
+            .cmp(&pixels[a])
+            .then(lightness[b].total_cmp(&lightness[a]))
+            .then(a.cmp(&b))
+    });
+    order
+}
+
 /// The positions of `swatches`, each a colour and its number of pixels, in
 /// the given order; the pixel counts break ties and order by share.
 ///

@@ -153,10 +153,7 @@ impl<const D: usize> Fit<D> {
     /// Puts the clusters in a new order: `order[i]` is the old index of the
     /// new cluster i. Labels follow. Returns each old cluster's new index.
     pub(crate) fn reorder(&mut self, order: &[usize]) -> Vec<u32> {
-        let mut rank = vec![0u32; order.len()];
-        for (new, &old) in order.iter().enumerate() {
-            rank[old] = new as u32;
-        }
+        let rank = ranks(order, order.len());
         self.centroids = order.iter().map(|&o| self.centroids[o]).collect();
         self.cluster_weights = order.iter().map(|&o| self.cluster_weights[o]).collect();
         for l in &mut self.labels {
@@ -164,6 +161,16 @@ impl<const D: usize> Fit<D> {
         }
         rank
     }
+}
+
+/// Each of `n` old positions' place in `order` (`order[i]` being the old
+/// position of new place i); 0 for a position that `order` leaves out.
+pub(crate) fn ranks(order: &[usize], n: usize) -> Vec<u32> {
+    let mut rank = vec![0u32; n];
+    for (new, &old) in order.iter().enumerate() {
+        rank[old] = new as u32;
+    }
+    rank
 }
 
 #[cfg(test)]

@@ -12,10 +12,11 @@ mod params;
 mod plusplus;
 mod wu;
 
+pub(crate) use fit::ranks;
 pub use fit::{Fit, Iteration};
 pub(crate) use init::Rng;
-pub(crate) use lloyd::dist2;
 #[cfg(test)]
 pub(crate) use lloyd::nearest;
+pub(crate) use lloyd::{dist2, mean_variance};
 pub(crate) use params::FitInput;
 pub use params::{Init, KMeansError, KMeansParams, LloydStep};

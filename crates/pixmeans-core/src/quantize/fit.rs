@@ -8,7 +8,7 @@ use crate::image::ImageRef;
 use crate::kmeans::{Fit, FitInput, KMeansError};
 use crate::metrics::{delta_e_by_color, mse_by_color};
 use crate::opacity::{AlphaColors, color_of, rgba_of};
-use crate::palette::{Palette, PaletteSize, PaletteSizeError};
+use crate::palette::{Palette, PaletteSize, PaletteSizeError, cluster_order};
 
 use super::{QuantizeError, QuantizedColors, Quantizer, Summary};
 
@@ -80,16 +80,9 @@ impl Quantizer {
         for (&l, &n) in labels.iter().zip(entry_counts) {
             counts[l as usize] += n;
         }
-        let lightness: Vec<f32> = rgba
-            .iter()
-            .map(|&[r, g, b, _]| ColorSpace::Oklab.from_srgb([r, g, b])[0])
-            .collect();
-        let mut order: Vec<usize> = (0..counts.len()).collect();
-        order.sort_by(|&a, &b| {
-            counts[b]
-                .cmp(&counts[a])
-                .then(lightness[b].total_cmp(&lightness[a]))
-                .then(a.cmp(&b))
+        let order = cluster_order(&counts, |i| {
+            let [r, g, b, _] = rgba[i];
+            [r, g, b]
         });
         let rank = fit.reorder(&order);
         let counts: Vec<u64> = order.iter().map(|&o| counts[o]).collect();

@@ -43,7 +43,8 @@ pub use stats::{BoundingBox, Cluster, region_means};
 
 use crate::color::{ColorSpace, Point};
 use crate::image::ImageRef;
-use crate::palette::PaletteSize;
+use crate::kmeans::ranks;
+use crate::palette::{PaletteSize, cluster_order};
 use crate::quantize::{QuantizeError, Quantized, Quantizer};
 
 /// The most clusters a segmentation may have: its labels, and the void
@@ -356,21 +357,9 @@ impl Segmenter {
                 *p += size;
             }
         }
-        let lightness: Vec<f32> = colors
-            .iter()
-            .map(|&c| ColorSpace::Oklab.from_srgb(c)[0])
-            .collect();
-        let mut order: Vec<usize> = (0..pixels.len()).filter(|&c| pixels[c] > 0).collect();
-        order.sort_by(|&a, &b| {
-            pixels[b]
-                .cmp(&pixels[a])
-                .then(lightness[b].total_cmp(&lightness[a]))
-                .then(a.cmp(&b))
-        });
-        let mut rank = vec![0u32; pixels.len()];
-        for (new, &old) in order.iter().enumerate() {
-            rank[old] = new as u32;
-        }
+        let mut order = cluster_order(&pixels, |i| colors[i]);
+        order.retain(|&c| pixels[c] > 0);
+        let rank = ranks(&order, pixels.len());
         let old_void = map.void();
         map.relabel(&rank, order.len() as u32);
         regions.relabel(&rank, old_void, map.void());

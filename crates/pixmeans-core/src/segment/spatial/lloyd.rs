@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::{CHUNK, Feature, SpatialFit};
-use crate::kmeans::{Init, KMeansParams, Rng};
+use crate::kmeans::{self, Init, KMeansParams, Rng, dist2};
 
 /// Fits k centroids to `points` as the module describes; `params` gives k,
 /// the seeding, runs, iteration limit, tolerance and seed (given centroids
@@ -268,34 +268,12 @@ impl<'a> ByColumn<'a> {
     }
 }
 
-#[inline]
-fn dist2(a: &Feature, b: &Feature) -> f32 {
-    let mut d = 0.0;
-    for c in 0..5 {
-        d += (a[c] - b[c]) * (a[c] - b[c]);
-    }
-    d
-}
-
-/// The mean over the five axes of the per-axis variance.
+/// The mean over the five axes of the per-axis variance (0 for no points).
 pub fn mean_variance(points: &[Feature]) -> f64 {
-    let n = points.len().max(1) as f64;
-    let mut mean = [0.0f64; 5];
-    for p in points {
-        for c in 0..5 {
-            mean[c] += f64::from(p[c]);
-        }
+    if points.is_empty() {
+        return 0.0;
     }
-    let mean = mean.map(|m| m / n);
-    let var: f64 = points
-        .iter()
-        .map(|p| {
-            (0..5)
-                .map(|c| (f64::from(p[c]) - mean[c]).powi(2))
-                .sum::<f64>()
-        })
-        .sum();
-    var / n / 5.0
+    kmeans::mean_variance(points, |_| 1.0)
 }
 
 /// The centroids the first run of [`fit`] starts from, for the same points
