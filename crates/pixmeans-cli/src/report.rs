@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use pixmeans_core::{Iteration, KChoice, KTarget, Quantized, Quantizer, Sizes};
+use pixmeans_core::{Iteration, KChoice, KMeansParams, KTarget, Quantized, Quantizer, Sizes};
 
 use crate::config::AutoK;
 use serde::Serialize;
@@ -33,11 +33,8 @@ pub struct ImageReport {
     pub colors: usize,
     pub transparent: bool,
     pub color_space: &'static str,
-    pub init: &'static str,
-    pub n_init: usize,
-    pub max_iter: usize,
-    pub step: &'static str,
-    pub tol: f64,
+    #[serde(flatten)]
+    pub settings: FitSettingsReport,
     pub seed: u64,
     pub max_pixels: Option<usize>,
     /// The Floyd–Steinberg level; `null` when each pixel took its nearest
@@ -69,6 +66,28 @@ pub struct ImageReport {
     pub lossy_file: Option<LossyFileReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<IterationReport>>,
+}
+
+/// The k-means settings a fit ran with, as the reports give them.
+#[derive(Debug, Serialize)]
+pub struct FitSettingsReport {
+    pub init: &'static str,
+    pub n_init: usize,
+    pub max_iter: usize,
+    pub step: &'static str,
+    pub tol: f64,
+}
+
+impl FitSettingsReport {
+    pub fn new(p: &KMeansParams) -> Self {
+        FitSettingsReport {
+            init: p.init().name(),
+            n_init: p.n_init(),
+            max_iter: p.max_iter(),
+            step: p.step().name(),
+            tol: p.tol(),
+        }
+    }
 }
 
 /// A lossy file decoded again, against the original.
@@ -115,7 +134,7 @@ impl KChoiceReport {
             .map(|t| TrialReport {
                 k: t.k,
                 inertia: t.inertia,
-                psnr: t.psnr.is_finite().then_some(t.psnr),
+                psnr: json_psnr(t.psnr),
                 delta_e_mean: t.delta_e.mean,
             })
             .collect();
@@ -288,11 +307,7 @@ impl ImageReport {
             colors: pal.color_count(),
             transparent: pal.transparent_index().is_some(),
             color_space: q.color_space().name(),
-            init: p.init().name(),
-            n_init: p.n_init(),
-            max_iter: p.max_iter(),
-            step: p.step().name(),
-            tol: p.tol(),
+            settings: FitSettingsReport::new(p),
             seed: p.seed(),
             max_pixels: quantizer.max_pixels(),
             dither: q.dither().level(),
@@ -303,7 +318,7 @@ impl ImageReport {
             converged: q.fit().converged(),
             inertia: q.inertia(),
             mse: q.mse(),
-            psnr: psnr.is_finite().then_some(psnr),
+            psnr: json_psnr(psnr),
             delta_e: DeltaEReport {
                 mean: q.delta_e().mean,
                 p95: q.delta_e().p95,
@@ -319,11 +334,7 @@ impl ImageReport {
                 input_bytes: io.input_bytes,
                 output_ratio: io.input_bytes as f64 / io.output_bytes.max(1) as f64,
             },
-            palette: pal
-                .colors()
-                .iter()
-                .map(|&[r, g, b, a]| hex(r, g, b, a))
-                .collect(),
+            palette: pal.colors().iter().map(|&c| hex_rgba(c)).collect(),
             seconds,
             k_choice: None,
             lossy_file: None,
@@ -334,7 +345,7 @@ impl ImageReport {
     /// The summary for standard error: a few lines a person reads at a glance.
     pub fn human(&self) -> String {
         let mut s = String::new();
-        let space = format!("{}, {}", self.color_space, self.init);
+        let space = format!("{}, {}", self.color_space, self.settings.init);
         let conv = if self.converged {
             "converged"
         } else {
@@ -448,6 +459,12 @@ impl ImageReport {
     }
 }
 
+/// A PSNR as the JSON reports give it: `null` for an exact result, whose
+/// PSNR is infinite (JSON has no infinity).
+pub fn json_psnr(psnr: f64) -> Option<f64> {
+    psnr.is_finite().then_some(psnr)
+}
+
 /// A PSNR as the summaries print it: `29.74`, or `inf` for an exact
 /// result (`null` in the JSON).
 pub fn psnr_words(psnr: Option<f64>) -> String {
@@ -466,11 +483,17 @@ pub fn ratio_words(input_over_output: f64) -> String {
     }
 }
 
-fn hex(r: u8, g: u8, b: u8, a: u8) -> String {
+/// `#rrggbb`.
+pub fn hex([r, g, b]: [u8; 3]) -> String {
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// `#rrggbb`, or `#rrggbbaa` for a colour not fully opaque.
+fn hex_rgba([r, g, b, a]: [u8; 4]) -> String {
     if a == 255 {
-        format!("#{r:02x}{g:02x}{b:02x}")
+        hex([r, g, b])
     } else {
-        format!("#{r:02x}{g:02x}{b:02x}{a:02x}")
+        format!("{}{a:02x}", hex([r, g, b]))
     }
 }
 

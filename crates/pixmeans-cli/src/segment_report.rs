@@ -7,7 +7,7 @@ use pixmeans_core::{Segmentation, Segmenter};
 use serde::Serialize;
 
 use crate::args::KArg;
-use crate::report::{KChoiceReport, counted};
+use crate::report::{FitSettingsReport, KChoiceReport, counted, hex};
 
 /// Everything pixmeans says about one segmented image.
 #[derive(Debug, Serialize)]
@@ -102,11 +102,8 @@ pub struct OptionsReport {
     pub spatial: f64,
     pub min_region: u64,
     pub connectivity: u8,
-    pub init: &'static str,
-    pub n_init: usize,
-    pub max_iter: usize,
-    pub step: &'static str,
-    pub tol: f64,
+    #[serde(flatten)]
+    pub settings: FitSettingsReport,
     pub max_pixels: Option<usize>,
 }
 
@@ -139,11 +136,6 @@ pub struct SegmentTimings {
     pub encode: f64,
     pub write: f64,
     pub total: f64,
-}
-
-/// `#rrggbb`.
-pub fn hex(c: [u8; 3]) -> String {
-    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
 }
 
 impl SegmentReport {
@@ -191,11 +183,7 @@ impl SegmentReport {
                 spatial: segmenter.spatial(),
                 min_region: segmenter.min_region(),
                 connectivity: segmenter.connectivity().neighbours(),
-                init: params.init().name(),
-                n_init: params.n_init(),
-                max_iter: params.max_iter(),
-                step: params.step().name(),
-                tol: params.tol(),
+                settings: FitSettingsReport::new(params),
                 max_pixels: q.max_pixels(),
             },
             clusters: seg

@@ -164,7 +164,7 @@ pub fn sweep(
                 colors: t.colors,
                 inertia: t.inertia,
                 mse: t.mse,
-                psnr: t.psnr.is_finite().then_some(t.psnr),
+                psnr: crate::report::json_psnr(t.psnr),
                 delta_e_mean: t.delta_e.mean,
                 delta_e_p95: t.delta_e.p95,
                 iterations: t.iterations,

@@ -128,7 +128,7 @@ pub fn run(a: &GridArgs) -> Result<Outcome> {
             bar.inc(1);
             let report = TileReport {
                 k,
-                psnr: psnr.is_finite().then_some(psnr),
+                psnr: crate::report::json_psnr(psnr),
                 delta_e_mean: q.delta_e().mean,
                 png_bytes: png.len() as u64,
             };

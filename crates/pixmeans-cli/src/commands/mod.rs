@@ -172,7 +172,7 @@ fn lossy_file(view: &ImageRef<'_>, bytes: &[u8], name: &Path) -> Result<LossyFil
     let psnr = pixmeans_core::metrics::psnr(mse);
     Ok(LossyFileReport {
         mse,
-        psnr: psnr.is_finite().then_some(psnr),
+        psnr: crate::report::json_psnr(psnr),
         colors: ColorHistogram::from_image(&file).len(),
     })
 }

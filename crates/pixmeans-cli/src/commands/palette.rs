@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::{Outcome, picture_output, read_one, source_of};
 use crate::args::{PaletteArgs, SortArg};
 use crate::config::{self, Common};
-use crate::report::counted;
+use crate::report::{counted, hex, json_psnr};
 
 /// The `--json` report and the `.json` file.
 #[derive(Debug, Serialize)]
@@ -137,7 +137,7 @@ pub fn run(a: &PaletteArgs) -> Result<Outcome> {
             PaletteOrder::Lightness => "lightness",
             PaletteOrder::Hue => "hue",
         },
-        psnr: psnr.is_finite().then_some(psnr),
+        psnr: json_psnr(psnr),
         delta_e_mean: q.delta_e().mean,
         colors: swatches
             .iter()
@@ -222,10 +222,6 @@ fn write_file(
     };
     write_atomic(out, &bytes, common.force)?;
     Ok(())
-}
-
-fn hex([r, g, b]: [u8; 3]) -> String {
-    format!("#{r:02x}{g:02x}{b:02x}")
 }
 
 /// One line per colour: hex, share, RGB, pixels.

@@ -163,10 +163,7 @@ pub fn run(a: &ScatterArgs) -> Result<Outcome> {
         color_space: space.name(),
         seed,
         samples: points.len(),
-        palette: palette
-            .iter()
-            .map(|[r, g, b]| format!("#{r:02x}{g:02x}{b:02x}"))
-            .collect(),
+        palette: palette.iter().map(|&c| crate::report::hex(c)).collect(),
         shares,
     };
     if common.json {

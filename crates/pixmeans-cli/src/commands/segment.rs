@@ -156,7 +156,7 @@ impl Names {
             hex: seg
                 .clusters()
                 .iter()
-                .map(|c| crate::segment_report::hex(c.color)[1..].to_owned())
+                .map(|c| crate::report::hex(c.color)[1..].to_owned())
                 .collect(),
             width: n.saturating_sub(1).to_string().len(),
         }
