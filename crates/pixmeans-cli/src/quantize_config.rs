@@ -115,14 +115,7 @@ fn format_of(f: FormatArg) -> OutputFormat {
 
 /// The extension pixmeans gives files it names.
 fn extension(f: FormatArg) -> &'static str {
-    match f {
-        FormatArg::Png => "png",
-        FormatArg::Gif => "gif",
-        FormatArg::Webp => "webp",
-        FormatArg::Jpg => "jpg",
-        FormatArg::Bmp => "bmp",
-        FormatArg::Tiff => "tiff",
-    }
+    format_of(f).extension()
 }
 
 /// The format of the one output file `o`, from its extension; `--format`,

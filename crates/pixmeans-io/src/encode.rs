@@ -80,6 +80,15 @@ impl OutputFormat {
         }
     }
 
+    /// The extension pixmeans gives the files it names in this format: the
+    /// [`name`](Self::name), but `"jpg"` for JPEG.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Jpeg => "jpg",
+            other => other.name(),
+        }
+    }
+
     /// The largest width or height the format stores, if below `u32::MAX`.
     fn max_side(self) -> Option<u32> {
         match self {
@@ -299,6 +308,7 @@ mod tests {
             for ext in ["png", "jpg", "webp", "bmp", "tiff", "gif"] {
                 let path = dir.path().join(format!("out-{transparent}.{ext}"));
                 let format = OutputFormat::from_path(&path).unwrap();
+                assert_eq!(format.extension(), ext);
                 let bytes = encode(&img, format, PngCompression::Fast).unwrap();
                 assert_eq!(
                     write_atomic(&path, &bytes, false).unwrap(),
