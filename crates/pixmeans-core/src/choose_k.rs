@@ -58,7 +58,8 @@ impl KTarget {
 pub struct Trial {
     /// The k tried.
     pub k: usize,
-    /// Opaque palette entries: k, or fewer when the image has fewer colours.
+    /// Palette entries besides the fully transparent one: k, or fewer when
+    /// the image has fewer colours.
     pub colors: usize,
     /// Inertia over the full image.
     pub inertia: f64,

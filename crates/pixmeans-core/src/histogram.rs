@@ -220,7 +220,7 @@ impl ColorHistogram {
         } else {
             Self::count_sorted(opaque_keys(image))
         };
-        hist.transparent = total as u64 - hist.total_opaque();
+        hist.transparent = total as u64 - hist.visible();
         (hist.translucent, hist.translucent_counts) = count_translucent(image);
         hist
     }
@@ -523,8 +523,10 @@ impl ColorHistogram {
         self.transparent
     }
 
-    /// The number of pixels that are not fully transparent.
-    pub fn total_opaque(&self) -> u64 {
+    /// The number of pixels that are not fully transparent (opaque or
+    /// partly transparent): the sum of [`counts`](Self::counts). With
+    /// [`transparent`](Self::transparent), every pixel of the image.
+    pub fn visible(&self) -> u64 {
         self.counts.iter().sum()
     }
 
@@ -637,7 +639,7 @@ mod tests {
             let dense = ColorHistogram::from_image(&img);
             let sorted = ColorHistogram::count_sorted(opaque_keys(&img));
             assert_eq!(dense, sorted);
-            assert_eq!(dense.total_opaque(), u64::from(w * h));
+            assert_eq!(dense.visible(), u64::from(w * h));
         }
     }
 

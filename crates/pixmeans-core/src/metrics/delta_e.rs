@@ -248,7 +248,7 @@ pub(crate) fn delta_e_by_color(
     labels: &[u32],
     palette: &[[u8; 3]],
 ) -> DeltaE {
-    let total = hist.total_opaque();
+    let total = hist.visible();
     if total == 0 {
         return DeltaE::default();
     }

@@ -54,7 +54,7 @@ fn labels_fit(hist: &ColorHistogram, labels: &[u32], palette_len: usize) -> bool
 
 /// [`histogram_mse`] for labels known to fit.
 pub(crate) fn mse_by_color(hist: &ColorHistogram, labels: &[u32], palette: &[[u8; 3]]) -> f64 {
-    let total = hist.total_opaque();
+    let total = hist.visible();
     if total == 0 {
         return 0.0;
     }

@@ -79,7 +79,7 @@ impl QuantizedColors {
         image: &ImageRef<'_>,
         hist: &ColorHistogram,
     ) -> Result<Quantized, QuantizeError> {
-        let pixels = hist.total_opaque() + hist.transparent();
+        let pixels = hist.visible() + hist.transparent();
         let same_colors = match &self.alpha {
             None => hist.len() == self.summary.distinct_colors,
             Some(colors) => colors.are_of(hist),

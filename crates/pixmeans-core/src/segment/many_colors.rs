@@ -46,7 +46,7 @@ pub(crate) fn segment(
         .map_err(QuantizeError::from)?;
         let fitted = copy
             .as_ref()
-            .map_or(hist.total_opaque(), ColorHistogram::total_opaque);
+            .map_or(hist.visible(), ColorHistogram::visible);
         (Some(fit), fitted)
     };
     let centroids: Vec<Point> = fit

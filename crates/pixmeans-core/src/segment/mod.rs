@@ -283,7 +283,8 @@ impl Segmenter {
     }
 
     /// Segments `image` by colour alone from its quantization `q` (made with
-    /// this segmenter's settings, or with the k that `-k auto` chose).
+    /// this segmenter's settings, or with another k, such as one that
+    /// [`choose_k`](crate::choose_k) chose).
     /// Fails with [`QuantizeError::NotTheSameImage`] when `q` is of an
     /// image of another size.
     ///
