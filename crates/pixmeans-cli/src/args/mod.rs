@@ -286,7 +286,7 @@ pub struct CommonArgs {
     pub force: bool,
 
     /// Refuse images with more pixels than this.
-    #[arg(long, default_value_t = 200_000_000, value_name = "N")]
+    #[arg(long, default_value_t = pixmeans_io::DEFAULT_MAX_PIXELS, value_name = "N")]
     pub pixel_limit: u64,
 
     /// Worker threads, 1 to 256. [default: one per core]
@@ -378,5 +378,35 @@ mod tests {
     #[test]
     fn the_cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// The help writes out limits and defaults that the libraries define:
+    /// it must follow them when they change.
+    #[test]
+    fn the_help_states_the_libraries_limits_and_defaults() {
+        use pixmeans_core::segment::{MAX_CLUSTERS, spatial::DEFAULT_SAMPLE};
+        let mut cli = Cli::command();
+        // Wrapped lines joined again.
+        let mut help = |command: &str| {
+            let text = cli
+                .find_subcommand_mut(command)
+                .unwrap()
+                .render_long_help()
+                .to_string();
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        let segment = help("segment");
+        let knee = crate::config::KNEE_RANGE;
+        for expected in [
+            format!("1 to {MAX_CLUSTERS}"),
+            format!("sample of {DEFAULT_SAMPLE}"),
+            format!("(default {DEFAULT_SAMPLE})"),
+            format!("k = {}..{}", knee.start(), knee.end()),
+        ] {
+            assert!(segment.contains(&expected), "{expected} in {segment}");
+        }
+        let quantize = help("quantize");
+        let knee = format!("k = {}..{}", knee.start(), knee.end());
+        assert!(quantize.contains(&knee), "{knee} in {quantize}");
     }
 }
