@@ -14,6 +14,7 @@ mod k_list;
 mod quantize_config;
 mod report;
 mod segment_config;
+mod segment_files;
 mod segment_report;
 
 use std::io::Write;

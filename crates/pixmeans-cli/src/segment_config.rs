@@ -13,6 +13,7 @@ use crate::config::{
     AutoK, Common, Source, auto_k, check_max_pixels, check_output_folder, no_png_here, quantizer,
     sources,
 };
+use crate::segment_files::is_segment_file;
 
 /// One image to segment, and the folder its files go into.
 #[derive(Debug, Clone)]
@@ -187,58 +188,4 @@ fn check_folders(jobs: &[SegmentJob]) -> Result<()> {
         }
     }
     crate::config::refuse_clashes(&clashes, "segment")
-}
-
-/// Whether `name` is a file `pixmeans segment` writes: a fixed name, or a
-/// mask or cutout (`mask-<i>-<rrggbb>.png`).
-pub fn is_segment_file(name: &str) -> bool {
-    const FIXED: [&str; 5] = [
-        "labels.png",
-        "labels.npy",
-        "overlay.png",
-        "mean.png",
-        "segments.json",
-    ];
-    if FIXED.contains(&name) {
-        return true;
-    }
-    let rest = name
-        .strip_prefix("mask-")
-        .or_else(|| name.strip_prefix("cutout-"))
-        .and_then(|r| r.strip_suffix(".png"));
-    let Some((index, hex)) = rest.and_then(|r| r.split_once('-')) else {
-        return false;
-    };
-    !index.is_empty()
-        && index.bytes().all(|b| b.is_ascii_digit())
-        && hex.len() == 6
-        && hex.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// The segment files already in `dir`, sorted.
-pub fn segment_files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_str().is_some_and(is_segment_file))
-        .map(|e| e.path())
-        .collect();
-    found.sort();
-    found
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segment_file_names() {
-        assert!(is_segment_file("labels.png"));
-        assert!(is_segment_file("mask-0-1a2b3c.png"));
-        assert!(is_segment_file("cutout-12-ffffff.png"));
-        assert!(!is_segment_file("mask-x-1a2b3c.png"));
-        assert!(!is_segment_file("mask-0-1a2b3.png"));
-        assert!(!is_segment_file("photo.png"));
-    }
 }

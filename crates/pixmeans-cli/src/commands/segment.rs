@@ -17,7 +17,11 @@ use super::{
 };
 use crate::args::OutputKind;
 use crate::report::KChoiceReport;
-use crate::segment_config::{SegmentConfig, SegmentJob, segment_files_in};
+use crate::segment_config::{SegmentConfig, SegmentJob};
+use crate::segment_files::{
+    ClusterNames, LABELS_NPY, LABELS_PNG, MEAN_PNG, OVERLAY_PNG, SEGMENTS_JSON, cluster_file_kind,
+    segment_files_in,
+};
 use crate::segment_report::{SegmentReport, SegmentTimings};
 
 pub fn run(cfg: &SegmentConfig) -> Result<Outcome> {
@@ -76,7 +80,7 @@ fn one(job: &SegmentJob, cfg: &SegmentConfig) -> Result<Done> {
     seconds.segment = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
-    let names = Names::new(&seg);
+    let names = ClusterNames::new(&seg);
     let bits = pixmeans_io::label_bits(seg.labels());
     let wants = |k| cfg.outputs.wants(k);
     let mut report = SegmentReport::new(&seg, &segmenter, cfg.k_typed, bits, |i| {
@@ -91,10 +95,10 @@ fn one(job: &SegmentJob, cfg: &SegmentConfig) -> Result<Done> {
     let mut files = encode(&view, &seg, cfg, &names)
         .with_context(|| format!("cannot encode the files for {}", job.dir.display()))?;
     if wants(OutputKind::Json) {
-        files.push(("segments.json".to_owned(), Vec::new()));
+        files.push((SEGMENTS_JSON.to_owned(), Vec::new()));
     }
     report.files = files.iter().map(|(n, _)| n.clone()).collect();
-    if let Some(json) = files.last_mut().filter(|(n, _)| n == "segments.json") {
+    if let Some(json) = files.last_mut().filter(|(n, _)| n == SEGMENTS_JSON) {
         json.1 = serde_json::to_vec_pretty(&report).context("cannot format segments.json")?;
         json.1.push(b'\n');
     }
@@ -142,35 +146,6 @@ fn segment(
     Ok((seg, chosen, choice))
 }
 
-/// The names of the per-cluster files: the index padded to the width of the
-/// largest, so that they sort in order, then the colour.
-struct Names {
-    hex: Vec<String>,
-    width: usize,
-}
-
-impl Names {
-    fn new(seg: &Segmentation) -> Self {
-        let n = seg.clusters().len();
-        Names {
-            hex: seg
-                .clusters()
-                .iter()
-                .map(|c| crate::report::hex(c.color)[1..].to_owned())
-                .collect(),
-            width: n.saturating_sub(1).to_string().len(),
-        }
-    }
-
-    fn mask(&self, i: usize) -> String {
-        format!("mask-{i:0w$}-{}.png", self.hex[i], w = self.width)
-    }
-
-    fn cutout(&self, i: usize) -> String {
-        format!("cutout-{i:0w$}-{}.png", self.hex[i], w = self.width)
-    }
-}
-
 /// A file's name in the folder and its bytes.
 type File = (String, Vec<u8>);
 
@@ -194,7 +169,7 @@ fn encode(
     view: &ImageRef<'_>,
     seg: &Segmentation,
     cfg: &SegmentConfig,
-    names: &Names,
+    names: &ClusterNames,
 ) -> Result<Vec<File>> {
     let wants = |k| cfg.outputs.wants(k);
     let n = seg.clusters().len();
@@ -221,18 +196,18 @@ fn encode(
     let map = seg.labels();
     let encode_one = |task: Task| -> Result<File> {
         Ok(match task {
-            Task::Labels => ("labels.png".into(), pixmeans_io::labels_png(map, level)?),
-            Task::Npy => ("labels.npy".into(), pixmeans_io::labels_npy(map)),
+            Task::Labels => (LABELS_PNG.into(), pixmeans_io::labels_png(map, level)?),
+            Task::Npy => (LABELS_NPY.into(), pixmeans_io::labels_npy(map)),
             Task::Mask(i) => (names.mask(i), pixmeans_io::mask_png(map, i as u32, level)?),
             Task::Cutout(i) => (
                 names.cutout(i),
                 pixmeans_io::cutout_png(view, map, i as u32, level)?,
             ),
             Task::Overlay => (
-                "overlay.png".into(),
+                OVERLAY_PNG.into(),
                 pixmeans_io::overlay_png(view, seg, level)?,
             ),
-            Task::Mean => ("mean.png".into(), pixmeans_io::mean_png(view, seg, level)?),
+            Task::Mean => (MEAN_PNG.into(), pixmeans_io::mean_png(view, seg, level)?),
         })
     };
     let mut queue: Vec<(usize, Task)> = tasks.into_iter().enumerate().collect();
@@ -324,15 +299,12 @@ fn write_folder(dir: &Path, files: &[(String, Vec<u8>)], force: bool) -> Result<
 /// Removes the masks, and the cutouts, in `dir` that are not among
 /// `written` when `written` has files of that kind.
 fn remove_stale(dir: &Path, written: &[PathBuf]) -> Result<()> {
-    let kind = |path: &Path| {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        ["mask-", "cutout-"]
-            .into_iter()
-            .find(|k| name.starts_with(k))
-    };
-    let kinds_written: Vec<_> = written.iter().filter_map(|p| kind(p)).collect();
+    let kinds_written: Vec<_> = written
+        .iter()
+        .filter_map(|p| cluster_file_kind(p))
+        .collect();
     for stale in segment_files_in(dir) {
-        let replaced = kind(&stale).is_some_and(|k| kinds_written.contains(&k));
+        let replaced = cluster_file_kind(&stale).is_some_and(|k| kinds_written.contains(&k));
         if replaced && !written.contains(&stale) {
             std::fs::remove_file(&stale)
                 .with_context(|| format!("cannot remove {}", stale.display()))?;
