@@ -3,7 +3,7 @@
 //! is read. Each command's own jobs are resolved in `quantize_config` and
 //! `segment_config`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
@@ -40,6 +40,15 @@ impl Source {
         match self {
             Source::Stdin => Path::new("<stdin>"),
             Source::File(p) => p,
+        }
+    }
+
+    /// The file's canonical path; `None` for standard input, or a file
+    /// that cannot be found.
+    pub fn canonical(&self) -> Option<PathBuf> {
+        match self {
+            Source::Stdin => None,
+            Source::File(p) => p.canonicalize().ok(),
         }
     }
 }
@@ -377,17 +386,48 @@ pub fn sources(inputs: &[PathBuf], hint: &str) -> Result<(Vec<Source>, bool)> {
     Ok((sources, from_folder))
 }
 
-/// Refuses a batch whose inputs share output names, naming every clash at
-/// once so that one run shows all the files to rename.
-pub fn refuse_clashes(clashes: &[String], verb: &str) -> Result<()> {
-    match clashes {
-        [] => Ok(()),
-        [one] => bail!("{one}\nhint: give inputs different names, or {verb} them separately"),
-        many => bail!(
-            "{} clashes of output names:\n  {}\nhint: give inputs different names, or {verb} them separately",
-            many.len(),
-            many.join("\n  ")
-        ),
+/// The error for an input that an output would replace (`--force` is for
+/// outputs only).
+pub fn input_overwritten(input: &Path) -> anyhow::Error {
+    anyhow!(
+        "{} is an input, and would be overwritten by an output\nhint: write into another folder with -o",
+        input.display()
+    )
+}
+
+/// The outputs of a batch, each claimed by its input, to refuse inputs
+/// that would write to one place.
+#[derive(Default)]
+pub struct Claims<'a> {
+    by: HashMap<&'a Path, &'a Path>,
+    clashes: Vec<String>,
+}
+
+impl<'a> Claims<'a> {
+    /// Notes that `source` writes `output`.
+    pub fn claim(&mut self, output: &'a Path, source: &'a Source) {
+        if let Some(first) = self.by.insert(output, source.display()) {
+            self.clashes.push(format!(
+                "{} and {} would both be written to {}",
+                first.display(),
+                source.display().display(),
+                output.display()
+            ));
+        }
+    }
+
+    /// Refuses the batch if two inputs claimed one output, naming every
+    /// clash at once so that one run shows all the files to rename.
+    pub fn refuse_clashes(self, verb: &str) -> Result<()> {
+        match self.clashes.as_slice() {
+            [] => Ok(()),
+            [one] => bail!("{one}\nhint: give inputs different names, or {verb} them separately"),
+            many => bail!(
+                "{} clashes of output names:\n  {}\nhint: give inputs different names, or {verb} them separately",
+                many.len(),
+                many.join("\n  ")
+            ),
+        }
     }
 }
 

@@ -14,7 +14,8 @@ use pixmeans_io::OutputFormat;
 
 use crate::args::{FormatArg, KArg, QuantizeArgs};
 use crate::config::{
-    AutoK, Common, Source, auto_k, ends_with_separator, no_png_here, quantizer, sources,
+    AutoK, Claims, Common, Source, auto_k, ends_with_separator, input_overwritten, no_png_here,
+    quantizer, sources,
 };
 use clap::ValueEnum as _;
 
@@ -316,13 +317,7 @@ fn output_stem<'a>(name: &'a [u8], k: &str, ext: &str) -> Option<&'a [u8]> {
 /// does the new inputs. `auto_ext` is the extension of the names that wait
 /// for `-k auto`'s k, if any.
 fn check_distinct(jobs: &[Job], auto_ext: Option<&str>) -> Result<()> {
-    let inputs: HashSet<PathBuf> = jobs
-        .iter()
-        .filter_map(|j| match &j.source {
-            Source::File(p) => p.canonicalize().ok(),
-            Source::Stdin => None,
-        })
-        .collect();
+    let inputs: HashSet<PathBuf> = jobs.iter().filter_map(|j| j.source.canonical()).collect();
     // Under -k auto, each input named `<stem>-k<K>.<ext>` by its folder and
     // that stem: the output of that stem in that folder could take its name.
     let auto_names: HashMap<(&Path, &[u8]), &Path> = auto_ext.map_or_else(HashMap::new, |ext| {
@@ -334,17 +329,13 @@ fn check_distinct(jobs: &[Job], auto_ext: Option<&str>) -> Result<()> {
             })
             .collect()
     });
-    let mut seen: HashMap<&Path, &Path> = HashMap::new();
-    let mut clashes = Vec::new();
+    let mut claims = Claims::default();
     for job in jobs {
         let Sink::File(p) = &job.sink else {
             continue;
         };
         if p.canonicalize().is_ok_and(|c| inputs.contains(&c)) {
-            bail!(
-                "{} is an input, and would be overwritten by an output\nhint: write into another folder with -o",
-                p.display()
-            );
+            return Err(input_overwritten(p));
         }
         let stem = job.source.stem();
         if job.name_waits_for_k
@@ -359,16 +350,9 @@ fn check_distinct(jobs: &[Job], auto_ext: Option<&str>) -> Result<()> {
                 job.source.display().display()
             );
         }
-        if let Some(first) = seen.insert(p, job.source.display()) {
-            clashes.push(format!(
-                "{} and {} would both be written to {}",
-                first.display(),
-                job.source.display().display(),
-                p.display()
-            ));
-        }
+        claims.claim(p, &job.source);
     }
-    crate::config::refuse_clashes(&clashes, "quantize")
+    claims.refuse_clashes("quantize")
 }
 
 /// `--dither`, checked.

@@ -1,7 +1,7 @@
 //! `pixmeans segment`, resolved: the segmenter, which files to write, and
 //! one output folder per input, all checked before any pixel is read.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
@@ -10,8 +10,8 @@ use pixmeans_core::{Connectivity, Segmenter};
 
 use crate::args::{ConnectivityArg, InitArg, KArg, OutputKind, SegmentArgs};
 use crate::config::{
-    AutoK, Common, Source, auto_k, check_max_pixels, check_output_folder, no_png_here, quantizer,
-    sources,
+    AutoK, Claims, Common, Source, auto_k, check_max_pixels, check_output_folder,
+    input_overwritten, no_png_here, quantizer, sources,
 };
 use crate::segment_files::is_segment_file;
 
@@ -149,15 +149,8 @@ impl SegmentConfig {
 /// Refuses two inputs that would share a folder, a folder that is a file,
 /// and an input that an output would replace (`--force` is for outputs).
 fn check_folders(jobs: &[SegmentJob]) -> Result<()> {
-    let inputs: Vec<PathBuf> = jobs
-        .iter()
-        .filter_map(|j| match &j.source {
-            Source::File(p) => p.canonicalize().ok(),
-            Source::Stdin => None,
-        })
-        .collect();
-    let mut seen = HashMap::new();
-    let mut clashes = Vec::new();
+    let inputs: Vec<PathBuf> = jobs.iter().filter_map(|j| j.source.canonical()).collect();
+    let mut claims = Claims::default();
     for job in jobs {
         let dir = job.dir.canonicalize().ok();
         if let Some(input) = inputs.iter().find(|i| {
@@ -166,10 +159,7 @@ fn check_folders(jobs: &[SegmentJob]) -> Result<()> {
                     .and_then(|n| n.to_str())
                     .is_some_and(is_segment_file)
         }) {
-            bail!(
-                "{} is an input, and would be overwritten by an output\nhint: write into another folder with -o",
-                input.display()
-            );
+            return Err(input_overwritten(input));
         }
         if job.dir.is_file() {
             bail!(
@@ -178,14 +168,7 @@ fn check_folders(jobs: &[SegmentJob]) -> Result<()> {
             );
         }
         crate::config::refuse_file_as_folder(&job.dir, &job.dir)?;
-        if let Some(first) = seen.insert(job.dir.clone(), job.source.display()) {
-            clashes.push(format!(
-                "{} and {} would both be written to {}",
-                first.display(),
-                job.source.display().display(),
-                job.dir.display()
-            ));
-        }
+        claims.claim(&job.dir, &job.source);
     }
-    crate::config::refuse_clashes(&clashes, "segment")
+    claims.refuse_clashes("segment")
 }
