@@ -36,7 +36,7 @@ use rayon::prelude::*;
 use crate::color::{ColorSpace, srgb_to_lab};
 use crate::histogram::ColorHistogram;
 use crate::image::{ImageRef, IndexedImage, PIXEL_CHUNK};
-use crate::metrics::{DeltaE, ciede2000, pixel_delta_e_over_white};
+use crate::metrics::{DeltaE, delta_e_of_colors, pixel_delta_e_over_white};
 
 /// What a quantization does with partly transparent pixels (alpha 1 to
 /// 254). Fully transparent pixels are always one palette entry of their
@@ -272,10 +272,9 @@ impl AlphaColors {
             .iter()
             .map(|&c| srgb_to_lab(over_white(c)))
             .collect();
-        let de: Vec<(f64, u64)> = (self.colors.par_iter(), self.counts.par_iter(), labels)
-            .into_par_iter()
-            .map(|(&c, &n, &l)| (ciede2000(srgb_to_lab(over_white(c)), pal[l as usize]), n))
-            .collect();
+        let de = delta_e_of_colors(&self.colors, &self.counts, labels, &pal, |&c| {
+            srgb_to_lab(over_white(c))
+        });
         DeltaE::of_weighted(&de, total)
     }
 }
@@ -358,6 +357,7 @@ pub fn over_white([r, g, b, a]: [u8; 4]) -> [u8; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::ciede2000;
 
     #[test]
     fn pixel_figures_are_those_of_every_pixel_over_black_white() {

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::{Seen, ciede2000, labels_fit, opaque_pixels, same_size};
+use super::{Seen, ciede2000, ciede2000_many, labels_fit, opaque_pixels, same_size};
 use crate::color::srgb_to_lab;
 use crate::histogram::{ColorHistogram, cache_slot, key};
 use crate::image::{ImageRef, IndexedImage, PixelFormat};
@@ -253,21 +253,48 @@ pub(crate) fn delta_e_by_color(
         return DeltaE::default();
     }
     let pal: Vec<[f64; 3]> = palette.iter().map(|&c| srgb_to_lab(c)).collect();
-    let counts = hist.counts().par_iter().zip(labels);
-    let de: Vec<(f64, u64)> = match hist.kept_lab() {
-        Some(lab) => lab
-            .par_iter()
-            .zip(counts)
-            .map(|(&lab, (&n, &l))| (ciede2000(lab, pal[l as usize]), n))
-            .collect(),
-        None => hist
-            .colors()
-            .par_iter()
-            .zip(counts)
-            .map(|(&c, (&n, &l))| (ciede2000(srgb_to_lab(c), pal[l as usize]), n))
-            .collect(),
+    let counts = hist.counts();
+    let de = match hist.kept_lab() {
+        Some(lab) => delta_e_of_colors(lab, counts, labels, &pal, |&lab| lab),
+        None => delta_e_of_colors(hist.colors(), counts, labels, &pal, |&c| srgb_to_lab(c)),
     };
     DeltaE::of_weighted(&de, total)
+}
+
+/// Colours [`delta_e_of_colors`] hands [`ciede2000_many`] at a time.
+const BATCH: usize = 1024;
+
+/// `(ΔE, count)` for each colour in order: CIEDE2000 between the CIELAB
+/// `lab` gives for `colors[i]` and `pal[labels[i]]`, with `counts[i]`.
+/// Through [`ciede2000_many`], [`BATCH`] colours at a time: `pixmeans
+/// elbow` (k = 1 to 16) then took 0.37 s on sunset.jpg where one pair at
+/// a time took 0.43-0.47, and 1.38-1.39 s where it took 1.91-2.01 on
+/// sunset.jpg with Gaussian noise (σ = 6, 1.25 million colours), at the
+/// same peak memory (three runs each, alternating).
+pub(crate) fn delta_e_of_colors<T: Sync>(
+    colors: &[T],
+    counts: &[u64],
+    labels: &[u32],
+    pal: &[[f64; 3]],
+    lab: impl Fn(&T) -> [f64; 3] + Sync,
+) -> Vec<(f64, u64)> {
+    // Written in place rather than collected from the chunks, which would
+    // hold every chunk's values and then a copy of them all.
+    let mut out = vec![(0.0, 0); colors.len()];
+    out.par_chunks_mut(BATCH)
+        .zip(colors.par_chunks(BATCH))
+        .zip(counts.par_chunks(BATCH))
+        .zip(labels.par_chunks(BATCH))
+        .for_each(|(((out, colors), counts), labels)| {
+            let x: Vec<[f64; 3]> = colors.iter().map(&lab).collect();
+            let y: Vec<[f64; 3]> = labels.iter().map(|&l| pal[l as usize]).collect();
+            let mut d = vec![0.0; x.len()];
+            ciede2000_many(&x, &y, &mut d);
+            for ((o, d), &n) in out.iter_mut().zip(d).zip(counts) {
+                *o = (d, n);
+            }
+        });
+    out
 }
 
 /// Buckets for [`weighted_quantile`]; a bucket of 177k photo colours then

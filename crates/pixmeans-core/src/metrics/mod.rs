@@ -22,9 +22,11 @@ use crate::histogram::ColorHistogram;
 use crate::image::{ImageRef, IndexedImage, PIXEL_CHUNK, PixelFormat};
 use crate::opacity::over_white;
 
-pub use ciede2000::ciede2000;
+pub use ciede2000::{ciede2000, ciede2000_many};
 pub use delta_e::{DeltaE, histogram_delta_e, pixel_delta_e};
-pub(crate) use delta_e::{delta_e_by_color, delta_e_by_pixel, pixel_delta_e_over_white};
+pub(crate) use delta_e::{
+    delta_e_by_color, delta_e_by_pixel, delta_e_of_colors, pixel_delta_e_over_white,
+};
 pub use sizes::Sizes;
 
 /// MSE of mapping each histogram colour to `palette[labels[i]]`: exact, and
