@@ -15,8 +15,11 @@
 /// term (for a mean hue of 125° and above; it vanishes below) takes its
 /// angle, exponential and sine from polynomials (`rotation_sine`) instead
 /// of `atan2`, `exp` and `sin`. The textbook form and this agree to within
-/// 1e-10 (a test checks this on a million pairs), and the published test
-/// data pass. One pair at a time this is as fast as with the libm calls
+/// 1e-10 (a test checks this on a million pairs; a review found at most
+/// 9.6e-12 over every sRGB colour), and the published test data pass. At
+/// exactly opposite hues the textbook form itself jumps, the mean hue
+/// turning by 180° on a change of one unit in the last place; there the
+/// two may fall on either side. One pair at a time this is as fast as with the libm calls
 /// (0.96-1.1 times the time); [`ciede2000_many`] takes half the time a
 /// pair.
 pub fn ciede2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
@@ -36,6 +39,7 @@ pub fn ciede2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
 /// a pair where [`ciede2000`] took 86-89, and on random near pairs 41
 /// against 117 (one thread, best of 15).
 pub fn ciede2000_many(lab1: &[[f64; 3]], lab2: &[[f64; 3]], out: &mut [f64]) {
+    debug_assert!(lab1.len() == lab2.len() && lab2.len() == out.len());
     for ((d, &x), &y) in out.iter_mut().zip(lab1).zip(lab2) {
         *d = by_vectors(x, y);
     }
@@ -99,6 +103,10 @@ fn by_vectors([l1, a1, b1]: [f64; 3], [l2, a2, b2]: [f64; 3]) -> f64 {
         vy * w,
         r,
     );
+    // This test alone sends a pair to `by_angles`; `finish` cannot make a
+    // NaN of a pair it lets through (which `max(0.0)` would turn into 0):
+    // `1 / v` stays finite, because where C1'C2' is so small that v's
+    // square would underflow, v is 0 and the pair is left.
     if c12 != 0.0 && v > 1e-3 * c12 {
         d
     } else {
@@ -122,7 +130,9 @@ fn by_angles([l1, a1, b1]: [f64; 3], [l2, a2, b2]: [f64; 3]) -> f64 {
 
 /// CIEDE2000 from L and C' of both colours, ΔH' as a fraction, the mean
 /// hue's cosine and sine, and sin 2Δθ. Its three quotients (ΔL' by `S_L`,
-/// ΔC' by `S_C` and ΔH' by `S_H`) share one division.
+/// ΔC' by `S_C` and ΔH' by `S_H`) share one division, so `s_l` holds
+/// `S_L` times q (the square root below) and `s_h` holds `S_H` times the
+/// fraction's denominator.
 #[inline(always)]
 fn finish(
     [l1, c1, l2, c2]: [f64; 4],
@@ -175,7 +185,8 @@ fn abs_angle(x: f64, y: f64) -> f64 {
     let (ax, ay) = (x.abs(), y.abs());
     let (lo, hi) = (ax.min(ay), ax.max(ay));
     let past = lo > TAN_PI_8 * hi;
-    let t = if past { lo - hi } else { lo } / if past { lo + hi } else { hi };
+    let (num, den) = if past { (lo - hi, lo + hi) } else { (lo, hi) };
+    let t = num / den;
     let t2 = t * t;
     let a = t + t * t2 * atan_tail(t2);
     let a = if past {
@@ -191,9 +202,10 @@ fn abs_angle(x: f64, y: f64) -> f64 {
     if x < 0.0 { std::f64::consts::PI - a } else { a }
 }
 
-/// e^w for w in [-1000, 0] (below about -708, a subnormal or 0 comes out
-/// wrong, which Δθ never needs): w = k ln 2 + r with |r| ≤ ln 2 / 2, a
-/// polynomial for e^r, and 2^k put straight into the exponent's bits.
+/// e^w for w in [-708, 0] (Δθ needs only [-52, 0]; below -708 the result
+/// would be subnormal and comes out wrong, and below about -745 even its
+/// sign): w = k ln 2 + r with |r| ≤ ln 2 / 2, a polynomial for e^r, and
+/// 2^k put straight into the exponent's bits.
 #[inline(always)]
 fn exp_small(w: f64) -> f64 {
     // 1.5 × 2^52: adding it rounds to an integer, left in the low bits.
