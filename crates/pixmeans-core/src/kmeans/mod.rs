@@ -15,8 +15,6 @@ mod wu;
 pub(crate) use fit::ranks;
 pub use fit::{Fit, Iteration};
 pub(crate) use init::Rng;
-#[cfg(test)]
-pub(crate) use lloyd::nearest;
-pub(crate) use lloyd::{dist2, mean_variance};
+pub(crate) use lloyd::{dist2, mean_variance, nearest};
 pub(crate) use params::FitInput;
 pub use params::{Init, KMeansError, KMeansParams, LloydStep};

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::{CHUNK, Feature, SpatialFit};
-use crate::kmeans::{self, Init, KMeansParams, Rng, dist2};
+use crate::kmeans::{self, Init, KMeansParams, Rng, dist2, nearest};
 
 /// Fits k centroids to `points` as the module describes; `params` gives k,
 /// the seeding, runs, iteration limit, tolerance and seed (given centroids
@@ -249,14 +249,7 @@ impl<'a> ByColumn<'a> {
             let (j, d, _) = self.nearest_two(p);
             return (j, d);
         }
-        let mut best = (0u32, f32::INFINITY);
-        for (j, c) in self.centroids.iter().enumerate() {
-            let d = dist2(p, c);
-            if d < best.1 {
-                best = (j as u32, d);
-            }
-        }
-        best
+        nearest(p, self.centroids)
     }
 
     /// [`ByColumn::nearest_two`], leaving in `lower` the bound for
@@ -354,19 +347,6 @@ fn random_points(points: &[Feature], k: usize, rng: &mut Rng) -> Vec<Feature> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The nearest centroid and the squared distance, found by trying
-    /// every one; the lowest index wins a tie.
-    fn nearest(p: &Feature, centroids: &[Feature]) -> (u32, f32) {
-        let mut best = (0u32, f32::INFINITY);
-        for (j, c) in centroids.iter().enumerate() {
-            let d = dist2(p, c);
-            if d < best.1 {
-                best = (j as u32, d);
-            }
-        }
-        best
-    }
 
     #[test]
     fn the_walk_by_column_finds_what_trying_every_centroid_finds() {
